@@ -1,0 +1,507 @@
+//! Credentials (SPEC §4.3–§4.4): common fields, states, the "usable" rule and the login
+//! outcome rules of SPEC §6.2 as pure functions.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::error::DomainError;
+use crate::ext_id::ExtId;
+use crate::policy::LockoutRules;
+
+/// The credential types this service manages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CredentialType {
+    /// A password, at most one per user.
+    Password,
+    /// A VASCO Digipass token, created unassigned and assigned later.
+    Vasco,
+    /// An OATH (TOTP/HOTP) authenticator.
+    Oath,
+}
+
+impl CredentialType {
+    /// The display name the API writes in `type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialType::Password => "Password",
+            CredentialType::Vasco => "Vasco",
+            CredentialType::Oath => "OATH",
+        }
+    }
+}
+
+impl FromStr for CredentialType {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "Password" => Ok(CredentialType::Password),
+            "Vasco" => Ok(CredentialType::Vasco),
+            "OATH" => Ok(CredentialType::Oath),
+            other => Err(DomainError::InvalidParameter(format!(
+                "Unknown credential type '{other}'"
+            ))),
+        }
+    }
+}
+
+/// The state of a credential (SPEC §4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum CredentialState {
+    Initial,
+    Active,
+    TmpLocked,
+    FailLocked,
+    ResetCode,
+    AdminChanged,
+    Disabled,
+    Archived,
+}
+
+impl CredentialState {
+    /// Every state.
+    pub const ALL: [CredentialState; 8] = [
+        CredentialState::Initial,
+        CredentialState::Active,
+        CredentialState::TmpLocked,
+        CredentialState::FailLocked,
+        CredentialState::ResetCode,
+        CredentialState::AdminChanged,
+        CredentialState::Disabled,
+        CredentialState::Archived,
+    ];
+
+    /// The state's name as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialState::Initial => "initial",
+            CredentialState::Active => "active",
+            CredentialState::TmpLocked => "tmp-locked",
+            CredentialState::FailLocked => "fail-locked",
+            CredentialState::ResetCode => "reset-code",
+            CredentialState::AdminChanged => "admin-changed",
+            CredentialState::Disabled => "disabled",
+            CredentialState::Archived => "archived",
+        }
+    }
+
+    /// Whether the state is one of the two locks.
+    pub fn is_locked(self) -> bool {
+        matches!(self, CredentialState::TmpLocked | CredentialState::FailLocked)
+    }
+}
+
+impl fmt::Display for CredentialState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for CredentialState {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CredentialState::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| DomainError::InvalidParameter(format!("Invalid CredentialState name '{s}'")))
+    }
+}
+
+/// Why a credential's state last changed (SPEC §4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum StateChangeReason {
+    Initialized,
+    Activated,
+    TooManyLoginFailures,
+    ResetByAdmin,
+    Reset,
+    ChangedByAdmin,
+    Unlock,
+}
+
+impl StateChangeReason {
+    /// Every reason.
+    pub const ALL: [StateChangeReason; 7] = [
+        StateChangeReason::Initialized,
+        StateChangeReason::Activated,
+        StateChangeReason::TooManyLoginFailures,
+        StateChangeReason::ResetByAdmin,
+        StateChangeReason::Reset,
+        StateChangeReason::ChangedByAdmin,
+        StateChangeReason::Unlock,
+    ];
+
+    /// The reason as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateChangeReason::Initialized => "initialized",
+            StateChangeReason::Activated => "activated",
+            StateChangeReason::TooManyLoginFailures => "too-many-login-failures",
+            StateChangeReason::ResetByAdmin => "reset-by-admin",
+            StateChangeReason::Reset => "reset",
+            StateChangeReason::ChangedByAdmin => "changed-by-admin",
+            StateChangeReason::Unlock => "unlock",
+        }
+    }
+}
+
+impl FromStr for StateChangeReason {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        StateChangeReason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| DomainError::InvalidParameter(format!("Unknown state change reason '{s}'")))
+    }
+}
+
+/// One Digipass data block of a VASCO credential, kept as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VascoToken {
+    /// Two-character authentication mode, unique per credential.
+    pub auth_mode: String,
+    /// Base64 data block.
+    pub data: String,
+}
+
+/// The OATH-specific settings of a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OathDetails {
+    /// otpauth issuer.
+    pub issuer: String,
+    /// `TOTP` or `HOTP`.
+    pub authentication_method: String,
+    /// `SHA1`, `SHA256` or `SHA512`.
+    pub hashing_algorithm: String,
+    /// Code length.
+    pub digits: i32,
+    /// TOTP step in seconds.
+    pub period: i32,
+    /// HOTP counter.
+    pub counter: i64,
+    /// The shared secret, encrypted at rest (SPEC §4.5); never the plain secret.
+    pub encrypted_secret: String,
+    /// The user-facing label.
+    pub label: String,
+}
+
+/// What a credential holds besides the common fields.
+#[derive(Clone, PartialEq, Eq)]
+pub enum CredentialSecret {
+    /// An argon2id PHC string.
+    Password {
+        /// The PHC hash; never shown, never logged.
+        hash: String,
+    },
+    /// OATH settings and encrypted secret.
+    Oath(OathDetails),
+    /// Digipass data blocks.
+    Vasco {
+        /// The blocks, in the order given.
+        tokens: Vec<VascoToken>,
+    },
+}
+
+impl fmt::Debug for CredentialSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print hashes or secrets, not even in debug output.
+        match self {
+            CredentialSecret::Password { .. } => f.write_str("Password { hash: <redacted> }"),
+            CredentialSecret::Oath(d) => write!(f, "Oath {{ label: {:?}, .. }}", d.label),
+            CredentialSecret::Vasco { tokens } => write!(f, "Vasco {{ {} tokens }}", tokens.len()),
+        }
+    }
+}
+
+impl CredentialSecret {
+    /// The credential type this secret belongs to.
+    pub fn credential_type(&self) -> CredentialType {
+        match self {
+            CredentialSecret::Password { .. } => CredentialType::Password,
+            CredentialSecret::Oath(_) => CredentialType::Oath,
+            CredentialSecret::Vasco { .. } => CredentialType::Vasco,
+        }
+    }
+}
+
+/// A credential with the fields common to all types (SPEC §4.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// Storage identity; never shown.
+    pub id: String,
+    /// The owning client's storage identity.
+    pub client_id: String,
+    /// The owning user's storage identity; `None` for an unassigned VASCO credential.
+    pub user_id: Option<String>,
+    /// External ID, unique within the client across all types.
+    pub ext_id: ExtId,
+    /// The governing policy's storage identity.
+    pub policy_id: String,
+    /// Current state.
+    pub state: CredentialState,
+    /// Why the state last changed.
+    pub state_change_reason: StateChangeReason,
+    /// Free-text detail of the last state change.
+    pub state_change_detail: Option<String>,
+    /// Last success reported.
+    pub last_successful_login: Option<DateTime<Utc>>,
+    /// Successes reported.
+    pub successful_login_count: i64,
+    /// Last failure reported.
+    pub last_failed_login: Option<DateTime<Utc>>,
+    /// Failures since the last success.
+    pub failed_login_count: i64,
+    /// Comment of the last admin change.
+    pub modification_comment: Option<String>,
+    /// Start of validity (the creation time).
+    pub validity_from: DateTime<Utc>,
+    /// End of validity (from + policy `credentialLifetime`).
+    pub validity_to: DateTime<Utc>,
+    /// End of a temporary lock.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Password resets since the last successful login.
+    pub reset_count: i64,
+    /// Type-specific data.
+    pub secret: CredentialSecret,
+    /// When it was created.
+    pub created: DateTime<Utc>,
+    /// When it last changed.
+    pub last_modified: DateTime<Utc>,
+    /// Optimistic-locking version.
+    pub version: i64,
+}
+
+/// How a reported login outcome left a credential (SPEC §6.2 `statusCode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// Success recorded.
+    Succeeded,
+    /// Failure recorded, no lock.
+    Failed,
+    /// Failure recorded; the credential is now temporarily locked.
+    TmpLocked,
+    /// Failure recorded; the credential is now locked until an admin unlocks it.
+    FailLocked,
+}
+
+impl Credential {
+    /// The credential's type.
+    pub fn credential_type(&self) -> CredentialType {
+        self.secret.credential_type()
+    }
+
+    /// SPEC §4.4: whether a login may use this credential at `now`.
+    pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
+        match self.state {
+            CredentialState::Initial | CredentialState::Active | CredentialState::AdminChanged => {
+                true
+            }
+            CredentialState::TmpLocked => self.lock_expired(now),
+            _ => false,
+        }
+    }
+
+    fn lock_expired(&self, now: DateTime<Utc>) -> bool {
+        self.state == CredentialState::TmpLocked && self.locked_until.is_none_or(|until| until <= now)
+    }
+
+    /// Whether a successful login would change anything beyond the success counters: a failure
+    /// count to clear or an expired lock to lift. A caller authentication writes only then.
+    pub fn success_needs_write(&self, now: DateTime<Utc>) -> bool {
+        self.failed_login_count > 0 || self.lock_expired(now)
+    }
+
+    fn set_state(&mut self, state: CredentialState, reason: StateChangeReason) {
+        self.state = state;
+        self.state_change_reason = reason;
+    }
+
+    fn touch(&mut self, now: DateTime<Utc>) {
+        self.last_modified = now;
+        self.version += 1;
+    }
+
+    /// SPEC §6.2 "Success", on a usable credential.
+    pub fn record_success(&mut self, now: DateTime<Utc>) -> LoginOutcome {
+        self.successful_login_count += 1;
+        self.failed_login_count = 0;
+        self.last_successful_login = Some(now);
+        self.reset_count = 0;
+        if self.lock_expired(now) {
+            self.set_state(CredentialState::Active, StateChangeReason::Activated);
+        }
+        self.locked_until = None;
+        if self.state == CredentialState::Initial && self.credential_type() != CredentialType::Password
+        {
+            self.set_state(CredentialState::Active, StateChangeReason::Activated);
+        }
+        self.touch(now);
+        LoginOutcome::Succeeded
+    }
+
+    /// SPEC §6.2 "Failure", on a usable credential: count, then lock per the policy.
+    pub fn record_failure(&mut self, rules: &LockoutRules, now: DateTime<Utc>) -> LoginOutcome {
+        self.failed_login_count += 1;
+        self.last_failed_login = Some(now);
+        let count = self.failed_login_count;
+        let reached = |limit: Option<u32>| limit.is_some_and(|l| count >= i64::from(l));
+        let outcome = if reached(rules.max_failures) {
+            self.set_state(CredentialState::FailLocked, StateChangeReason::TooManyLoginFailures);
+            self.locked_until = None;
+            LoginOutcome::FailLocked
+        } else if reached(rules.tmp_lock_threshold) {
+            self.set_state(CredentialState::TmpLocked, StateChangeReason::TooManyLoginFailures);
+            self.locked_until = Some(now + Duration::milliseconds(rules.tmp_lock_duration_ms));
+            LoginOutcome::TmpLocked
+        } else {
+            if self.lock_expired(now) {
+                // An expired temporary lock that fails again below the threshold is lifted.
+                self.set_state(CredentialState::Active, StateChangeReason::Activated);
+                self.locked_until = None;
+            }
+            LoginOutcome::Failed
+        };
+        self.touch(now);
+        outcome
+    }
+}
+
+/// The end of validity of a credential created at `from` under `rules` (SPEC §4.3).
+pub fn validity_end(from: DateTime<Utc>, rules: &LockoutRules) -> DateTime<Utc> {
+    from.checked_add_signed(Duration::milliseconds(rules.credential_lifetime_ms))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn password(state: CredentialState) -> Credential {
+        let t0 = DateTime::<Utc>::UNIX_EPOCH;
+        Credential {
+            id: "c1".into(),
+            client_id: "k1".into(),
+            user_id: Some("u1".into()),
+            ext_id: ExtId::generated("pwd-1".into()),
+            policy_id: "p1".into(),
+            state,
+            state_change_reason: StateChangeReason::Initialized,
+            state_change_detail: None,
+            last_successful_login: None,
+            successful_login_count: 0,
+            last_failed_login: None,
+            failed_login_count: 0,
+            modification_comment: None,
+            validity_from: t0,
+            validity_to: t0,
+            locked_until: None,
+            reset_count: 0,
+            secret: CredentialSecret::Password { hash: "$argon2id$x".into() },
+            created: t0,
+            last_modified: t0,
+            version: 1,
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::<Utc>::UNIX_EPOCH + Duration::days(1)
+    }
+
+    #[test]
+    fn usable_states() {
+        for s in CredentialState::ALL {
+            let c = password(s);
+            let expected = matches!(
+                s,
+                CredentialState::Initial | CredentialState::Active | CredentialState::AdminChanged | CredentialState::TmpLocked
+            );
+            assert_eq!(c.is_usable(now()), expected, "{s}");
+        }
+        let mut locked = password(CredentialState::TmpLocked);
+        locked.locked_until = Some(now() + Duration::seconds(1));
+        assert!(!locked.is_usable(now()));
+    }
+
+    #[test]
+    fn failures_tmp_lock_then_fail_lock_with_defaults() {
+        let rules = LockoutRules::default();
+        let mut c = password(CredentialState::Active);
+        assert_eq!(c.record_failure(&rules, now()), LoginOutcome::Failed);
+        assert_eq!(c.record_failure(&rules, now()), LoginOutcome::TmpLocked);
+        assert_eq!(c.state, CredentialState::TmpLocked);
+        assert_eq!(c.locked_until, Some(now() + Duration::seconds(60)));
+        assert!(!c.is_usable(now()));
+        let later = now() + Duration::seconds(61);
+        assert!(c.is_usable(later));
+        assert_eq!(c.record_failure(&rules, later), LoginOutcome::FailLocked);
+        assert_eq!(c.state, CredentialState::FailLocked);
+        assert_eq!(c.state_change_reason, StateChangeReason::TooManyLoginFailures);
+        assert_eq!(c.failed_login_count, 3);
+        assert_eq!(c.version, 4);
+    }
+
+    #[test]
+    fn never_means_never() {
+        let rules = LockoutRules {
+            max_failures: None,
+            tmp_lock_threshold: None,
+            ..LockoutRules::default()
+        };
+        let mut c = password(CredentialState::Active);
+        for _ in 0..50 {
+            assert_eq!(c.record_failure(&rules, now()), LoginOutcome::Failed);
+        }
+        assert_eq!(c.state, CredentialState::Active);
+    }
+
+    #[test]
+    fn success_clears_and_activates_non_passwords_only() {
+        let mut c = password(CredentialState::Initial);
+        c.failed_login_count = 1;
+        c.reset_count = 2;
+        assert!(c.success_needs_write(now()));
+        c.record_success(now());
+        assert_eq!(c.state, CredentialState::Initial);
+        assert_eq!((c.failed_login_count, c.reset_count, c.successful_login_count), (0, 0, 1));
+        assert!(!c.success_needs_write(now()));
+
+        let mut v = password(CredentialState::Initial);
+        v.secret = CredentialSecret::Vasco { tokens: vec![] };
+        v.record_success(now());
+        assert_eq!(v.state, CredentialState::Active);
+        assert_eq!(v.state_change_reason, StateChangeReason::Activated);
+    }
+
+    #[test]
+    fn expired_tmp_lock_becomes_active_on_success() {
+        let mut c = password(CredentialState::TmpLocked);
+        c.locked_until = Some(now() - Duration::seconds(1));
+        assert!(c.success_needs_write(now()));
+        c.record_success(now());
+        assert_eq!(c.state, CredentialState::Active);
+        assert_eq!(c.locked_until, None);
+    }
+
+    #[test]
+    fn state_names_parse() {
+        for s in CredentialState::ALL {
+            assert_eq!(s.as_str().parse::<CredentialState>().unwrap(), s);
+        }
+        assert_eq!(
+            "locked".parse::<CredentialState>().unwrap_err().to_string(),
+            "Invalid CredentialState name 'locked'"
+        );
+    }
+
+    #[test]
+    fn debug_output_hides_the_hash() {
+        let c = password(CredentialState::Active);
+        assert!(!format!("{c:?}").contains("argon2"));
+    }
+}
