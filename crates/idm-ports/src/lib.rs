@@ -1,1 +1,18 @@
-//! idm-ports
+//! The hexagon's edge: the driven ports (repositories, unit of work, auth-side services) that
+//! adapters implement, and the use cases (driving side) written against them.
+//!
+//! With the `mock` feature, every trait has a mockall mock (`MockClientRepo`, `MockClientService`, …)
+//! and [`testing`] offers a unit of work over mocked repositories; only dev-dependencies turn it on.
+
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod caller;
+pub mod error;
+pub mod repos;
+#[cfg(feature = "mock")]
+pub mod testing;
+pub mod usecases;
+
+pub use caller::Caller;
+pub use error::{AppError, AppResult, StoreError, UniqueKey};

@@ -1,0 +1,165 @@
+//! Driven ports of storage: one repository trait per aggregate, and the unit of work that
+//! runs a use case's reads and writes in one transaction.
+//!
+//! Repository methods are synchronous and take `&mut self`: an adapter implements them over
+//! the one connection of the current transaction. Each method returns [`StoreError`] only as
+//! documented; "not found" is `Ok(None)`, never an error.
+
+use chrono::{DateTime, Utc};
+use idm_domain::access::{Role, RoleGrant};
+use idm_domain::client::Client;
+use idm_domain::credential::Credential;
+use idm_domain::paging::PageRequest;
+use idm_domain::policy::{Policy, PolicyType};
+use idm_domain::user::User;
+use idm_domain::ExtId;
+
+use crate::error::{AppError, StoreError};
+
+/// Clients.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait ClientRepo {
+    /// Inserts a new client; `Unique(ClientExtId | ClientName)` when taken.
+    fn insert(&mut self, client: &Client) -> Result<(), StoreError>;
+    /// The client with this extId.
+    fn find_by_ext_id(&mut self, ext_id: &str) -> Result<Option<Client>, StoreError>;
+    /// The client with this name.
+    fn find_by_name(&mut self, name: &str) -> Result<Option<Client>, StoreError>;
+    /// The client with this storage identity.
+    fn find_by_id(&mut self, id: &str) -> Result<Option<Client>, StoreError>;
+    /// Whether any client exists (bootstrap runs only on an empty database).
+    fn any_exists(&mut self) -> Result<bool, StoreError>;
+}
+
+/// Users.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait UserRepo {
+    /// Inserts a new user; `Unique(UserExtId | UserLoginId)` when taken.
+    fn insert(&mut self, user: &User) -> Result<(), StoreError>;
+    /// The user with this extId in the client.
+    fn find_by_ext_id(&mut self, client_id: &str, ext_id: &str) -> Result<Option<User>, StoreError>;
+    /// The user with this loginId in the client.
+    fn find_by_login_id(&mut self, client_id: &str, login_id: &str) -> Result<Option<User>, StoreError>;
+    /// Up to `limit` users with this loginId in any client (bare-loginId authentication).
+    fn find_by_login_id_anywhere(&mut self, login_id: &str, limit: u32) -> Result<Vec<User>, StoreError>;
+    /// Writes `user` if its stored version is still `expected_version`; `Conflict` otherwise.
+    fn update(&mut self, user: &User, expected_version: i64) -> Result<(), StoreError>;
+}
+
+/// Policies.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait PolicyRepo {
+    /// Inserts a policy; `Unique(PolicyExtId)` when taken, `Unique(DefaultPolicy)` when it is
+    /// marked default while another default of its type exists.
+    fn insert(&mut self, policy: &Policy) -> Result<(), StoreError>;
+    /// The policy with this extId in the client.
+    fn find_by_ext_id(&mut self, client_id: &str, ext_id: &str) -> Result<Option<Policy>, StoreError>;
+    /// The policy with this storage identity.
+    fn find_by_id(&mut self, id: &str) -> Result<Option<Policy>, StoreError>;
+    /// The client's default policy of the type.
+    fn find_default(&mut self, client_id: &str, policy_type: PolicyType) -> Result<Option<Policy>, StoreError>;
+    /// Writes `policy` if its stored version is still `expected_version`; `Conflict` otherwise.
+    fn update(&mut self, policy: &Policy, expected_version: i64) -> Result<(), StoreError>;
+    /// Takes the default mark from the client's current default of the type (bumping its
+    /// version), so another policy can take it in the same transaction.
+    fn clear_default(&mut self, client_id: &str, policy_type: PolicyType, now: DateTime<Utc>) -> Result<(), StoreError>;
+}
+
+/// A credential with the extIds of its user and policy, as reads return it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRecord {
+    /// The credential.
+    pub credential: Credential,
+    /// Its user's extId; `None` when unassigned.
+    pub user_ext_id: Option<ExtId>,
+    /// Its policy's extId.
+    pub policy_ext_id: ExtId,
+}
+
+/// Credentials of every type.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait CredentialRepo {
+    /// Inserts a credential; `Unique(CredentialExtId | UserPassword | VascoAuthMode)` when taken.
+    fn insert(&mut self, credential: &Credential) -> Result<(), StoreError>;
+    /// The credential with this extId in the client, any type.
+    fn find_by_ext_id(&mut self, client_id: &str, ext_id: &str) -> Result<Option<CredentialRecord>, StoreError>;
+    /// The user's Password credential. With `lock`, the row stays locked against concurrent
+    /// writers until the transaction ends (read-modify-write without lost updates).
+    fn find_password_of_user(&mut self, user_id: &str, lock: bool) -> Result<Option<CredentialRecord>, StoreError>;
+    /// The user's credentials after `page.after`, by creation time then extId: up to
+    /// `page.limit + 1` rows, the extra one telling the use case that another page follows.
+    fn list_by_user(&mut self, user_id: &str, page: &PageRequest) -> Result<Vec<CredentialRecord>, StoreError>;
+    /// Writes `credential` if its stored version is still `expected_version`; `Conflict` otherwise.
+    fn update(&mut self, credential: &Credential, expected_version: i64) -> Result<(), StoreError>;
+}
+
+/// Role grants.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait RoleRepo {
+    /// Every grant of the user.
+    fn grants_of_user(&mut self, user_id: &str) -> Result<Vec<RoleGrant>, StoreError>;
+    /// Grants the role, replacing the data room of an existing grant of the same role.
+    fn upsert_grant(&mut self, user_id: &str, grant: &RoleGrant, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Removes the grant; `false` when the user did not hold the role.
+    fn delete_grant(&mut self, user_id: &str, role: Role) -> Result<bool, StoreError>;
+}
+
+/// All repositories of one transaction.
+pub trait Repos {
+    /// Clients.
+    fn clients(&mut self) -> &mut dyn ClientRepo;
+    /// Users.
+    fn users(&mut self) -> &mut dyn UserRepo;
+    /// Policies.
+    fn policies(&mut self) -> &mut dyn PolicyRepo;
+    /// Credentials.
+    fn credentials(&mut self) -> &mut dyn CredentialRepo;
+    /// Role grants.
+    fn roles(&mut self) -> &mut dyn RoleRepo;
+}
+
+/// Whether a transaction will write; lets SQLite take its write lock up front
+/// (`BEGIN IMMEDIATE`) so a racing writer waits instead of failing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxMode {
+    /// Reads only.
+    Read,
+    /// Reads and writes.
+    Write,
+}
+
+/// The unit of work: runs `work` in one transaction that commits only if it returns `Ok`.
+///
+/// `work` is `FnMut` because an adapter may run it again after a serialization failure;
+/// it must therefore not have effects outside the repositories. (Tests use
+/// `testing::MockedUnitOfWork`, which runs `work` over mocked repositories.)
+pub trait UnitOfWork: Send + Sync {
+    /// Runs `work` in a transaction of `mode`. Storage failures come back as
+    /// `AppError::Unavailable` (503) or `AppError::Internal`.
+    fn run<'a>(
+        &self,
+        mode: TxMode,
+        work: &mut (dyn FnMut(&mut dyn Repos) -> Result<(), AppError> + 'a),
+    ) -> Result<(), AppError>;
+}
+
+/// Runs `work` in one transaction and hands back its value.
+pub fn transact<T>(
+    uow: &dyn UnitOfWork,
+    mode: TxMode,
+    mut work: impl FnMut(&mut dyn Repos) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let mut out = None;
+    uow.run(mode, &mut |repos| {
+        out = Some(work(repos)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| AppError::Internal("unit of work finished without running".into()))
+}
+
+/// Readiness of the storage (SPEC §7 `GET /health/ready`).
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait HealthCheck: Send + Sync {
+    /// `Ok` when the database answers a trivial query within the pool timeout.
+    fn check(&self) -> Result<(), StoreError>;
+}

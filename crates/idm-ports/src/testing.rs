@@ -1,0 +1,113 @@
+//! Test doubles for use-case tests: a unit of work that runs over mockall-mocked repositories.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::error::AppError;
+use crate::repos::{
+    ClientRepo, CredentialRepo, MockClientRepo, MockCredentialRepo, MockPolicyRepo, MockRoleRepo,
+    MockUserRepo, PolicyRepo, Repos, RoleRepo, TxMode, UnitOfWork, UserRepo,
+};
+
+/// One mock per repository; set expectations on the fields, then hand it to [`MockedUnitOfWork`].
+#[derive(Default)]
+pub struct MockRepos {
+    /// Client repository mock.
+    pub clients: MockClientRepo,
+    /// User repository mock.
+    pub users: MockUserRepo,
+    /// Policy repository mock.
+    pub policies: MockPolicyRepo,
+    /// Credential repository mock.
+    pub credentials: MockCredentialRepo,
+    /// Role repository mock.
+    pub roles: MockRoleRepo,
+}
+
+impl Repos for MockRepos {
+    fn clients(&mut self) -> &mut dyn ClientRepo {
+        &mut self.clients
+    }
+    fn users(&mut self) -> &mut dyn UserRepo {
+        &mut self.users
+    }
+    fn policies(&mut self) -> &mut dyn PolicyRepo {
+        &mut self.policies
+    }
+    fn credentials(&mut self) -> &mut dyn CredentialRepo {
+        &mut self.credentials
+    }
+    fn roles(&mut self) -> &mut dyn RoleRepo {
+        &mut self.roles
+    }
+}
+
+/// A unit of work over [`MockRepos`] that counts commits and rollbacks.
+pub struct MockedUnitOfWork {
+    repos: Mutex<MockRepos>,
+    commits: AtomicUsize,
+    rollbacks: AtomicUsize,
+    modes: Mutex<Vec<TxMode>>,
+    fail_with: Option<AppError>,
+}
+
+impl MockedUnitOfWork {
+    /// Wraps the prepared mocks.
+    pub fn new(repos: MockRepos) -> Self {
+        MockedUnitOfWork {
+            repos: Mutex::new(repos),
+            commits: AtomicUsize::new(0),
+            rollbacks: AtomicUsize::new(0),
+            modes: Mutex::new(Vec::new()),
+            fail_with: None,
+        }
+    }
+
+    /// A unit of work whose storage fails every transaction with `error` before any work runs.
+    pub fn failing(error: AppError) -> Self {
+        MockedUnitOfWork {
+            fail_with: Some(error),
+            ..Self::new(MockRepos::default())
+        }
+    }
+
+    /// Transactions whose work returned `Ok`.
+    pub fn commits(&self) -> usize {
+        self.commits.load(Ordering::SeqCst)
+    }
+
+    /// Transactions whose work returned `Err`.
+    pub fn rollbacks(&self) -> usize {
+        self.rollbacks.load(Ordering::SeqCst)
+    }
+
+    /// The modes of every transaction run, in order.
+    pub fn modes(&self) -> Vec<TxMode> {
+        self.modes.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
+impl UnitOfWork for MockedUnitOfWork {
+    fn run<'a>(
+        &self,
+        mode: TxMode,
+        work: &mut (dyn FnMut(&mut dyn Repos) -> Result<(), AppError> + 'a),
+    ) -> Result<(), AppError> {
+        if let Ok(mut modes) = self.modes.lock() {
+            modes.push(mode);
+        }
+        if let Some(error) = &self.fail_with {
+            return Err(error.clone());
+        }
+        let mut repos = self
+            .repos
+            .lock()
+            .map_err(|_| AppError::Internal("mock repos poisoned".into()))?;
+        let result = work(&mut *repos);
+        match result {
+            Ok(()) => self.commits.fetch_add(1, Ordering::SeqCst),
+            Err(_) => self.rollbacks.fetch_add(1, Ordering::SeqCst),
+        };
+        result
+    }
+}

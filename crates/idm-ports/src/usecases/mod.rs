@@ -1,0 +1,189 @@
+//! The driving side: one service trait per group of endpoints, each implemented against the
+//! driven ports. The HTTP layer sees only these traits, so handlers are tested with mocks.
+
+mod authenticate;
+mod bootstrap;
+mod clients;
+mod lookup;
+mod policies;
+mod roles;
+mod users;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use idm_domain::access::RoleGrant;
+use idm_domain::client::Client;
+use idm_domain::paging::{Page, PageRequest};
+use idm_domain::policy::Policy;
+use idm_domain::user::{Contacts, LanguageCode, PersonName, User, UserState};
+use idm_domain::ExtId;
+
+use crate::auth::{Clock, IdGenerator, LoginCache, PasswordHasher, SecretCipher, SecretGenerator};
+use crate::caller::Caller;
+use crate::error::AppResult;
+use crate::repos::{CredentialRecord, UnitOfWork};
+
+pub use authenticate::PasswordCallerAuthenticator;
+pub use bootstrap::{BootstrapReport, BootstrapSettings, Bootstrapper};
+pub use clients::ClientUseCases;
+pub use policies::PolicyUseCases;
+pub use roles::RoleUseCases;
+pub use users::UserUseCases;
+
+/// Every driven port a use case may need, shared by all use cases.
+#[derive(Clone)]
+pub struct Ports {
+    /// Transactions over the repositories.
+    pub uow: Arc<dyn UnitOfWork>,
+    /// argon2id hashing.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Memory of successful verifications.
+    pub login_cache: Arc<dyn LoginCache>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// New identifiers.
+    pub ids: Arc<dyn IdGenerator>,
+    /// CSPRNG secrets.
+    pub secrets: Arc<dyn SecretGenerator>,
+    /// Encryption at rest.
+    pub cipher: Arc<dyn SecretCipher>,
+}
+
+/// A request body as the transport parsed it. A syntax failure (400/413/415) travels in the
+/// `Err` and is reported at SPEC §3.4 step 6, after rights and the path's client and user.
+pub type Body<T> = Result<T, crate::error::AppError>;
+
+/// Authenticates the caller of a request (SPEC §3.1).
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait CallerAuthenticator: Send + Sync {
+    /// Checks `user_id` (`clientExtId/loginId` or a bare loginId) and `password`;
+    /// `DomainError::AuthenticationFailed` on any mismatch.
+    fn authenticate(&self, user_id: &str, password: &str) -> AppResult<Caller>;
+}
+
+/// A client-create request (SPEC §8.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateClient {
+    /// Wanted extId; generated when absent.
+    pub ext_id: Option<String>,
+    /// Display name; mandatory.
+    pub name: Option<String>,
+}
+
+/// Clients (SPEC §8.1).
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait ClientService: Send + Sync {
+    /// Creates a client with its three default policies.
+    fn create_client(&self, caller: &Caller, cmd: Body<CreateClient>) -> AppResult<Client>;
+    /// Reads a client.
+    fn get_client(&self, caller: &Caller, ext_id: &str) -> AppResult<Client>;
+}
+
+/// A user-create request (SPEC §8.2).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateUser {
+    /// Wanted extId; generated when absent.
+    pub ext_id: Option<String>,
+    /// Login name; mandatory.
+    pub login_id: Option<String>,
+    /// Initial state; `active` when absent.
+    pub state: Option<UserState>,
+    /// Language; `EN` when absent.
+    pub language: Option<LanguageCode>,
+    /// Machine account flag.
+    pub is_technical_user: Option<bool>,
+    /// Name parts.
+    pub name: PersonName,
+    /// Contact data.
+    pub contacts: Contacts,
+}
+
+/// A user with its client's extId, as responses show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserView {
+    /// The user.
+    pub user: User,
+    /// Its client's extId.
+    pub client_ext_id: ExtId,
+}
+
+/// Users and their credential list (SPEC §8.2).
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait UserService: Send + Sync {
+    /// Creates a user in the client.
+    fn create_user(&self, caller: &Caller, client: &str, cmd: Body<CreateUser>) -> AppResult<UserView>;
+    /// Reads a user.
+    fn get_user(&self, caller: &Caller, client: &str, user: &str) -> AppResult<UserView>;
+    /// One page of the user's credentials (common fields).
+    fn list_credentials(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        page: PageRequest,
+    ) -> AppResult<Page<CredentialRecord>>;
+}
+
+/// A role-grant request (SPEC §8.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantRole {
+    /// Role name; mandatory.
+    pub role: Option<String>,
+    /// Data room; `None` = global.
+    pub client_ext_ids: Option<Vec<String>>,
+}
+
+/// Role grants (SPEC §8.3).
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait RoleService: Send + Sync {
+    /// Grants a role, or replaces the data room of an existing grant of it.
+    fn grant_role(&self, caller: &Caller, client: &str, user: &str, cmd: Body<GrantRole>) -> AppResult<RoleGrant>;
+    /// Every grant of the user.
+    fn list_roles(&self, caller: &Caller, client: &str, user: &str) -> AppResult<Vec<RoleGrant>>;
+    /// Revokes a grant.
+    fn revoke_role(&self, caller: &Caller, client: &str, user: &str, role: &str) -> AppResult<()>;
+}
+
+/// A policy-create request (SPEC §8.4).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreatePolicy {
+    /// Wanted extId; generated when absent.
+    pub ext_id: Option<String>,
+    /// Display name; mandatory.
+    pub name: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// `PwdPolicy`, `VascoPolicy` or `OathPolicy`; mandatory.
+    pub policy_type: Option<String>,
+    /// Whether it becomes the client's default for its type.
+    pub default_policy: bool,
+    /// Explicit parameters.
+    pub parameters: BTreeMap<String, String>,
+}
+
+/// A policy with its client's extId, as responses show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyView {
+    /// The policy.
+    pub policy: Policy,
+    /// Its client's extId.
+    pub client_ext_id: ExtId,
+}
+
+/// Policies (SPEC §8.4).
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait PolicyService: Send + Sync {
+    /// Creates a policy.
+    fn create_policy(&self, caller: &Caller, client: &str, cmd: Body<CreatePolicy>) -> AppResult<PolicyView>;
+    /// Reads a policy.
+    fn get_policy(&self, caller: &Caller, client: &str, ext_id: &str) -> AppResult<PolicyView>;
+    /// Changes a policy under optimistic locking.
+    fn patch_policy(
+        &self,
+        caller: &Caller,
+        client: &str,
+        ext_id: &str,
+        patch: Body<idm_domain::policy::PolicyPatch>,
+    ) -> AppResult<PolicyView>;
+}
