@@ -460,9 +460,9 @@ pub fn validate_name(raw: &str) -> Result<String, DomainError> {
         return Err(DomainError::NullParameter("name".into()));
     }
     if trimmed.chars().count() > 255 || trimmed.chars().any(char::is_control) {
-        return Err(DomainError::InvalidParameter(format!(
-            "Invalid value for parameter 'name'"
-        )));
+        return Err(DomainError::InvalidParameter(
+            "Invalid value for parameter 'name'".to_owned(),
+        ));
     }
     Ok(trimmed.to_owned())
 }

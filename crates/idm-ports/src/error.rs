@@ -66,7 +66,9 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::Unavailable => AppError::Unavailable,
             StoreError::Conflict => AppError::Domain(DomainError::OptimisticLockingFailure),
-            StoreError::Unique(key) => AppError::Internal(format!("unexpected unique violation {key:?}")),
+            StoreError::Unique(key) => {
+                AppError::Internal(format!("unexpected unique violation {key:?}"))
+            }
             StoreError::Other(text) => AppError::Internal(text),
         }
     }

@@ -37,11 +37,20 @@ pub trait UserRepo {
     /// Inserts a new user; `Unique(UserExtId | UserLoginId)` when taken.
     fn insert(&mut self, user: &User) -> Result<(), StoreError>;
     /// The user with this extId in the client.
-    fn find_by_ext_id(&mut self, client_id: &str, ext_id: &str) -> Result<Option<User>, StoreError>;
+    fn find_by_ext_id(&mut self, client_id: &str, ext_id: &str)
+        -> Result<Option<User>, StoreError>;
     /// The user with this loginId in the client.
-    fn find_by_login_id(&mut self, client_id: &str, login_id: &str) -> Result<Option<User>, StoreError>;
+    fn find_by_login_id(
+        &mut self,
+        client_id: &str,
+        login_id: &str,
+    ) -> Result<Option<User>, StoreError>;
     /// Up to `limit` users with this loginId in any client (bare-loginId authentication).
-    fn find_by_login_id_anywhere(&mut self, login_id: &str, limit: u32) -> Result<Vec<User>, StoreError>;
+    fn find_by_login_id_anywhere(
+        &mut self,
+        login_id: &str,
+        limit: u32,
+    ) -> Result<Vec<User>, StoreError>;
     /// Writes `user` if its stored version is still `expected_version`; `Conflict` otherwise.
     fn update(&mut self, user: &User, expected_version: i64) -> Result<(), StoreError>;
 }
@@ -53,16 +62,29 @@ pub trait PolicyRepo {
     /// marked default while another default of its type exists.
     fn insert(&mut self, policy: &Policy) -> Result<(), StoreError>;
     /// The policy with this extId in the client.
-    fn find_by_ext_id(&mut self, client_id: &str, ext_id: &str) -> Result<Option<Policy>, StoreError>;
+    fn find_by_ext_id(
+        &mut self,
+        client_id: &str,
+        ext_id: &str,
+    ) -> Result<Option<Policy>, StoreError>;
     /// The policy with this storage identity.
     fn find_by_id(&mut self, id: &str) -> Result<Option<Policy>, StoreError>;
     /// The client's default policy of the type.
-    fn find_default(&mut self, client_id: &str, policy_type: PolicyType) -> Result<Option<Policy>, StoreError>;
+    fn find_default(
+        &mut self,
+        client_id: &str,
+        policy_type: PolicyType,
+    ) -> Result<Option<Policy>, StoreError>;
     /// Writes `policy` if its stored version is still `expected_version`; `Conflict` otherwise.
     fn update(&mut self, policy: &Policy, expected_version: i64) -> Result<(), StoreError>;
     /// Takes the default mark from the client's current default of the type (bumping its
     /// version), so another policy can take it in the same transaction.
-    fn clear_default(&mut self, client_id: &str, policy_type: PolicyType, now: DateTime<Utc>) -> Result<(), StoreError>;
+    fn clear_default(
+        &mut self,
+        client_id: &str,
+        policy_type: PolicyType,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 }
 
 /// A credential with the extIds of its user and policy, as reads return it.
@@ -82,13 +104,25 @@ pub trait CredentialRepo {
     /// Inserts a credential; `Unique(CredentialExtId | UserPassword | VascoAuthMode)` when taken.
     fn insert(&mut self, credential: &Credential) -> Result<(), StoreError>;
     /// The credential with this extId in the client, any type.
-    fn find_by_ext_id(&mut self, client_id: &str, ext_id: &str) -> Result<Option<CredentialRecord>, StoreError>;
+    fn find_by_ext_id(
+        &mut self,
+        client_id: &str,
+        ext_id: &str,
+    ) -> Result<Option<CredentialRecord>, StoreError>;
     /// The user's Password credential. With `lock`, the row stays locked against concurrent
     /// writers until the transaction ends (read-modify-write without lost updates).
-    fn find_password_of_user(&mut self, user_id: &str, lock: bool) -> Result<Option<CredentialRecord>, StoreError>;
+    fn find_password_of_user(
+        &mut self,
+        user_id: &str,
+        lock: bool,
+    ) -> Result<Option<CredentialRecord>, StoreError>;
     /// The user's credentials after `page.after`, by creation time then extId: up to
     /// `page.limit + 1` rows, the extra one telling the use case that another page follows.
-    fn list_by_user(&mut self, user_id: &str, page: &PageRequest) -> Result<Vec<CredentialRecord>, StoreError>;
+    fn list_by_user(
+        &mut self,
+        user_id: &str,
+        page: &PageRequest,
+    ) -> Result<Vec<CredentialRecord>, StoreError>;
     /// Writes `credential` if its stored version is still `expected_version`; `Conflict` otherwise.
     fn update(&mut self, credential: &Credential, expected_version: i64) -> Result<(), StoreError>;
 }
@@ -99,7 +133,12 @@ pub trait RoleRepo {
     /// Every grant of the user.
     fn grants_of_user(&mut self, user_id: &str) -> Result<Vec<RoleGrant>, StoreError>;
     /// Grants the role, replacing the data room of an existing grant of the same role.
-    fn upsert_grant(&mut self, user_id: &str, grant: &RoleGrant, now: DateTime<Utc>) -> Result<(), StoreError>;
+    fn upsert_grant(
+        &mut self,
+        user_id: &str,
+        grant: &RoleGrant,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// Removes the grant; `false` when the user did not hold the role.
     fn delete_grant(&mut self, user_id: &str, role: Role) -> Result<bool, StoreError>;
 }

@@ -1,1 +1,58 @@
-fn main() {}
+//! `idm-server`: the identity service binary and its admin CLI.
+
+mod config;
+mod keys;
+mod logging;
+mod serve;
+mod wiring;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// A nevisIDM-compatible identity service.
+#[derive(Parser)]
+#[command(name = "idm-server", version, about)]
+struct Cli {
+    /// A TOML configuration file (also `IDM_CONFIG`); `IDM_*` environment variables override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Validate the configuration (and reach the database) and exit non-zero on a problem.
+    CheckConfig,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match config::Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("idm-server: configuration error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    logging::init(settings.log_format, &settings.log_level);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve::run(settings),
+        Command::Migrate => serve::migrate(&settings),
+        Command::CheckConfig => serve::check_config(&settings),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("idm-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -143,15 +143,18 @@ impl CallerAuthenticator for PasswordCallerAuthenticator {
             } else {
                 Some(cred.version)
             };
-            if let Some(credential_version) = version {
-                self.ports.login_cache.remember(
-                    LoginCacheKey {
-                        user_id: candidate.user.id.clone(),
-                        credential_version,
-                    },
-                    password,
-                );
-            }
+            // `None`: the locked re-read found the credential gone or no longer usable (a
+            // concurrent failure locked it), so the caller has no usable password (SPEC §3.1).
+            let Some(credential_version) = version else {
+                return Err(DomainError::AuthenticationFailed.into());
+            };
+            self.ports.login_cache.remember(
+                LoginCacheKey {
+                    user_id: candidate.user.id.clone(),
+                    credential_version,
+                },
+                password,
+            );
             Ok(candidate.caller)
         } else {
             self.record(&candidate.user.id, false)?;

@@ -52,7 +52,9 @@ impl Bootstrapper {
     /// exists; `None` when the database was already seeded (by this or another instance).
     pub fn run(&self, settings: &BootstrapSettings) -> AppResult<Option<BootstrapReport>> {
         let ports = &self.ports;
-        let already = transact(&*ports.uow, TxMode::Read, |r| Ok(r.clients().any_exists()?))?;
+        let already = transact(&*ports.uow, TxMode::Read, |r| {
+            Ok(r.clients().any_exists()?)
+        })?;
         if already {
             return Ok(None);
         }
@@ -84,7 +86,8 @@ impl Bootstrapper {
             let user = User {
                 id: ports.ids.new_id(),
                 client_id: client.id.clone(),
-                ext_id: ExtId::parse(&login_id).unwrap_or_else(|| ExtId::generated(ports.ids.new_id())),
+                ext_id: ExtId::parse(&login_id)
+                    .unwrap_or_else(|| ExtId::generated(ports.ids.new_id())),
                 login_id: login_id.clone(),
                 state: UserState::Active,
                 language: Default::default(),
@@ -126,9 +129,11 @@ impl Bootstrapper {
                 last_modified: now,
                 version: 1,
             })?;
-            repos
-                .roles()
-                .upsert_grant(&user.id, &RoleGrant::new(Role::Root, DataRoom::Global), now)?;
+            repos.roles().upsert_grant(
+                &user.id,
+                &RoleGrant::new(Role::Root, DataRoom::Global),
+                now,
+            )?;
             Ok(true)
         });
         match created {

@@ -112,7 +112,12 @@ pub struct UserView {
 #[cfg_attr(feature = "mock", mockall::automock)]
 pub trait UserService: Send + Sync {
     /// Creates a user in the client.
-    fn create_user(&self, caller: &Caller, client: &str, cmd: Body<CreateUser>) -> AppResult<UserView>;
+    fn create_user(
+        &self,
+        caller: &Caller,
+        client: &str,
+        cmd: Body<CreateUser>,
+    ) -> AppResult<UserView>;
     /// Reads a user.
     fn get_user(&self, caller: &Caller, client: &str, user: &str) -> AppResult<UserView>;
     /// One page of the user's credentials (common fields).
@@ -138,7 +143,13 @@ pub struct GrantRole {
 #[cfg_attr(feature = "mock", mockall::automock)]
 pub trait RoleService: Send + Sync {
     /// Grants a role, or replaces the data room of an existing grant of it.
-    fn grant_role(&self, caller: &Caller, client: &str, user: &str, cmd: Body<GrantRole>) -> AppResult<RoleGrant>;
+    fn grant_role(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        cmd: Body<GrantRole>,
+    ) -> AppResult<RoleGrant>;
     /// Every grant of the user.
     fn list_roles(&self, caller: &Caller, client: &str, user: &str) -> AppResult<Vec<RoleGrant>>;
     /// Revokes a grant.
@@ -175,7 +186,12 @@ pub struct PolicyView {
 #[cfg_attr(feature = "mock", mockall::automock)]
 pub trait PolicyService: Send + Sync {
     /// Creates a policy.
-    fn create_policy(&self, caller: &Caller, client: &str, cmd: Body<CreatePolicy>) -> AppResult<PolicyView>;
+    fn create_policy(
+        &self,
+        caller: &Caller,
+        client: &str,
+        cmd: Body<CreatePolicy>,
+    ) -> AppResult<PolicyView>;
     /// Reads a policy.
     fn get_policy(&self, caller: &Caller, client: &str, ext_id: &str) -> AppResult<PolicyView>;
     /// Changes a policy under optimistic locking.
@@ -187,3 +203,6 @@ pub trait PolicyService: Send + Sync {
         patch: Body<idm_domain::policy::PolicyPatch>,
     ) -> AppResult<PolicyView>;
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use idm_domain::access::{Requirement, Right};
-use idm_domain::policy::{check_version, validate_name, Policy, PolicyParameters, PolicyPatch, PolicyType};
+use idm_domain::policy::{
+    check_version, validate_name, Policy, PolicyParameters, PolicyPatch, PolicyType,
+};
 use idm_domain::{DomainError, ExtId};
 
 use super::lookup;
@@ -75,7 +77,12 @@ const VIEW: [Right; 1] = [Right::PolicyConfigurationView];
 const MODIFY: [Right; 1] = [Right::PolicyModify];
 
 impl PolicyService for PolicyUseCases {
-    fn create_policy(&self, caller: &Caller, client: &str, cmd: Body<CreatePolicy>) -> AppResult<PolicyView> {
+    fn create_policy(
+        &self,
+        caller: &Caller,
+        client: &str,
+        cmd: Body<CreatePolicy>,
+    ) -> AppResult<PolicyView> {
         caller.authorize(Requirement::rights(&CREATE), Some(client), None)?;
         let ports = &self.ports;
         transact(&*ports.uow, TxMode::Write, |repos| {
@@ -89,7 +96,11 @@ impl PolicyService for PolicyUseCases {
                 .parse()?;
             let parameters = PolicyParameters::validated(policy_type, cmd.parameters.clone())?;
             let ext_id = lookup::ext_id_or_generated(cmd.ext_id.clone(), || ports.ids.new_id())?;
-            if repos.policies().find_by_ext_id(&c.id, ext_id.as_str())?.is_some() {
+            if repos
+                .policies()
+                .find_by_ext_id(&c.id, ext_id.as_str())?
+                .is_some()
+            {
                 return Err(DomainError::DuplicatePolicyExtId(ext_id.to_string()).into());
             }
             let now = ports.clock.now();
@@ -144,7 +155,9 @@ impl PolicyService for PolicyUseCases {
             let expected = policy.version;
             let now = ports.clock.now();
             if policy.apply(patch, now)? {
-                repos.policies().clear_default(&c.id, policy.policy_type, now)?;
+                repos
+                    .policies()
+                    .clear_default(&c.id, policy.policy_type, now)?;
             }
             repos.policies().update(&policy, expected)?;
             Ok(view(policy, &c.ext_id))

@@ -43,7 +43,13 @@ const MODIFY: [Right; 1] = [Right::AuthorizationModify];
 const VIEW: [Right; 1] = [Right::AuthorizationView];
 
 impl RoleService for RoleUseCases {
-    fn grant_role(&self, caller: &Caller, client: &str, user: &str, cmd: Body<GrantRole>) -> AppResult<RoleGrant> {
+    fn grant_role(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        cmd: Body<GrantRole>,
+    ) -> AppResult<RoleGrant> {
         caller.authorize(Requirement::rights(&MODIFY), Some(client), None)?;
         let ports = &self.ports;
         transact(&*ports.uow, TxMode::Write, |repos| {
@@ -56,7 +62,9 @@ impl RoleService for RoleUseCases {
                 .parse()?;
             let grant = RoleGrant::new(role, data_room(cmd.client_ext_ids.as_ref())?);
             may_grant(&caller.grants, &grant)?;
-            repos.roles().upsert_grant(&u.id, &grant, ports.clock.now())?;
+            repos
+                .roles()
+                .upsert_grant(&u.id, &grant, ports.clock.now())?;
             Ok(grant)
         })
     }

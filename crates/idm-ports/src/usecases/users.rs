@@ -3,7 +3,9 @@
 use idm_domain::access::{Requirement, Right};
 use idm_domain::client::Client;
 use idm_domain::paging::{Page, PageCursor, PageRequest};
-use idm_domain::user::{validate_email, validate_login_id, validate_text, Contacts, PersonName, User};
+use idm_domain::user::{
+    validate_email, validate_login_id, validate_text, Contacts, PersonName, User,
+};
 use idm_domain::DomainError;
 
 use super::{lookup, Body, CreateUser, Ports, UserService, UserView};
@@ -54,7 +56,12 @@ const VIEW: [Right; 1] = [Right::UserView];
 const CRED_VIEW: [Right; 1] = [Right::CredentialView];
 
 impl UserService for UserUseCases {
-    fn create_user(&self, caller: &Caller, client: &str, cmd: Body<CreateUser>) -> AppResult<UserView> {
+    fn create_user(
+        &self,
+        caller: &Caller,
+        client: &str,
+        cmd: Body<CreateUser>,
+    ) -> AppResult<UserView> {
         caller.authorize(Requirement::rights(&CREATE), Some(client), None)?;
         let ports = &self.ports;
         transact(&*ports.uow, TxMode::Write, |repos| {
@@ -69,7 +76,11 @@ impl UserService for UserUseCases {
             if repos.users().find_by_login_id(&c.id, &login_id)?.is_some() {
                 return Err(duplicate_login().into());
             }
-            if repos.users().find_by_ext_id(&c.id, ext_id.as_str())?.is_some() {
+            if repos
+                .users()
+                .find_by_ext_id(&c.id, ext_id.as_str())?
+                .is_some()
+            {
                 return Err(DomainError::DuplicateUserExtId(ext_id.to_string()).into());
             }
             let now = ports.clock.now();
@@ -90,7 +101,9 @@ impl UserService for UserUseCases {
                 version: 1,
             };
             match repos.users().insert(&user) {
-                Err(StoreError::Unique(UniqueKey::UserLoginId)) => return Err(duplicate_login().into()),
+                Err(StoreError::Unique(UniqueKey::UserLoginId)) => {
+                    return Err(duplicate_login().into())
+                }
                 Err(StoreError::Unique(UniqueKey::UserExtId)) => {
                     return Err(DomainError::DuplicateUserExtId(ext_id.to_string()).into())
                 }
@@ -115,7 +128,11 @@ impl UserService for UserUseCases {
         user: &str,
         page: PageRequest,
     ) -> AppResult<Page<CredentialRecord>> {
-        caller.authorize(Requirement::rights_or_self(&CRED_VIEW), Some(client), Some(user))?;
+        caller.authorize(
+            Requirement::rights_or_self(&CRED_VIEW),
+            Some(client),
+            Some(user),
+        )?;
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let (_, u) = lookup::client_and_user(repos, client, user)?;
             let rows = repos.credentials().list_by_user(&u.id, &page)?;

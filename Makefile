@@ -1,0 +1,32 @@
+# The two commands of README.md: `make run` and `make test`.
+CARGO ?= cargo
+SHARED ?= ../shared
+
+.PHONY: run test build check-layers lint fmt bench clean
+
+## Start the service on the embedded SQLite default (./data/idm.sqlite3).
+run:
+	$(CARGO) run -p idm-server -- serve
+
+build:
+	$(CARGO) build --workspace --all-targets
+
+## Every test: layer check, unit tests of each crate, the storage contract suite on SQLite and
+## on a throwaway PostgreSQL, and the black-box HTTP tests against the real binary.
+test: check-layers
+	$(CARGO) build -p idm-server
+	$(CARGO) test --workspace --all-targets --no-fail-fast
+
+check-layers:
+	@if [ -f $(SHARED)/tools/check-layers.py ]; then python3 $(SHARED)/tools/check-layers.py; \
+	else echo "check-layers: $(SHARED)/tools/check-layers.py not found, skipped"; fi
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean

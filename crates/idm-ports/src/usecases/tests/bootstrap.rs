@@ -1,0 +1,235 @@
+//! SPEC §7: seeding an empty database.
+
+use idm_domain::access::{DataRoom, Role, RoleGrant};
+use idm_domain::credential::{CredentialSecret, CredentialState};
+use idm_domain::policy::{PolicyType, DEFAULT_GENERATED_CHARSET};
+use idm_domain::user::UserState;
+
+use super::support::*;
+use crate::error::{AppError, StoreError, UniqueKey};
+use crate::repos::TxMode;
+use crate::usecases::{BootstrapSettings, Bootstrapper};
+
+const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$salt$hash";
+
+fn settings(password: Option<&str>) -> BootstrapSettings {
+    BootstrapSettings {
+        admin_login: "admin".into(),
+        admin_password: password.map(str::to_owned),
+    }
+}
+
+/// Expects a full seed on an empty database, hashing `password`.
+fn expect_seed(h: &mut Harness, password: &'static str) {
+    h.repos
+        .clients
+        .expect_any_exists()
+        .times(2)
+        .returning(|| Ok(false));
+    h.hasher
+        .expect_hash()
+        .withf(move |p| p == password)
+        .times(1)
+        .returning(|_| Ok(HASH.to_owned()));
+    h.repos
+        .clients
+        .expect_insert()
+        .withf(|c| {
+            c.id == "id-1"
+                && c.ext_id.as_str() == "default"
+                && c.name == "Default"
+                && c.version == 1
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+    h.repos
+        .policies
+        .expect_insert()
+        .withf(|p| p.client_id == "id-1" && p.default_policy)
+        .times(3)
+        .returning(|_| Ok(()));
+    h.repos
+        .users
+        .expect_insert()
+        .withf(|u| {
+            u.id == "id-5"
+                && u.client_id == "id-1"
+                && u.login_id == "admin"
+                && u.ext_id.as_str() == "admin"
+                && u.state == UserState::Active
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+    h.repos
+        .policies
+        .expect_find_by_ext_id()
+        .withf(|c, e| c == "id-1" && e == "default-PwdPolicy")
+        .times(1)
+        .returning(|_, _| {
+            let mut p = policy(
+                &client("default", "Default"),
+                "default-PwdPolicy",
+                PolicyType::Pwd,
+                true,
+            );
+            p.id = "id-2".into();
+            Ok(Some(p))
+        });
+    h.repos
+        .credentials
+        .expect_insert()
+        .withf(move |c| {
+            c.user_id.as_deref() == Some("id-5")
+                && c.client_id == "id-1"
+                && c.policy_id == "id-2"
+                && c.state == CredentialState::Active
+                && c.failed_login_count == 0
+                && c.version == 1
+                && c.secret == CredentialSecret::Password { hash: HASH.to_owned() }
+                && !matches!(&c.secret, CredentialSecret::Password { hash } if hash.contains(password))
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+    h.repos
+        .roles
+        .expect_upsert_grant()
+        .withf(|u, g, at| {
+            u == "id-5" && *g == RoleGrant::new(Role::Root, DataRoom::Global) && *at == now()
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+}
+
+#[test]
+fn empty_database_is_seeded_with_a_generated_password() {
+    let mut h = Harness::new();
+    h.secrets
+        .expect_password()
+        .withf(|charset, len| charset == DEFAULT_GENERATED_CHARSET && *len == 24)
+        .times(1)
+        .returning(|_, _| "GeneratedPassword1234567".to_owned());
+    expect_seed(&mut h, "GeneratedPassword1234567");
+    let (ports, uow) = h.build();
+    let report = Bootstrapper::new(ports)
+        .run(&settings(None))
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.admin_login, "admin");
+    assert_eq!(
+        report.generated_password.as_deref(),
+        Some("GeneratedPassword1234567")
+    );
+    assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);
+    assert_eq!(uow.commits(), 2);
+}
+
+#[test]
+fn configured_password_is_hashed_and_not_reported() {
+    let mut h = Harness::new();
+    h.secrets.expect_password().never();
+    expect_seed(&mut h, "operator-chosen");
+    let (ports, _) = h.build();
+    let report = Bootstrapper::new(ports)
+        .run(&settings(Some("operator-chosen")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.admin_login, "admin");
+    assert_eq!(report.generated_password, None);
+}
+
+#[test]
+fn seeded_database_is_left_alone() {
+    let mut h = Harness::new();
+    h.repos
+        .clients
+        .expect_any_exists()
+        .times(1)
+        .returning(|| Ok(true));
+    h.hasher.expect_hash().never();
+    h.repos.clients.expect_insert().never();
+    let (ports, uow) = h.build();
+    assert!(Bootstrapper::new(ports)
+        .run(&settings(None))
+        .unwrap()
+        .is_none());
+    assert_eq!(uow.modes(), vec![TxMode::Read]);
+}
+
+#[test]
+fn seeding_by_another_instance_between_check_and_write_is_noticed() {
+    let mut h = Harness::new();
+    let mut seq = mockall::Sequence::new();
+    h.repos
+        .clients
+        .expect_any_exists()
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|| Ok(false));
+    h.repos
+        .clients
+        .expect_any_exists()
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|| Ok(true));
+    h.hasher.expect_hash().returning(|_| Ok(HASH.to_owned()));
+    h.repos.clients.expect_insert().never();
+    let (ports, uow) = h.build();
+    let report = Bootstrapper::new(ports).run(&settings(Some("pw"))).unwrap();
+    assert!(report.is_none());
+    assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);
+}
+
+#[test]
+fn lost_insert_race_is_not_an_error() {
+    for key in [UniqueKey::ClientExtId, UniqueKey::ClientName] {
+        let mut h = Harness::new();
+        h.repos.clients.expect_any_exists().returning(|| Ok(false));
+        h.hasher.expect_hash().returning(|_| Ok(HASH.to_owned()));
+        h.repos
+            .clients
+            .expect_insert()
+            .times(1)
+            .returning(move |_| Err(StoreError::Unique(key)));
+        h.repos.users.expect_insert().never();
+        let (ports, uow) = h.build();
+        let report = Bootstrapper::new(ports).run(&settings(Some("pw"))).unwrap();
+        assert!(report.is_none(), "{key:?}");
+        assert_eq!(uow.rollbacks(), 1);
+    }
+}
+
+#[test]
+fn invalid_admin_login_is_rejected_before_any_write() {
+    let mut h = Harness::new();
+    h.repos
+        .clients
+        .expect_any_exists()
+        .times(1)
+        .returning(|| Ok(false));
+    h.hasher.expect_hash().never();
+    let (ports, uow) = h.build();
+    let result = Bootstrapper::new(ports).run(&BootstrapSettings {
+        admin_login: "a/b".into(),
+        admin_password: None,
+    });
+    assert!(matches!(result, Err(AppError::Domain(_))));
+    assert_eq!(uow.modes(), vec![TxMode::Read]);
+}
+
+#[test]
+fn storage_failure_while_seeding_propagates() {
+    let mut h = Harness::new();
+    h.repos.clients.expect_any_exists().returning(|| Ok(false));
+    h.hasher.expect_hash().returning(|_| Ok(HASH.to_owned()));
+    h.repos
+        .clients
+        .expect_insert()
+        .returning(|_| Err(StoreError::Unavailable));
+    let (ports, _) = h.build();
+    assert_eq!(
+        Bootstrapper::new(ports)
+            .run(&settings(Some("pw")))
+            .unwrap_err(),
+        AppError::Unavailable
+    );
+}

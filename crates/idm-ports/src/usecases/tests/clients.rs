@@ -1,0 +1,312 @@
+//! SPEC §8.1: clients.
+
+use idm_domain::policy::{PolicyParameters, PolicyType};
+
+use super::support::*;
+use crate::error::{StoreError, UniqueKey};
+use crate::repos::TxMode;
+use crate::testing::MockRepos;
+use crate::usecases::{ClientService, ClientUseCases, CreateClient};
+
+fn create(name: Option<&str>, ext_id: Option<&str>) -> CreateClient {
+    CreateClient {
+        ext_id: ext_id.map(str::to_owned),
+        name: name.map(str::to_owned),
+    }
+}
+
+fn expect_free(repos: &mut MockRepos) {
+    repos
+        .clients
+        .expect_find_by_name()
+        .times(1)
+        .returning(|_| Ok(None));
+    repos
+        .clients
+        .expect_find_by_ext_id()
+        .times(1)
+        .returning(|_| Ok(None));
+}
+
+#[test]
+fn non_root_caller_lacks_client_create() {
+    for caller in [
+        client_root(&["c1"]),
+        helpdesk(&["c1"]),
+        nobody(),
+        self_admin("c1", "u1"),
+    ] {
+        let (ports, uow) = Harness::new().build();
+        let result =
+            ClientUseCases::new(ports).create_client(&caller, Ok(create(Some("New"), None)));
+        assert_err(
+            result,
+            "errors.insufficientRightsFunction",
+            "Permission denied: Caller does not have the required right 'AccessControl.ClientCreate' to perform this action",
+        );
+        assert!(uow.modes().is_empty());
+    }
+}
+
+#[test]
+fn rights_are_checked_before_the_body() {
+    let (ports, _) = Harness::new().build();
+    let result =
+        ClientUseCases::new(ports).create_client(&client_root(&["c1"]), Err(malformed_body()));
+    assert_err(
+        result,
+        "errors.insufficientRightsFunction",
+        "Permission denied: Caller does not have the required right 'AccessControl.ClientCreate' to perform this action",
+    );
+}
+
+#[test]
+fn body_error_is_reported_to_an_allowed_caller() {
+    let (ports, uow) = Harness::new().build();
+    let result = ClientUseCases::new(ports).create_client(&root(), Err(malformed_body()));
+    assert_eq!(result, Err(malformed_body()));
+    assert!(uow.modes().is_empty());
+}
+
+#[test]
+fn name_is_mandatory() {
+    for name in [None, Some(""), Some("   ")] {
+        let (ports, _) = Harness::new().build();
+        let result = ClientUseCases::new(ports).create_client(&root(), Ok(create(name, None)));
+        assert_err(
+            result,
+            "errors.nullParameter",
+            "The 'name' parameter is mandatory.",
+        );
+    }
+}
+
+#[test]
+fn malformed_ext_id_in_the_body_is_rejected() {
+    let (ports, uow) = Harness::new().build();
+    let result =
+        ClientUseCases::new(ports).create_client(&root(), Ok(create(Some("New"), Some("a b"))));
+    assert_err(
+        result,
+        "errors.invalidParameter",
+        "Invalid value 'a b' for field 'extId'.",
+    );
+    assert!(uow.modes().is_empty());
+}
+
+#[test]
+fn taken_name_is_checked_before_taken_ext_id() {
+    let mut h = Harness::new();
+    h.repos
+        .clients
+        .expect_find_by_name()
+        .withf(|n| n == "Acme")
+        .times(1)
+        .returning(|_| Ok(Some(acme())));
+    h.repos.clients.expect_find_by_ext_id().never();
+    h.repos.clients.expect_insert().never();
+    let (ports, uow) = h.build();
+    let result =
+        ClientUseCases::new(ports).create_client(&root(), Ok(create(Some("Acme"), Some("c1"))));
+    assert_err(
+        result,
+        "errors.duplicateName",
+        "A client with this name 'Acme' already exists",
+    );
+    assert_eq!(uow.rollbacks(), 1);
+}
+
+#[test]
+fn taken_ext_id_is_rejected() {
+    let mut h = Harness::new();
+    h.repos
+        .clients
+        .expect_find_by_name()
+        .returning(|_| Ok(None));
+    h.repos
+        .clients
+        .expect_find_by_ext_id()
+        .withf(|e| e == "c1")
+        .times(1)
+        .returning(|_| Ok(Some(acme())));
+    h.repos.clients.expect_insert().never();
+    let (ports, _) = h.build();
+    let result =
+        ClientUseCases::new(ports).create_client(&root(), Ok(create(Some("Other"), Some("c1"))));
+    assert_err(
+        result,
+        "errors.duplicateName",
+        "A client with this extId 'c1' already exists",
+    );
+}
+
+#[test]
+fn lost_races_map_to_the_duplicate_errors() {
+    for (key, message) in [
+        (
+            UniqueKey::ClientName,
+            "A client with this name 'New' already exists",
+        ),
+        (
+            UniqueKey::ClientExtId,
+            "A client with this extId 'c9' already exists",
+        ),
+    ] {
+        let mut h = Harness::new();
+        expect_free(&mut h.repos);
+        h.repos
+            .clients
+            .expect_insert()
+            .times(1)
+            .returning(move |_| Err(StoreError::Unique(key)));
+        h.repos.policies.expect_insert().never();
+        let (ports, uow) = h.build();
+        let result =
+            ClientUseCases::new(ports).create_client(&root(), Ok(create(Some("New"), Some("c9"))));
+        assert_err(result, "errors.duplicateName", message);
+        assert_eq!(uow.rollbacks(), 1);
+    }
+}
+
+#[test]
+fn create_inserts_the_client_and_its_three_default_policies() {
+    let mut h = Harness::new();
+    expect_free(&mut h.repos);
+    h.repos
+        .clients
+        .expect_insert()
+        .withf(|c| {
+            c.ext_id.as_str() == "c9"
+                && c.name == "New"
+                && c.version == 1
+                && c.created == now()
+                && c.last_modified == now()
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+    let mut seq = mockall::Sequence::new();
+    for (policy_type, ext_id) in [
+        (PolicyType::Pwd, "default-PwdPolicy"),
+        (PolicyType::Vasco, "default-VascoPolicy"),
+        (PolicyType::Oath, "default-OathPolicy"),
+    ] {
+        h.repos
+            .policies
+            .expect_insert()
+            .withf(move |p| {
+                p.policy_type == policy_type
+                    && p.ext_id.as_str() == ext_id
+                    && p.client_id == "id-1"
+                    && p.default_policy
+                    && p.version == 1
+                    && p.parameters == PolicyParameters::default()
+                    && p.name == policy_type.default_policy_name()
+            })
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(()));
+    }
+    let (ports, uow) = h.build();
+    let client = ClientUseCases::new(ports)
+        .create_client(&root(), Ok(create(Some("  New "), Some("c9"))))
+        .unwrap();
+    assert_eq!(client.id, "id-1");
+    assert_eq!(client.ext_id.as_str(), "c9");
+    assert_eq!(client.name, "New");
+    assert_eq!(uow.modes(), vec![TxMode::Write]);
+    assert_eq!(uow.commits(), 1);
+}
+
+#[test]
+fn create_generates_an_ext_id_when_absent() {
+    let mut h = Harness::new();
+    h.repos
+        .clients
+        .expect_find_by_name()
+        .returning(|_| Ok(None));
+    h.repos
+        .clients
+        .expect_find_by_ext_id()
+        .withf(|e| e == "id-1")
+        .returning(|_| Ok(None));
+    h.repos
+        .clients
+        .expect_insert()
+        .times(1)
+        .returning(|_| Ok(()));
+    h.repos
+        .policies
+        .expect_insert()
+        .times(3)
+        .returning(|_| Ok(()));
+    let (ports, _) = h.build();
+    let client = ClientUseCases::new(ports)
+        .create_client(&root(), Ok(create(Some("New"), None)))
+        .unwrap();
+    assert_eq!(client.ext_id.as_str(), "id-1");
+    assert_eq!(client.id, "id-2");
+}
+
+#[test]
+fn get_client_reads_it() {
+    let mut h = Harness::new();
+    expect_acme(&mut h.repos);
+    let (ports, uow) = h.build();
+    let client = ClientUseCases::new(ports)
+        .get_client(&client_root(&["c1"]), "c1")
+        .unwrap();
+    assert_eq!(client, acme());
+    assert_eq!(uow.modes(), vec![TxMode::Read]);
+}
+
+#[test]
+fn get_client_outside_the_data_room_is_denied_before_any_lookup() {
+    let (ports, uow) = Harness::new().build();
+    let result = ClientUseCases::new(ports).get_client(&client_root(&["c1"]), "c2");
+    assert_err(
+        result,
+        "errors.combinedDataroomDenied",
+        "Permission denied: AccessControl.ClientView",
+    );
+    assert!(uow.modes().is_empty());
+}
+
+#[test]
+fn get_client_without_the_right_is_forbidden() {
+    let (ports, _) = Harness::new().build();
+    let result = ClientUseCases::new(ports).get_client(&helpdesk(&["c1"]), "c1");
+    assert_err(
+        result,
+        "errors.insufficientRightsFunction",
+        "Permission denied: Caller does not have the required right 'AccessControl.ClientView' to perform this action",
+    );
+}
+
+#[test]
+fn get_unknown_client_is_404() {
+    let mut h = Harness::new();
+    h.repos
+        .clients
+        .expect_find_by_ext_id()
+        .withf(|e| e == "x")
+        .times(1)
+        .returning(|_| Ok(None));
+    let (ports, _) = h.build();
+    let result = ClientUseCases::new(ports).get_client(&root(), "x");
+    assert_err(
+        result,
+        "errors.noRecord",
+        "Client doesn't exist with extId 'x'",
+    );
+}
+
+#[test]
+fn get_client_with_a_malformed_ext_id_is_404_without_a_lookup() {
+    let (ports, _) = Harness::new().build();
+    let result = ClientUseCases::new(ports).get_client(&root(), "a b");
+    assert_err(
+        result,
+        "errors.noRecord",
+        "Client doesn't exist with extId 'a b'",
+    );
+}

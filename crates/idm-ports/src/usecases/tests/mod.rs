@@ -1,0 +1,10 @@
+//! Use-case unit tests over mockall mocks of every driven port (no database).
+
+mod authenticate;
+mod bootstrap;
+mod clients;
+mod policies;
+mod roles;
+mod support;
+mod unavailable;
+mod users;

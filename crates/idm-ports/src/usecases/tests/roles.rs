@@ -1,0 +1,287 @@
+//! SPEC §8.3: role grants.
+
+use idm_domain::access::{DataRoom, Role, RoleGrant};
+
+use super::support::*;
+use crate::repos::TxMode;
+use crate::testing::MockRepos;
+use crate::usecases::{GrantRole, RoleService, RoleUseCases};
+
+const ESCALATION: &str =
+    "Permission denied: a role can only be granted within the caller's own rights and data rooms";
+
+fn grant_cmd(role: Option<&str>, clients: Option<&[&str]>) -> GrantRole {
+    GrantRole {
+        role: role.map(str::to_owned),
+        client_ext_ids: clients.map(|c| c.iter().map(|s| s.to_string()).collect()),
+    }
+}
+
+fn expect_target(repos: &mut MockRepos) {
+    expect_acme(repos);
+    expect_user(repos, user(&acme(), "u1", "jdoe"));
+}
+
+fn use_cases(
+    h: Harness,
+) -> (
+    RoleUseCases,
+    std::sync::Arc<crate::testing::MockedUnitOfWork>,
+) {
+    let (ports, uow) = h.build();
+    (RoleUseCases::new(ports), uow)
+}
+
+#[test]
+fn client_root_grants_helpdesk_within_its_client() {
+    let mut h = Harness::new();
+    expect_target(&mut h.repos);
+    let expected = RoleGrant::new(Role::Helpdesk, room(&["c1"]));
+    let wanted = expected.clone();
+    h.repos
+        .roles
+        .expect_upsert_grant()
+        .withf(move |u, g, at| u == "user-u1" && *g == wanted && *at == now())
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    let (uc, uow) = use_cases(h);
+    let grant = uc
+        .grant_role(
+            &client_root(&["c1"]),
+            "c1",
+            "u1",
+            Ok(grant_cmd(Some("Helpdesk"), Some(&["c1"]))),
+        )
+        .unwrap();
+    assert_eq!(grant, expected);
+    assert_eq!(uow.modes(), vec![TxMode::Write]);
+    assert_eq!(uow.commits(), 1);
+}
+
+#[test]
+fn root_grants_a_global_role() {
+    let mut h = Harness::new();
+    expect_target(&mut h.repos);
+    h.repos
+        .roles
+        .expect_upsert_grant()
+        .withf(|_, g, _| *g == RoleGrant::new(Role::UserAdmin, DataRoom::Global))
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    let (uc, _) = use_cases(h);
+    let grant = uc
+        .grant_role(&root(), "c1", "u1", Ok(grant_cmd(Some("UserAdmin"), None)))
+        .unwrap();
+    assert_eq!(grant.data_room, DataRoom::Global);
+}
+
+#[test]
+fn client_root_cannot_grant_beyond_its_data_room() {
+    for clients in [Some(&["c2"][..]), Some(&["c1", "c2"][..]), None] {
+        let mut h = Harness::new();
+        expect_target(&mut h.repos);
+        h.repos.roles.expect_upsert_grant().never();
+        let (uc, uow) = use_cases(h);
+        let result = uc.grant_role(
+            &client_root(&["c1"]),
+            "c1",
+            "u1",
+            Ok(grant_cmd(Some("Helpdesk"), clients)),
+        );
+        assert_err(result, "errors.potentialPrivilegeEscalation", ESCALATION);
+        assert_eq!(uow.rollbacks(), 1, "{clients:?}");
+    }
+}
+
+#[test]
+fn client_root_cannot_grant_root() {
+    let mut h = Harness::new();
+    expect_target(&mut h.repos);
+    h.repos.roles.expect_upsert_grant().never();
+    let (uc, _) = use_cases(h);
+    let result = uc.grant_role(
+        &client_root(&["c1"]),
+        "c1",
+        "u1",
+        Ok(grant_cmd(Some("Root"), Some(&["c1"]))),
+    );
+    assert_err(result, "errors.potentialPrivilegeEscalation", ESCALATION);
+}
+
+#[test]
+fn unknown_role_is_rejected() {
+    let mut h = Harness::new();
+    expect_target(&mut h.repos);
+    let (uc, _) = use_cases(h);
+    let result = uc.grant_role(&root(), "c1", "u1", Ok(grant_cmd(Some("X"), None)));
+    assert_err(result, "errors.invalidParameter", "Unknown role 'X'");
+}
+
+#[test]
+fn role_is_mandatory() {
+    let mut h = Harness::new();
+    expect_target(&mut h.repos);
+    let (uc, _) = use_cases(h);
+    let result = uc.grant_role(&root(), "c1", "u1", Ok(grant_cmd(None, Some(&["c1"]))));
+    assert_err(
+        result,
+        "errors.nullParameter",
+        "The 'role' parameter is mandatory.",
+    );
+}
+
+#[test]
+fn malformed_data_room_entry_is_rejected() {
+    let mut h = Harness::new();
+    expect_target(&mut h.repos);
+    let (uc, _) = use_cases(h);
+    let result = uc.grant_role(
+        &root(),
+        "c1",
+        "u1",
+        Ok(grant_cmd(Some("Helpdesk"), Some(&["a b"]))),
+    );
+    assert_err(
+        result,
+        "errors.invalidParameter",
+        "Invalid value 'a b' for field 'clientExtIds'.",
+    );
+}
+
+#[test]
+fn grant_needs_authorization_modify_before_anything_else() {
+    let (uc, uow) = use_cases(Harness::new());
+    let result = uc.grant_role(&helpdesk(&["c1"]), "c1", "u1", Err(malformed_body()));
+    assert_err(
+        result,
+        "errors.insufficientRightsFunction",
+        "Permission denied: Caller does not have the required right 'AccessControl.AuthorizationModify' to perform this action",
+    );
+    assert!(uow.modes().is_empty());
+}
+
+#[test]
+fn grant_outside_the_data_room_is_denied_before_any_lookup() {
+    let (uc, uow) = use_cases(Harness::new());
+    let result = uc.grant_role(
+        &client_root(&["c1"]),
+        "c2",
+        "u1",
+        Ok(grant_cmd(Some("Helpdesk"), None)),
+    );
+    assert_err(
+        result,
+        "errors.combinedDataroomDenied",
+        "Permission denied: AccessControl.AuthorizationModify",
+    );
+    assert!(uow.modes().is_empty());
+}
+
+#[test]
+fn grant_on_an_unknown_user_is_404_before_the_body() {
+    let mut h = Harness::new();
+    expect_acme(&mut h.repos);
+    h.repos
+        .users
+        .expect_find_by_ext_id()
+        .returning(|_, _| Ok(None));
+    let (uc, _) = use_cases(h);
+    let result = uc.grant_role(&root(), "c1", "u9", Err(malformed_body()));
+    assert_err(
+        result,
+        "errors.noRecord",
+        "A user with extId 'u9' doesn't exist on client with name Acme",
+    );
+}
+
+#[test]
+fn list_roles_returns_the_grants() {
+    let mut h = Harness::new();
+    expect_target(&mut h.repos);
+    h.repos
+        .roles
+        .expect_grants_of_user()
+        .withf(|u| u == "user-u1")
+        .times(1)
+        .returning(|_| Ok(vec![RoleGrant::new(Role::SelfAdmin, DataRoom::Global)]));
+    let (uc, uow) = use_cases(h);
+    let grants = uc.list_roles(&self_admin("c1", "u1"), "c1", "u1").unwrap();
+    assert_eq!(
+        grants,
+        vec![RoleGrant::new(Role::SelfAdmin, DataRoom::Global)]
+    );
+    assert!(only_reads(&uow));
+}
+
+#[test]
+fn revoke_deletes_the_grant() {
+    let mut h = Harness::new();
+    expect_target(&mut h.repos);
+    h.repos
+        .roles
+        .expect_grants_of_user()
+        .returning(|_| Ok(vec![RoleGrant::new(Role::Helpdesk, room(&["c1"]))]));
+    h.repos
+        .roles
+        .expect_delete_grant()
+        .withf(|u, r| u == "user-u1" && *r == Role::Helpdesk)
+        .times(1)
+        .returning(|_, _| Ok(true));
+    let (uc, uow) = use_cases(h);
+    uc.revoke_role(&client_root(&["c1"]), "c1", "u1", "Helpdesk")
+        .unwrap();
+    assert_eq!(uow.modes(), vec![TxMode::Write]);
+    assert_eq!(uow.commits(), 1);
+}
+
+#[test]
+fn revoke_of_an_absent_grant_is_404() {
+    for role in ["UserAdmin", "Nonsense"] {
+        let mut h = Harness::new();
+        expect_target(&mut h.repos);
+        h.repos
+            .roles
+            .expect_grants_of_user()
+            .returning(|_| Ok(vec![RoleGrant::new(Role::Helpdesk, room(&["c1"]))]));
+        h.repos.roles.expect_delete_grant().never();
+        let (uc, _) = use_cases(h);
+        let result = uc.revoke_role(&root(), "c1", "u1", role);
+        assert_err(
+            result,
+            "errors.noRecord",
+            &format!("User with extId u1 has no role '{role}'"),
+        );
+    }
+}
+
+#[test]
+fn revoke_beyond_own_rights_is_forbidden() {
+    for existing in [
+        RoleGrant::new(Role::Root, DataRoom::Global),
+        RoleGrant::new(Role::Helpdesk, room(&["c1", "c2"])),
+    ] {
+        let mut h = Harness::new();
+        expect_target(&mut h.repos);
+        let held = existing.clone();
+        h.repos
+            .roles
+            .expect_grants_of_user()
+            .returning(move |_| Ok(vec![held.clone()]));
+        h.repos.roles.expect_delete_grant().never();
+        let (uc, _) = use_cases(h);
+        let result = uc.revoke_role(&client_root(&["c1"]), "c1", "u1", existing.role.as_str());
+        assert_err(result, "errors.potentialPrivilegeEscalation", ESCALATION);
+    }
+}
+
+#[test]
+fn revoke_needs_authorization_modify() {
+    let (uc, uow) = use_cases(Harness::new());
+    let result = uc.revoke_role(&self_admin("c1", "u1"), "c1", "u1", "SelfAdmin");
+    assert_err(
+        result,
+        "errors.insufficientRightsFunction",
+        "Permission denied: Caller does not have the required right 'AccessControl.AuthorizationModify' to perform this action",
+    );
+    assert!(uow.modes().is_empty());
+}

@@ -1,0 +1,70 @@
+//! Start-up, serving and shutdown, plus the one-shot subcommands.
+
+use actix_web::HttpServer;
+use anyhow::Context;
+
+use crate::config::{redact_url, Settings};
+use crate::wiring;
+
+/// `idm-server serve`: migrate, bootstrap, serve until SIGTERM/SIGINT, drain, exit 0.
+pub fn run(settings: Settings) -> anyhow::Result<()> {
+    let db = wiring::open_database(&settings)?;
+    db.migrate().context("running database migrations")?;
+    let service = wiring::build(&settings, db.clone())?;
+    if let Some(report) = service
+        .bootstrapper
+        .run(&wiring::bootstrap_settings(&settings))
+        .map_err(|e| anyhow::anyhow!("bootstrapping the empty database: {e}"))?
+    {
+        tracing::info!(admin = %report.admin_login, "bootstrapped an empty database: client 'default' with its Root user");
+        if let Some(password) = report.generated_password {
+            // Printed once, to the terminal only; it never reaches a log line.
+            println!(
+                "\n  idm bootstrap: Root user '{}' of client 'default' created.\n  Generated password (shown only now): {}\n",
+                report.admin_login, password
+            );
+        }
+    }
+    let state = service.state;
+    let workers = if settings.workers == 0 {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+    } else {
+        settings.workers
+    };
+    let listen = settings.listen.clone();
+    actix_web::rt::System::new().block_on(async move {
+        let server = HttpServer::new(move || idm_http::app(state.clone()))
+            .workers(workers)
+            .shutdown_timeout(settings.shutdown_timeout_seconds)
+            .bind(&listen)
+            .with_context(|| format!("binding {listen}"))?;
+        for addr in server.addrs() {
+            tracing::info!(%addr, database = %redact_url(&settings.database_url), "idm-server listening");
+        }
+        // actix-server stops accepting on SIGTERM/SIGINT and waits for in-flight requests
+        // (bounded by the shutdown timeout) before this future resolves.
+        server.run().await.context("serving HTTP")?;
+        tracing::info!("idm-server stopped");
+        Ok::<_, anyhow::Error>(())
+    })?;
+    drop(db);
+    Ok(())
+}
+
+/// `idm-server migrate`.
+pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let db = wiring::open_database(settings)?;
+    db.migrate().context("running database migrations")?;
+    println!("migrations applied to {}", redact_url(&settings.database_url));
+    Ok(())
+}
+
+/// `idm-server check-config`: the configuration parses, the secrets resolve, the database answers.
+pub fn check_config(settings: &Settings) -> anyhow::Result<()> {
+    let db = wiring::open_database(settings)?;
+    wiring::build(settings, db.clone())?;
+    idm_ports::repos::HealthCheck::check(&*db)
+        .map_err(|e| anyhow::anyhow!("the database does not answer: {e}"))?;
+    println!("configuration ok: {settings:?}");
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! Builds the adapters and hands them to the use cases and the HTTP layer. The only place that
+//! knows every concrete type.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use idm_adapters_crypto::{
+    AesGcmCipher, Argon2Hasher, Argon2Settings, HmacLoginCache, OsSecretGenerator, SystemClock,
+    UuidGenerator,
+};
+use idm_adapters_diesel::Database;
+use idm_http::{AppState, HttpSettings};
+use idm_ports::auth::Clock;
+use idm_ports::usecases::{
+    BootstrapSettings, Bootstrapper, ClientUseCases, PasswordCallerAuthenticator, PolicyUseCases,
+    Ports, RoleUseCases, UserUseCases,
+};
+
+use crate::config::{redact_url, Settings};
+use crate::keys;
+
+/// Opens the database named by the settings (no migrations).
+pub fn open_database(settings: &Settings) -> anyhow::Result<Arc<Database>> {
+    let db = Database::connect(
+        &settings.database_url,
+        settings.pool_size(),
+        Duration::from_millis(settings.db_pool_timeout_ms),
+    )
+    .with_context(|| format!("opening the database {}", redact_url(&settings.database_url)))?;
+    Ok(Arc::new(db))
+}
+
+/// The running service's parts.
+pub struct Service {
+    /// The HTTP layer's state.
+    pub state: AppState,
+    /// Seeds an empty database.
+    pub bootstrapper: Bootstrapper,
+}
+
+/// Builds every adapter and use case over `db`.
+pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> {
+    let keys = keys::resolve(settings)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let hasher = Argon2Hasher::new(Argon2Settings {
+        memory_kib: settings.argon2_memory_kib,
+        iterations: settings.argon2_iterations,
+        parallelism: settings.argon2_parallelism,
+    })
+    .context("IDM_ARGON2_* settings")?;
+    let cipher = AesGcmCipher::from_base64(&keys.encryption_key).context("IDM_ENCRYPTION_KEY")?;
+    // The JWT secret is validated here so a bad one fails start-up, not the first token request.
+    idm_adapters_crypto::JwtTokenIssuer::new(
+        &keys.jwt_secret,
+        settings.jwt_lifetime_seconds,
+        clock.clone(),
+    )
+    .context("IDM_JWT_SECRET")?;
+    let ports = Ports {
+        uow: db.clone(),
+        hasher: Arc::new(hasher),
+        login_cache: Arc::new(HmacLoginCache::new(settings.auth_cache_ttl_seconds, clock.clone())),
+        clock,
+        ids: Arc::new(UuidGenerator),
+        secrets: Arc::new(OsSecretGenerator),
+        cipher: Arc::new(cipher),
+    };
+    let state = AppState {
+        authenticator: Arc::new(PasswordCallerAuthenticator::new(ports.clone())),
+        clients: Arc::new(ClientUseCases::new(ports.clone())),
+        users: Arc::new(UserUseCases::new(ports.clone())),
+        roles: Arc::new(RoleUseCases::new(ports.clone())),
+        policies: Arc::new(PolicyUseCases::new(ports.clone())),
+        health: db,
+        settings: HttpSettings {
+            max_body_bytes: settings.max_body_bytes,
+        },
+    };
+    Ok(Service {
+        state,
+        bootstrapper: Bootstrapper::new(ports),
+    })
+}
+
+/// The bootstrap settings of the configuration.
+pub fn bootstrap_settings(settings: &Settings) -> BootstrapSettings {
+    BootstrapSettings {
+        admin_login: settings.bootstrap_admin_login.clone(),
+        admin_password: settings.bootstrap_admin_password.clone(),
+    }
+}
