@@ -493,3 +493,21 @@ fn patch_needs_policy_modify() {
     );
     assert!(uow.modes().is_empty());
 }
+
+#[test]
+fn patch_cannot_unset_the_default() {
+    let mut h = Harness::new();
+    expect_acme(&mut h.repos);
+    expect_stored(&mut h.repos, policy(&acme(), "p1", PolicyType::Pwd, true));
+    h.repos.policies.expect_update().never();
+    let (uc, _) = use_cases(h);
+    let patch = PolicyPatch {
+        default_policy: Some(false),
+        ..PolicyPatch::default()
+    };
+    assert_err(
+        uc.patch_policy(&root(), "c1", "p1", Ok(patch)),
+        "errors.invalidParameter",
+        "The default policy of type PwdPolicy cannot be unset; make another policy the default instead",
+    );
+}

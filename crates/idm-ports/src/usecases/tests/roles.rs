@@ -285,3 +285,18 @@ fn revoke_needs_authorization_modify() {
     );
     assert!(uow.modes().is_empty());
 }
+
+#[test]
+fn empty_data_room_list_is_rejected() {
+    let mut h = Harness::new();
+    expect_target(&mut h.repos);
+    h.repos.roles.expect_upsert_grant().never();
+    let (uc, _) = use_cases(h);
+    let result = uc.grant_role(
+        &root(),
+        "c1",
+        "u1",
+        Ok(grant_cmd(Some("Helpdesk"), Some(&[]))),
+    );
+    assert_eq!(domain_err(result).code(), "errors.invalidParameter");
+}

@@ -406,3 +406,39 @@ fn list_credentials_of_another_user_needs_credential_view() {
         DomainError::MissingRight(Right::CredentialView)
     );
 }
+
+#[test]
+fn taken_login_id_is_reported_before_a_taken_ext_id() {
+    let mut h = Harness::new();
+    expect_acme(&mut h.repos);
+    h.repos
+        .users
+        .expect_find_by_login_id()
+        .returning(|_, _| Ok(Some(user(&acme(), "u2", "jdoe"))));
+    h.repos
+        .users
+        .expect_find_by_ext_id()
+        .returning(|_, _| Ok(Some(user(&acme(), "u1", "other"))));
+    let (uc, _) = use_cases(h);
+    let mut cmd = create(Some("jdoe"));
+    cmd.ext_id = Some("u1".into());
+    assert_eq!(
+        domain_err(uc.create_user(&root(), "c1", Ok(cmd))).code(),
+        "errors.duplicateValue"
+    );
+}
+
+#[test]
+fn malformed_ext_id_in_the_body_is_rejected() {
+    let mut h = Harness::new();
+    expect_acme(&mut h.repos);
+    h.repos.users.expect_insert().never();
+    let (uc, _) = use_cases(h);
+    let mut cmd = create(Some("jdoe"));
+    cmd.ext_id = Some("a/b".into());
+    assert_err(
+        uc.create_user(&root(), "c1", Ok(cmd)),
+        "errors.invalidParameter",
+        "Invalid value 'a/b' for field 'extId'.",
+    );
+}
