@@ -379,7 +379,7 @@ pub fn validity_end(from: DateTime<Utc>, rules: &LockoutRules) -> DateTime<Utc> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn password(state: CredentialState) -> Credential {

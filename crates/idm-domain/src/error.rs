@@ -59,6 +59,9 @@ pub enum DomainError {
     /// Every right is held, but not for the addressed client.
     #[error("Permission denied: AccessControl.{0}")]
     DataRoomDenied(Right),
+    /// Too many resets since the last successful login (SPEC §6.1).
+    #[error("The maxResetCount ({0}) defined in the policy is exceeded.")]
+    MaxResetCountExceeded(u32),
     /// A role grant wider than the granting caller's own rights.
     #[error("Permission denied: a role can only be granted within the caller's own rights and data rooms")]
     PrivilegeEscalation,
@@ -86,6 +89,13 @@ pub enum DomainError {
         /// The role named in the path.
         role: String,
     },
+
+    /// The user has no Password credential (SPEC §6.1).
+    #[error("User with extId {0} has no Password credential")]
+    NoPasswordCredential(String),
+    /// The password policy does not allow server-generated passwords (SPEC §6.1).
+    #[error("Password cannot be changed due to policy restrictions")]
+    PasswordResetDisabled,
 
     // ---- 409 -------------------------------------------------------------------------------
     /// A PATCH carried a stale `version`, or a concurrent writer won.
@@ -167,6 +177,31 @@ pub enum DomainError {
     /// A continuation token the server did not issue.
     #[error("Invalid continuationToken.")]
     InvalidContinuationToken,
+    /// A disabled or archived password cannot be reset (SPEC §6.1).
+    #[error("The Password credential of user with extId {user_ext_id} is {state} and cannot be reset")]
+    CredentialNotResettable {
+        /// The path's user extId.
+        user_ext_id: String,
+        /// The credential's state name.
+        state: String,
+    },
+    /// A second Password credential for a user (SPEC §8.5).
+    #[error("User with extId {0} already has a Password credential")]
+    PasswordExists(String),
+    /// A named policy that does not exist in the client (SPEC §6.4 wording).
+    #[error("PolicyConfiguration doesn't exist with extId '{0}'")]
+    UnknownPolicyConfiguration(String),
+    /// A named policy of another type than the credential needs.
+    #[error("Policy Configuration {ext_id} is not of type {policy_type}")]
+    PolicyTypeMismatch {
+        /// The named policy.
+        ext_id: String,
+        /// The type the credential needs.
+        policy_type: String,
+    },
+    /// The client has no default policy of the needed type.
+    #[error("Default Policy Configuration does not exist for type {0}!")]
+    NoDefaultPolicy(String),
     /// A supplied password breaks the password policy.
     #[error("The password does not comply with the password policy.")]
     PasswordPolicyViolated(Vec<PolicyViolation>),
@@ -179,6 +214,13 @@ impl DomainError {
         match self {
             AuthenticationRequired | AuthenticationFailed => "errors.userLoginFailed",
             MissingRight(_) | MissingSelfAdmin => "errors.insufficientRightsFunction",
+            MaxResetCountExceeded(_) => "errors.maxResetCount",
+            NoPasswordCredential(_) | PasswordResetDisabled => "errors.noRecord",
+            CredentialNotResettable { .. } => "errors.credentialNotActive",
+            PasswordExists(_) => "errors.passwordExists",
+            UnknownPolicyConfiguration(_) | PolicyTypeMismatch { .. } | NoDefaultPolicy(_) => {
+                "errors.invalidParameter"
+            }
             DataRoomDenied(_) => "errors.combinedDataroomDenied",
             PrivilegeEscalation => "errors.potentialPrivilegeEscalation",
             ClientNotFound(_)
@@ -213,9 +255,12 @@ impl DomainError {
         use DomainError::*;
         match self {
             AuthenticationRequired | AuthenticationFailed => ErrorKind::Unauthenticated,
-            MissingRight(_) | MissingSelfAdmin | DataRoomDenied(_) | PrivilegeEscalation => {
-                ErrorKind::Forbidden
-            }
+            MissingRight(_)
+            | MissingSelfAdmin
+            | DataRoomDenied(_)
+            | PrivilegeEscalation
+            | MaxResetCountExceeded(_) => ErrorKind::Forbidden,
+            NoPasswordCredential(_) | PasswordResetDisabled => ErrorKind::NotFound,
             ClientNotFound(_)
             | UserNotFound { .. }
             | PolicyNotFound(_)

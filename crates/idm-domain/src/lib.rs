@@ -11,6 +11,7 @@ pub mod credential;
 pub mod error;
 pub mod ext_id;
 pub mod paging;
+pub mod password;
 pub mod policy;
 pub mod user;
 
