@@ -1,1 +1,105 @@
-//! idm-http
+//! The HTTP adapter: actix-web routes, handlers, DTOs and the SPEC error envelope.
+//!
+//! Handlers only authenticate, hand the request to a use-case trait of `idm-ports` on the
+//! blocking pool and map the answer, so every rule lives behind the ports and the whole
+//! surface can be tested against mocks.
+//!
+//! Decisions where SPEC.md is silent:
+//! * A body rejection (400/413/415) reaches the use case as `AppError::Internal` with a
+//!   reserved text ([`BodyRejection`]), because `idm-ports` has no transport-syntax variant;
+//!   [`ApiError`] turns it back into its status on the way out.
+//! * A wrong-shape field is named by its dotted path (`name.firstName`,
+//!   `parameters.minLength`, `clientExtIds[0]`); a body that is not an object is `body`.
+//!   An empty, blank or `null` body is "body required".
+//! * Every endpoint is a method-guarded resource; a method no template accepts is 405 with
+//!   `Allow`, and a path no template matches is 404. HEAD is not served.
+//! * `limit`/`continuationToken` are checked right after authentication (422), before the
+//!   use case; an empty `continuationToken=` means the first page.
+//! * `name`/`contacts` of a user are omitted when all their parts are absent.
+
+#![warn(missing_docs)]
+
+mod access_log;
+mod auth;
+mod body;
+mod dto;
+mod error;
+mod handlers;
+mod request_id;
+mod routes;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{middleware, web, App};
+use idm_ports::repos::HealthCheck;
+use idm_ports::usecases::{
+    CallerAuthenticator, ClientService, PolicyService, RoleService, UserService,
+};
+
+pub use body::BodyRejection;
+pub use error::ApiError;
+pub use request_id::RequestId;
+
+/// Transport settings the server passes in from its configuration.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Largest accepted request body; larger bodies answer 413 (SPEC §2).
+    pub max_body_bytes: usize,
+}
+
+impl HttpSettings {
+    /// SPEC §2's default body limit: 64 KiB.
+    pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// Everything the handlers need: the driving ports, shared by all workers.
+#[derive(Clone)]
+pub struct AppState {
+    /// Checks the Basic credentials of each request (SPEC §3.1).
+    pub authenticator: Arc<dyn CallerAuthenticator>,
+    /// Client use cases (SPEC §8.1).
+    pub clients: Arc<dyn ClientService>,
+    /// User use cases (SPEC §8.2).
+    pub users: Arc<dyn UserService>,
+    /// Role-grant use cases (SPEC §8.3).
+    pub roles: Arc<dyn RoleService>,
+    /// Policy use cases (SPEC §8.4).
+    pub policies: Arc<dyn PolicyService>,
+    /// Storage readiness for `GET /health/ready`.
+    pub health: Arc<dyn HealthCheck>,
+    /// Transport limits.
+    pub settings: HttpSettings,
+}
+
+/// The whole application: routes, default 404/405 service, request-ID middleware and
+/// request logging. The server calls it once per worker.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .configure(routes::configure)
+        .default_service(web::to(routes::fallback))
+        .wrap(middleware::from_fn(access_log::log_request))
+        .wrap(middleware::from_fn(request_id::assign_request_id))
+}

@@ -1,0 +1,263 @@
+//! The JSON body extractor. It never fails the request: a body that cannot be read becomes an
+//! `Err` inside [`Body`], which the use case reports at SPEC §3.4 step 6, after
+//! authentication, rights and the path's lookups.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use idm_ports::usecases::Body;
+use idm_ports::AppError;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+
+/// Why the transport rejected a request body (SPEC §2's 400/413/415 rows).
+///
+/// `idm-ports` has no error variant for transport syntax, so the rejection travels through
+/// the use case as an [`AppError::Internal`] with a reserved text, and
+/// [`BodyRejection::from_app_error`] recognises it on the way back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyRejection {
+    /// Larger than `max_body_bytes`: 413.
+    TooLarge,
+    /// A body whose Content-Type is not `application/json`: 415.
+    UnsupportedMediaType,
+    /// No body (or only blanks, or `null`) where one is required: 400.
+    Missing,
+    /// Not JSON: 400.
+    MalformedJson,
+    /// JSON, but this field (a dotted path, `body` for the document itself) has the wrong
+    /// type or shape: 400.
+    InvalidField(String),
+}
+
+/// Prefix of the `AppError::Internal` text that carries a rejection; no storage or use-case
+/// failure text starts with it.
+const TAG: &str = "idm-http body rejection: ";
+
+impl BodyRejection {
+    /// The rejection as the `Err` of a [`Body`], for the use case to report at step 6.
+    pub fn into_app_error(self) -> AppError {
+        let token = match self {
+            BodyRejection::TooLarge => "too-large".to_owned(),
+            BodyRejection::UnsupportedMediaType => "unsupported-media-type".to_owned(),
+            BodyRejection::Missing => "missing".to_owned(),
+            BodyRejection::MalformedJson => "malformed-json".to_owned(),
+            BodyRejection::InvalidField(field) => format!("invalid-field:{field}"),
+        };
+        AppError::Internal(format!("{TAG}{token}"))
+    }
+
+    /// The rejection an error carries, if it is one made by [`BodyRejection::into_app_error`].
+    pub fn from_app_error(e: &AppError) -> Option<Self> {
+        let AppError::Internal(text) = e else {
+            return None;
+        };
+        Some(match text.strip_prefix(TAG)? {
+            "too-large" => BodyRejection::TooLarge,
+            "unsupported-media-type" => BodyRejection::UnsupportedMediaType,
+            "missing" => BodyRejection::Missing,
+            "malformed-json" => BodyRejection::MalformedJson,
+            other => BodyRejection::InvalidField(other.strip_prefix("invalid-field:")?.to_owned()),
+        })
+    }
+
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            BodyRejection::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyRejection::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    pub(crate) fn code(&self) -> &'static str {
+        match self {
+            BodyRejection::TooLarge => "errors.invalidData",
+            BodyRejection::UnsupportedMediaType => "errors.unsupportedMediaType",
+            BodyRejection::Missing => "errors.nullRequestBody",
+            BodyRejection::MalformedJson => "errors.jsonProcessingError",
+            BodyRejection::InvalidField(_) => "errors.deserialization",
+        }
+    }
+
+    pub(crate) fn message(&self) -> String {
+        match self {
+            BodyRejection::TooLarge => "Request body too large.".into(),
+            BodyRejection::UnsupportedMediaType => "Content-Type must be application/json.".into(),
+            BodyRejection::Missing => "Request body is required.".into(),
+            BodyRejection::MalformedJson => "Malformed JSON request body.".into(),
+            BodyRejection::InvalidField(field) => format!("Invalid value for field '{field}'."),
+        }
+    }
+}
+
+/// A required JSON body as the use case wants it: the DTO, or the rejection to report.
+pub struct JsonBody<T>(pub Body<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(crate::HttpSettings::DEFAULT_MAX_BODY_BYTES, |s| {
+                s.settings.max_body_bytes
+            });
+        let declared_len = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json_media_type);
+        let payload = payload.take();
+        Box::pin(async move {
+            let result = match declared_len {
+                Some(n) if n > limit as u64 => Err(BodyRejection::TooLarge),
+                _ => match read_limited(payload, limit).await {
+                    Ok(bytes) => parse(&bytes, is_json),
+                    Err(rejection) => Err(rejection),
+                },
+            };
+            Ok(JsonBody(result.map_err(BodyRejection::into_app_error)))
+        })
+    }
+}
+
+/// `application/json`, with any parameters (`charset=utf-8`), in any letter case.
+fn is_json_media_type(value: &str) -> bool {
+    value
+        .split(';')
+        .next()
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+async fn read_limited(mut payload: Payload, limit: usize) -> Result<Vec<u8>, BodyRejection> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| match e {
+            PayloadError::Overflow => BodyRejection::TooLarge,
+            _ => BodyRejection::MalformedJson,
+        })?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(BodyRejection::TooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// The order of the checks: no body → 400 null body; then a body that is not declared JSON →
+/// 415; then syntax → 400 malformed; then shape → 400 deserialization.
+fn parse<T: DeserializeOwned>(bytes: &[u8], is_json: bool) -> Result<T, BodyRejection> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(BodyRejection::Missing);
+    }
+    if !is_json {
+        return Err(BodyRejection::UnsupportedMediaType);
+    }
+    // Syntax first, on the whole document, so a type error early in a document that is
+    // broken later still reports the broken syntax.
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|_| BodyRejection::MalformedJson)?;
+    match value {
+        serde_json::Value::Null => return Err(BodyRejection::Missing),
+        serde_json::Value::Object(_) => {}
+        // Derived structs would accept an array as a tuple; a body must be an object.
+        _ => return Err(BodyRejection::InvalidField("body".into())),
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        BodyRejection::InvalidField(if path == "." { "body".into() } else { path })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Probe {
+        name: Option<String>,
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        n: Option<i64>,
+    }
+
+    #[test]
+    fn media_types() {
+        assert!(is_json_media_type("application/json"));
+        assert!(is_json_media_type("Application/JSON; charset=UTF-8"));
+        assert!(!is_json_media_type("text/plain"));
+        assert!(!is_json_media_type("application/jsonx"));
+    }
+
+    #[test]
+    fn parse_order_and_paths() {
+        assert_eq!(
+            parse::<Probe>(b"  ", false).unwrap_err(),
+            BodyRejection::Missing
+        );
+        assert_eq!(
+            parse::<Probe>(b"{}", false).unwrap_err(),
+            BodyRejection::UnsupportedMediaType
+        );
+        assert_eq!(
+            parse::<Probe>(b"null", true).unwrap_err(),
+            BodyRejection::Missing
+        );
+        assert_eq!(
+            parse::<Probe>(b"{\"name\":1,", true).unwrap_err(),
+            BodyRejection::MalformedJson
+        );
+        assert_eq!(
+            parse::<Probe>(b"[1]", true).unwrap_err(),
+            BodyRejection::InvalidField("body".into())
+        );
+        assert_eq!(
+            parse::<Probe>(b"{\"name\":1}", true).unwrap_err(),
+            BodyRejection::InvalidField("name".into())
+        );
+        assert_eq!(
+            parse::<Probe>(b"{\"inner\":{\"n\":\"x\"}}", true).unwrap_err(),
+            BodyRejection::InvalidField("inner.n".into())
+        );
+        assert!(parse::<Probe>(b"{\"unknown\":[1,2]}", true).is_ok());
+    }
+
+    #[test]
+    fn rejections_survive_the_round_trip_through_app_error() {
+        for r in [
+            BodyRejection::TooLarge,
+            BodyRejection::UnsupportedMediaType,
+            BodyRejection::Missing,
+            BodyRejection::MalformedJson,
+            BodyRejection::InvalidField("name.firstName".into()),
+        ] {
+            assert_eq!(
+                BodyRejection::from_app_error(&r.clone().into_app_error()),
+                Some(r)
+            );
+        }
+        assert_eq!(
+            BodyRejection::from_app_error(&AppError::Internal("boom".into())),
+            None
+        );
+        assert_eq!(BodyRejection::from_app_error(&AppError::Unavailable), None);
+    }
+}

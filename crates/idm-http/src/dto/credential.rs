@@ -1,0 +1,68 @@
+//! Credential bodies: the common fields of SPEC §4.3. Never a hash or a secret.
+
+use idm_ports::repos::CredentialRecord;
+use serde::Serialize;
+
+use super::timestamp;
+
+/// `validity` of a credential.
+#[derive(Debug, Serialize)]
+pub(crate) struct ValidityDto {
+    from: String,
+    to: String,
+}
+
+/// A credential's common fields as responses show them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CredentialResponse {
+    created: String,
+    last_modified: String,
+    version: i64,
+    ext_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_ext_id: Option<String>,
+    policy_ext_id: String,
+    state_name: &'static str,
+    state_change_reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_change_detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_successful_login_date: Option<String>,
+    successful_login_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_failed_login_date: Option<String>,
+    failed_login_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    modification_comment: Option<String>,
+    #[serde(rename = "type")]
+    credential_type: &'static str,
+    validity: ValidityDto,
+}
+
+impl From<&CredentialRecord> for CredentialResponse {
+    fn from(r: &CredentialRecord) -> Self {
+        let c = &r.credential;
+        CredentialResponse {
+            created: timestamp(c.created),
+            last_modified: timestamp(c.last_modified),
+            version: c.version,
+            ext_id: c.ext_id.to_string(),
+            user_ext_id: r.user_ext_id.as_ref().map(ToString::to_string),
+            policy_ext_id: r.policy_ext_id.to_string(),
+            state_name: c.state.as_str(),
+            state_change_reason: c.state_change_reason.as_str(),
+            state_change_detail: c.state_change_detail.clone(),
+            last_successful_login_date: c.last_successful_login.map(timestamp),
+            successful_login_count: c.successful_login_count,
+            last_failed_login_date: c.last_failed_login.map(timestamp),
+            failed_login_count: c.failed_login_count,
+            modification_comment: c.modification_comment.clone(),
+            credential_type: c.secret.credential_type().as_str(),
+            validity: ValidityDto {
+                from: timestamp(c.validity_from),
+                to: timestamp(c.validity_to),
+            },
+        }
+    }
+}

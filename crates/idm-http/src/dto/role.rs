@@ -1,0 +1,43 @@
+//! Role-grant bodies (SPEC §8.3).
+
+use idm_domain::access::{DataRoom, RoleGrant};
+use idm_ports::usecases::GrantRole;
+use serde::{Deserialize, Serialize};
+
+/// `POST …/roles` body; `clientExtIds` absent (or `null`) means a global data room.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GrantRoleRequest {
+    role: Option<String>,
+    client_ext_ids: Option<Vec<String>>,
+}
+
+impl From<GrantRoleRequest> for GrantRole {
+    fn from(r: GrantRoleRequest) -> Self {
+        GrantRole {
+            role: r.role,
+            client_ext_ids: r.client_ext_ids,
+        }
+    }
+}
+
+/// A grant as responses show it; `clientExtIds` omitted for a global data room.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GrantResponse {
+    role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_ext_ids: Option<Vec<String>>,
+}
+
+impl From<&RoleGrant> for GrantResponse {
+    fn from(g: &RoleGrant) -> Self {
+        GrantResponse {
+            role: g.role.as_str(),
+            client_ext_ids: match &g.data_room {
+                DataRoom::Global => None,
+                DataRoom::Clients(set) => Some(set.iter().map(ToString::to_string).collect()),
+            },
+        }
+    }
+}

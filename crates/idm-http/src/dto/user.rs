@@ -1,0 +1,125 @@
+//! User bodies (SPEC §4.2, §8.2).
+
+use idm_domain::user::{Contacts, LanguageCode, PersonName, UserState};
+use idm_ports::usecases::{CreateUser, UserView};
+use serde::{Deserialize, Serialize};
+
+use super::{opt_from_str, timestamp};
+
+/// `name` of a user, both ways.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct NameDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    family_name: Option<String>,
+}
+
+/// `contacts` of a user, both ways.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ContactsDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mobile: Option<String>,
+}
+
+/// `POST /core/v1/:clientExtId/users` body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CreateUserRequest {
+    ext_id: Option<String>,
+    login_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_from_str")]
+    user_state: Option<UserState>,
+    #[serde(default, deserialize_with = "opt_from_str")]
+    language_code: Option<LanguageCode>,
+    is_technical_user: Option<bool>,
+    name: Option<NameDto>,
+    contacts: Option<ContactsDto>,
+}
+
+impl From<CreateUserRequest> for CreateUser {
+    fn from(r: CreateUserRequest) -> Self {
+        let name = r.name.unwrap_or_default();
+        let contacts = r.contacts.unwrap_or_default();
+        CreateUser {
+            ext_id: r.ext_id,
+            login_id: r.login_id,
+            state: r.user_state,
+            language: r.language_code,
+            is_technical_user: r.is_technical_user,
+            name: PersonName {
+                title: name.title,
+                first_name: name.first_name,
+                family_name: name.family_name,
+            },
+            contacts: Contacts {
+                email: contacts.email,
+                mobile: contacts.mobile,
+            },
+        }
+    }
+}
+
+/// A user as responses show it; `name`/`contacts` are omitted when every part is absent.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UserResponse {
+    ext_id: String,
+    client_ext_id: String,
+    login_id: String,
+    user_state: &'static str,
+    language_code: &'static str,
+    is_technical_user: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<NameDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contacts: Option<ContactsDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_login: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_login_failure: Option<String>,
+    created: String,
+    last_modified: String,
+    version: i64,
+}
+
+impl From<&UserView> for UserResponse {
+    fn from(v: &UserView) -> Self {
+        let u = &v.user;
+        let n = &u.name;
+        let name =
+            (n.title.is_some() || n.first_name.is_some() || n.family_name.is_some()).then(|| {
+                NameDto {
+                    title: n.title.clone(),
+                    first_name: n.first_name.clone(),
+                    family_name: n.family_name.clone(),
+                }
+            });
+        let c = &u.contacts;
+        let contacts = (c.email.is_some() || c.mobile.is_some()).then(|| ContactsDto {
+            email: c.email.clone(),
+            mobile: c.mobile.clone(),
+        });
+        UserResponse {
+            ext_id: u.ext_id.to_string(),
+            client_ext_id: v.client_ext_id.to_string(),
+            login_id: u.login_id.clone(),
+            user_state: u.state.as_str(),
+            language_code: u.language.as_str(),
+            is_technical_user: u.is_technical_user,
+            name,
+            contacts,
+            last_login: u.last_login.map(timestamp),
+            last_login_failure: u.last_login_failure.map(timestamp),
+            created: timestamp(u.created),
+            last_modified: timestamp(u.last_modified),
+            version: u.version,
+        }
+    }
+}

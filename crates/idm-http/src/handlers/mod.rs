@@ -1,0 +1,31 @@
+//! One module per resource. Each handler authenticates, calls its use case on the blocking
+//! pool and maps the answer; nothing else.
+
+pub(crate) mod clients;
+pub(crate) mod health;
+pub(crate) mod policies;
+pub(crate) mod roles;
+pub(crate) mod users;
+
+use actix_web::{web, HttpRequest};
+use idm_ports::AppResult;
+
+use crate::error::ApiError;
+
+/// Runs a (synchronous, possibly database-bound) use case off the async workers.
+pub(crate) async fn blocking<T, F>(work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> AppResult<T> + Send + 'static,
+{
+    Ok(web::block(work).await??)
+}
+
+/// A path parameter as sent (percent-decoded). It is never validated here: a value that is
+/// not an extId reaches the use case, which answers that resource's ordinary 404.
+pub(crate) fn param(req: &HttpRequest, name: &str) -> String {
+    req.match_info().get(name).unwrap_or_default().to_owned()
+}
+
+/// The API's path prefix, for `Location` headers.
+pub(crate) const API: &str = "/nevisidm/api";

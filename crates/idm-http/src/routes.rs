@@ -1,0 +1,110 @@
+//! The route table and the default service that answers 404 or 405 (SPEC §2).
+//!
+//! Every endpoint is its own resource guarded by its method, so a request whose method does
+//! not fit falls through to the next template (`/core/v1/clients/users` is both "GET client
+//! users" and "POST users of client clients") and finally to [`fallback`], which decides
+//! between 404 and 405 from [`ENDPOINTS`].
+
+use std::sync::OnceLock;
+
+use actix_web::dev::ResourceDef;
+use actix_web::{guard, web, HttpRequest, HttpResponse};
+
+use crate::error::ApiError;
+use crate::handlers::{clients, health, policies, roles, users};
+
+const CLIENTS: &str = "/nevisidm/api/core/v1/clients";
+const CLIENT: &str = "/nevisidm/api/core/v1/clients/{extId}";
+const USERS: &str = "/nevisidm/api/core/v1/{clientExtId}/users";
+const USER: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}";
+const CREDENTIALS: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/credentials";
+const ROLES: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/roles";
+const ROLE: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/roles/{role}";
+const POLICIES: &str = "/nevisidm/api/core/v1/{clientExtId}/policies";
+const POLICY: &str = "/nevisidm/api/core/v1/{clientExtId}/policies/{extId}";
+const LIVE: &str = "/health/live";
+const READY: &str = "/health/ready";
+
+/// Every (method, template) the app serves; [`configure`] registers exactly these.
+pub(crate) const ENDPOINTS: &[(&str, &str)] = &[
+    ("POST", CLIENTS),
+    ("GET", CLIENT),
+    ("POST", USERS),
+    ("GET", USER),
+    ("GET", CREDENTIALS),
+    ("POST", ROLES),
+    ("GET", ROLES),
+    ("DELETE", ROLE),
+    ("POST", POLICIES),
+    ("GET", POLICY),
+    ("PATCH", POLICY),
+    ("GET", LIVE),
+    ("GET", READY),
+];
+
+/// Registers [`ENDPOINTS`] with their handlers.
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource(CLIENTS)
+            .guard(guard::Post())
+            .to(clients::create),
+    )
+    .service(web::resource(CLIENT).guard(guard::Get()).to(clients::get))
+    .service(web::resource(USERS).guard(guard::Post()).to(users::create))
+    .service(web::resource(USER).guard(guard::Get()).to(users::get))
+    .service(
+        web::resource(CREDENTIALS)
+            .guard(guard::Get())
+            .to(users::list_credentials),
+    )
+    .service(web::resource(ROLES).guard(guard::Post()).to(roles::grant))
+    .service(web::resource(ROLES).guard(guard::Get()).to(roles::list))
+    .service(web::resource(ROLE).guard(guard::Delete()).to(roles::revoke))
+    .service(
+        web::resource(POLICIES)
+            .guard(guard::Post())
+            .to(policies::create),
+    )
+    .service(web::resource(POLICY).guard(guard::Get()).to(policies::get))
+    .service(
+        web::resource(POLICY)
+            .guard(guard::Patch())
+            .to(policies::patch),
+    )
+    .service(web::resource(LIVE).guard(guard::Get()).to(health::live))
+    .service(web::resource(READY).guard(guard::Get()).to(health::ready));
+}
+
+fn templates() -> &'static [(&'static str, ResourceDef)] {
+    static DEFS: OnceLock<Vec<(&'static str, ResourceDef)>> = OnceLock::new();
+    DEFS.get_or_init(|| {
+        ENDPOINTS
+            .iter()
+            .map(|(method, template)| (*method, ResourceDef::new(*template)))
+            .collect()
+    })
+}
+
+/// The methods allowed on `path`, in table order, without repeats.
+fn allowed_methods(path: &str) -> Vec<&'static str> {
+    let mut allow: Vec<&'static str> = Vec::new();
+    for (method, def) in templates() {
+        if def.is_match(path) && !allow.contains(method) {
+            allow.push(method);
+        }
+    }
+    allow
+}
+
+/// Default service: 405 with `Allow` when some template matches the path (HEAD on a GET
+/// route included), else 404.
+pub(crate) async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let allow = allowed_methods(req.path());
+    Err(if allow.is_empty() {
+        ApiError::UnknownResource
+    } else {
+        ApiError::MethodNotAllowed {
+            allow: allow.join(", "),
+        }
+    })
+}

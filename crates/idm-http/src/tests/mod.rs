@@ -1,0 +1,11 @@
+//! Tests of the whole app against mocked use cases: routes, mapping, envelopes, headers.
+
+mod clients;
+mod generic;
+mod health;
+mod logging;
+mod policies;
+mod roles;
+mod server;
+mod support;
+mod users;

@@ -1,0 +1,270 @@
+//! `/core/v1/:clientExtId/users` and the credential list.
+
+use actix_web::test::TestRequest;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use idm_domain::paging::{Page, PageCursor, PageRequest};
+use idm_domain::user::{Contacts, LanguageCode, PersonName, UserState};
+use idm_domain::DomainError;
+use idm_ports::usecases::CreateUser;
+use serde_json::json;
+
+use super::support::*;
+use crate::body::BodyRejection;
+
+const USERS: &str = "/nevisidm/api/core/v1/acme/users";
+
+#[actix_rt::test]
+async fn create_user_maps_every_field_and_answers_201() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_create_user()
+        .withf(|c, client, cmd| {
+            *c == caller()
+                && client == "acme"
+                && *cmd
+                    == Ok(CreateUser {
+                        ext_id: Some("jdoe-1".into()),
+                        login_id: Some("jdoe".into()),
+                        state: Some(UserState::Disabled),
+                        language: Some(LanguageCode::Fr),
+                        is_technical_user: Some(true),
+                        name: PersonName {
+                            title: None,
+                            first_name: Some("Jane".into()),
+                            family_name: Some("Doe".into()),
+                        },
+                        contacts: Contacts {
+                            email: Some("jane@example.com".into()),
+                            mobile: None,
+                        },
+                    })
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(user_view()));
+    let body = r#"{"extId":"jdoe-1","loginId":"jdoe","userState":"disabled","languageCode":"FR",
+        "isTechnicalUser":true,"name":{"firstName":"Jane","familyName":"Doe"},
+        "contacts":{"email":"jane@example.com"}}"#;
+    let r = send(m, json_req(TestRequest::post().uri(USERS), body)).await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    assert_eq!(
+        r.header("location"),
+        Some("/nevisidm/api/core/v1/acme/users/jdoe-1")
+    );
+    assert_eq!(
+        r.json,
+        json!({
+            "extId": "jdoe-1", "clientExtId": "acme", "loginId": "jdoe",
+            "userState": "active", "languageCode": "DE", "isTechnicalUser": false,
+            "name": {"title": "Dr", "firstName": "Jane"},
+            "created": T0, "lastModified": T1, "version": 1
+        })
+    );
+}
+
+#[actix_rt::test]
+async fn an_unknown_user_state_is_a_deserialization_error_reported_by_the_use_case() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_create_user()
+        .withf(|_, _, cmd| {
+            matches!(cmd, Err(e) if BodyRejection::from_app_error(e)
+                == Some(BodyRejection::InvalidField("userState".into())))
+        })
+        .times(1)
+        .returning(|_, _, cmd| cmd.map(|_| user_view()));
+    let r = send(
+        m,
+        json_req(
+            TestRequest::post().uri(USERS),
+            r#"{"loginId":"jdoe","userState":"sleeping"}"#,
+        ),
+    )
+    .await;
+    r.assert_error(
+        400,
+        "errors.deserialization",
+        "Invalid value for field 'userState'.",
+    );
+}
+
+#[actix_rt::test]
+async fn a_nested_wrong_type_names_the_nested_field() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_create_user()
+        .times(1)
+        .returning(|_, _, cmd| cmd.map(|_| user_view()));
+    let r = send(
+        m,
+        json_req(
+            TestRequest::post().uri(USERS),
+            r#"{"loginId":"jdoe","name":{"firstName":7}}"#,
+        ),
+    )
+    .await;
+    r.assert_error(
+        400,
+        "errors.deserialization",
+        "Invalid value for field 'name.firstName'.",
+    );
+}
+
+#[actix_rt::test]
+async fn get_user_shows_last_login_when_known() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_get_user()
+        .withf(|c, client, user| *c == caller() && client == "acme" && user == "jdoe-1")
+        .times(1)
+        .returning(|_, _, _| {
+            let mut v = user_view();
+            v.user.last_login = Some(t(5));
+            v.user.contacts.mobile = Some("+41791234567".into());
+            Ok(v)
+        });
+    let r = send(
+        m,
+        authed(TestRequest::get().uri("/nevisidm/api/core/v1/acme/users/jdoe-1")),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json["lastLogin"], "2023-11-14T22:13:25.000Z");
+    assert_eq!(r.json["contacts"], json!({"mobile": "+41791234567"}));
+    assert!(r.json.get("lastLoginFailure").is_none());
+}
+
+#[actix_rt::test]
+async fn get_unknown_user_is_404() {
+    let mut m = Mocks::new();
+    m.users.expect_get_user().returning(|_, _, u| {
+        Err(DomainError::UserNotFound {
+            user_ext_id: u.to_owned(),
+            client_name: "Acme".into(),
+        }
+        .into())
+    });
+    let r = send(
+        m,
+        authed(TestRequest::get().uri("/nevisidm/api/core/v1/acme/users/ghost")),
+    )
+    .await;
+    r.assert_error(
+        404,
+        "errors.noRecord",
+        "A user with extId 'ghost' doesn't exist on client with name Acme",
+    );
+}
+
+fn token(created: &str, ext_id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{created}|{ext_id}"))
+}
+
+#[actix_rt::test]
+async fn list_credentials_pages_with_an_opaque_token() {
+    let mut m = Mocks::new();
+    let after = PageCursor {
+        created: t(0),
+        ext_id: "pwd-0".into(),
+    };
+    let expected = PageRequest::new(Some(2), Some(after)).unwrap();
+    m.users
+        .expect_list_credentials()
+        .withf(move |c, client, user, page| {
+            *c == caller() && client == "acme" && user == "jdoe-1" && *page == expected
+        })
+        .times(1)
+        .returning(|_, _, _, _| {
+            Ok(Page {
+                items: vec![credential("pwd-1", 1), credential("oath-1", 2)],
+                limit: 2,
+                next: Some(PageCursor {
+                    created: t(2),
+                    ext_id: "oath-1".into(),
+                }),
+            })
+        });
+    let uri = format!(
+        "/nevisidm/api/core/v1/acme/users/jdoe-1/credentials?limit=2&continuationToken={}",
+        token("2023-11-14T22:13:20.000000000Z", "pwd-0")
+    );
+    let r = send(m, authed(TestRequest::get().uri(&uri))).await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert!(!r.raw.contains("SECRETHASH") && !r.raw.contains("argon2"));
+    assert_eq!(
+        r.json["items"][0],
+        json!({
+            "created": "2023-11-14T22:13:21.000Z", "lastModified": "2023-11-14T22:13:21.000Z",
+            "version": 2, "extId": "pwd-1", "userExtId": "jdoe-1", "policyExtId": "pwd-policy",
+            "stateName": "active", "stateChangeReason": "initialized",
+            "successfulLoginCount": 0, "lastFailedLoginDate": T1, "failedLoginCount": 1,
+            "type": "Password",
+            "validity": {"from": "2023-11-14T22:13:21.000Z", "to": "2023-11-14T22:13:31.000Z"}
+        })
+    );
+    assert_eq!(r.json["_pagination"]["limit"], 2);
+    assert_eq!(
+        r.json["_pagination"]["continuationToken"],
+        token("2023-11-14T22:13:22.000000000Z", "oath-1")
+    );
+}
+
+#[actix_rt::test]
+async fn the_last_page_has_no_token_and_defaults_apply() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_list_credentials()
+        .withf(|_, _, _, page| *page == PageRequest::default())
+        .times(1)
+        .returning(|_, _, _, _| {
+            Ok(Page {
+                items: vec![],
+                limit: 100,
+                next: None,
+            })
+        });
+    let r = send(
+        m,
+        authed(TestRequest::get().uri("/nevisidm/api/core/v1/acme/users/jdoe-1/credentials")),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json, json!({"items": [], "_pagination": {"limit": 100}}));
+}
+
+#[actix_rt::test]
+async fn bad_limits_and_tokens_are_422_without_calling_the_use_case() {
+    for (query, message) in [
+        (
+            "limit=0",
+            "The 'limit' parameter must be between 1 and 1000.",
+        ),
+        (
+            "limit=1001",
+            "The 'limit' parameter must be between 1 and 1000.",
+        ),
+        (
+            "limit=ten",
+            "The 'limit' parameter must be between 1 and 1000.",
+        ),
+        ("continuationToken=%21%21", "Invalid continuationToken."),
+        (
+            "continuationToken=bm90LWEtdG9rZW4",
+            "Invalid continuationToken.",
+        ),
+    ] {
+        let uri = format!("/nevisidm/api/core/v1/acme/users/jdoe-1/credentials?{query}");
+        let r = send(Mocks::new(), authed(TestRequest::get().uri(&uri))).await;
+        r.assert_error(422, "errors.invalidParameter", message);
+    }
+}
+
+#[actix_rt::test]
+async fn authentication_comes_before_the_query() {
+    let r = send(
+        Mocks::new(),
+        TestRequest::get().uri("/nevisidm/api/core/v1/acme/users/jdoe-1/credentials?limit=0"),
+    )
+    .await;
+    r.assert_error(401, "errors.userLoginFailed", "Authentication required.");
+}
