@@ -17,58 +17,25 @@ use serde::de::DeserializeOwned;
 
 use crate::AppState;
 
-/// Why the transport rejected a request body (SPEC §2's 400/413/415 rows).
-///
-/// `idm-ports` has no error variant for transport syntax, so the rejection travels through
-/// the use case as an [`AppError::Internal`] with a reserved text, and
-/// [`BodyRejection::from_app_error`] recognises it on the way back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BodyRejection {
-    /// Larger than `max_body_bytes`: 413.
-    TooLarge,
-    /// A body whose Content-Type is not `application/json`: 415.
-    UnsupportedMediaType,
-    /// No body (or only blanks, or `null`) where one is required: 400.
-    Missing,
-    /// Not JSON: 400.
-    MalformedJson,
-    /// JSON, but this field (a dotted path, `body` for the document itself) has the wrong
-    /// type or shape: 400.
-    InvalidField(String),
+pub use idm_ports::BodyRejection;
+
+/// The HTTP face of a [`BodyRejection`]: status, SPEC code and exact message.
+pub(crate) trait RejectionResponse {
+    /// 413, 415 or 400.
+    fn status(&self) -> StatusCode;
+    /// The SPEC `errors.*` code.
+    fn code(&self) -> &'static str;
+    /// The SPEC message.
+    fn message(&self) -> String;
 }
 
-/// Prefix of the `AppError::Internal` text that carries a rejection; no storage or use-case
-/// failure text starts with it.
-const TAG: &str = "idm-http body rejection: ";
+/// The rejection as the `Err` of a [`Body`], for the use case to report at step 6.
+pub(crate) fn into_app_error(rejection: BodyRejection) -> AppError {
+    AppError::BadBody(rejection)
+}
 
-impl BodyRejection {
-    /// The rejection as the `Err` of a [`Body`], for the use case to report at step 6.
-    pub fn into_app_error(self) -> AppError {
-        let token = match self {
-            BodyRejection::TooLarge => "too-large".to_owned(),
-            BodyRejection::UnsupportedMediaType => "unsupported-media-type".to_owned(),
-            BodyRejection::Missing => "missing".to_owned(),
-            BodyRejection::MalformedJson => "malformed-json".to_owned(),
-            BodyRejection::InvalidField(field) => format!("invalid-field:{field}"),
-        };
-        AppError::Internal(format!("{TAG}{token}"))
-    }
-
-    /// The rejection an error carries, if it is one made by [`BodyRejection::into_app_error`].
-    pub fn from_app_error(e: &AppError) -> Option<Self> {
-        let AppError::Internal(text) = e else {
-            return None;
-        };
-        Some(match text.strip_prefix(TAG)? {
-            "too-large" => BodyRejection::TooLarge,
-            "unsupported-media-type" => BodyRejection::UnsupportedMediaType,
-            "missing" => BodyRejection::Missing,
-            "malformed-json" => BodyRejection::MalformedJson,
-            other => BodyRejection::InvalidField(other.strip_prefix("invalid-field:")?.to_owned()),
-        })
-    }
-
-    pub(crate) fn status(&self) -> StatusCode {
+impl RejectionResponse for BodyRejection {
+    fn status(&self) -> StatusCode {
         match self {
             BodyRejection::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             BodyRejection::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -76,7 +43,7 @@ impl BodyRejection {
         }
     }
 
-    pub(crate) fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         match self {
             BodyRejection::TooLarge => "errors.invalidData",
             BodyRejection::UnsupportedMediaType => "errors.unsupportedMediaType",
@@ -86,7 +53,7 @@ impl BodyRejection {
         }
     }
 
-    pub(crate) fn message(&self) -> String {
+    fn message(&self) -> String {
         match self {
             BodyRejection::TooLarge => "Request body too large.".into(),
             BodyRejection::UnsupportedMediaType => "Content-Type must be application/json.".into(),
@@ -129,7 +96,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     Err(rejection) => Err(rejection),
                 },
             };
-            Ok(JsonBody(result.map_err(BodyRejection::into_app_error)))
+            Ok(JsonBody(result.map_err(into_app_error)))
         })
     }
 }
@@ -241,23 +208,8 @@ mod tests {
     }
 
     #[test]
-    fn rejections_survive_the_round_trip_through_app_error() {
-        for r in [
-            BodyRejection::TooLarge,
-            BodyRejection::UnsupportedMediaType,
-            BodyRejection::Missing,
-            BodyRejection::MalformedJson,
-            BodyRejection::InvalidField("name.firstName".into()),
-        ] {
-            assert_eq!(
-                BodyRejection::from_app_error(&r.clone().into_app_error()),
-                Some(r)
-            );
-        }
-        assert_eq!(
-            BodyRejection::from_app_error(&AppError::Internal("boom".into())),
-            None
-        );
-        assert_eq!(BodyRejection::from_app_error(&AppError::Unavailable), None);
+    fn rejections_travel_as_bad_body_errors() {
+        let r = BodyRejection::InvalidField("name.firstName".into());
+        assert_eq!(into_app_error(r.clone()), AppError::BadBody(r));
     }
 }

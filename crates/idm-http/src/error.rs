@@ -8,7 +8,7 @@ use idm_domain::{DomainError, ErrorKind};
 use idm_ports::AppError;
 use serde::Serialize;
 
-use crate::body::BodyRejection;
+use crate::body::{BodyRejection, RejectionResponse};
 
 /// `WWW-Authenticate` value of every 401 (SPEC §2).
 const BASIC_CHALLENGE: &str = "Basic realm=\"nevisIDM\"";
@@ -34,9 +34,9 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         // A body rejection handed to a use case comes back as the same `AppError`; turn it
         // back into its 400/413/415 rather than a 500.
-        match BodyRejection::from_app_error(&e) {
-            Some(rejection) => ApiError::Body(rejection),
-            None => ApiError::App(e),
+        match e {
+            AppError::BadBody(rejection) => ApiError::Body(rejection),
+            other => ApiError::App(other),
         }
     }
 }
@@ -142,7 +142,9 @@ impl ApiError {
                 FATAL_CODE,
                 INTERNAL_MESSAGE.into(),
             ),
-            ApiError::Body(r) => (r.status(), r.code(), r.message()),
+            ApiError::Body(r) | ApiError::App(AppError::BadBody(r)) => {
+                (r.status(), r.code(), r.message())
+            }
             ApiError::UnknownResource => (
                 StatusCode::NOT_FOUND,
                 "errors.invalidUri",
@@ -189,7 +191,7 @@ impl ResponseError for ApiError {
                     res.insert_header((header::ALLOW, v));
                 }
             }
-            ApiError::Body(_) | ApiError::UnknownResource => {}
+            ApiError::Body(_) | ApiError::App(AppError::BadBody(_)) | ApiError::UnknownResource => {}
         }
         res.insert_header((header::CONTENT_TYPE, crate::dto::JSON_UTF8));
         res.json(envelope)

@@ -47,12 +47,32 @@ pub enum StoreError {
     Other(String),
 }
 
+/// Why the transport could not use a request body (SPEC §2's 400/413/415 rows). It travels
+/// into the use case inside [`crate::usecases::Body`] so that it is reported at SPEC §3.4
+/// step 6, after authentication, rights and the path's lookups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyRejection {
+    /// Larger than the configured limit.
+    TooLarge,
+    /// A body whose media type is not JSON.
+    UnsupportedMediaType,
+    /// No body where one is required.
+    Missing,
+    /// Not JSON.
+    MalformedJson,
+    /// JSON, but this field (a dotted path, `body` for the document) has the wrong type or shape.
+    InvalidField(String),
+}
+
 /// What a use case returns on failure.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum AppError {
     /// A SPEC rule violation, answered with its code and exact message.
     #[error(transparent)]
     Domain(#[from] DomainError),
+    /// The request body could not be used (400/413/415).
+    #[error("request body rejected: {0:?}")]
+    BadBody(BodyRejection),
     /// Storage unavailable: 503 with `Retry-After`.
     #[error("service unavailable")]
     Unavailable,

@@ -15,4 +15,4 @@ pub mod testing;
 pub mod usecases;
 
 pub use caller::Caller;
-pub use error::{AppError, AppResult, StoreError, UniqueKey};
+pub use error::{AppError, AppResult, BodyRejection, StoreError, UniqueKey};

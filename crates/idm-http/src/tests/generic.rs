@@ -112,7 +112,7 @@ async fn rejected(req: TestRequest, rejection: BodyRejection, mut mocks: Mocks) 
         .clients
         .expect_create_client()
         .withf(move |c, cmd| {
-            *c == caller() && matches!(cmd, Err(e) if BodyRejection::from_app_error(e) == Some(rejection.clone()))
+            *c == caller() && matches!(cmd, Err(AppError::BadBody(r)) if *r == rejection)
         })
         .times(1)
         .returning(|_, cmd| cmd.map(|_| client()));

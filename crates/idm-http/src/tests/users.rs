@@ -68,8 +68,7 @@ async fn an_unknown_user_state_is_a_deserialization_error_reported_by_the_use_ca
     m.users
         .expect_create_user()
         .withf(|_, _, cmd| {
-            matches!(cmd, Err(e) if BodyRejection::from_app_error(e)
-                == Some(BodyRejection::InvalidField("userState".into())))
+            matches!(cmd, Err(idm_ports::AppError::BadBody(BodyRejection::InvalidField(f))) if f == "userState")
         })
         .times(1)
         .returning(|_, _, cmd| cmd.map(|_| user_view()));
