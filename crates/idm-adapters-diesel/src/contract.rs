@@ -1,0 +1,1046 @@
+//! The storage contract: what every [`UnitOfWork`] implementation must do, written once and run
+//! against each adapter on a fresh, empty, migrated database.
+//!
+//! Each case is a `pub fn(&dyn UnitOfWork)` that panics (with the failed expectation) when the
+//! adapter breaks the contract; [`CASES`] lists them all and [`run_all`] runs them in order on
+//! one database (each case works in its own client, so they do not interfere). This is test
+//! code: it asserts with `expect`/`assert!` on purpose.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Duration, Utc};
+use idm_domain::access::{DataRoom, Role, RoleGrant};
+use idm_domain::client::Client;
+use idm_domain::credential::{
+    Credential, CredentialSecret, CredentialState, OathDetails, StateChangeReason, VascoToken,
+};
+use idm_domain::paging::{PageCursor, PageRequest};
+use idm_domain::policy::{Policy, PolicyParameters, PolicyType};
+use idm_domain::user::{Contacts, LanguageCode, PersonName, User, UserState};
+use idm_domain::{DomainError, ExtId};
+use idm_ports::error::{AppError, StoreError, UniqueKey};
+use idm_ports::repos::{transact, CredentialRecord, Repos, TxMode, UnitOfWork};
+
+/// One contract case.
+pub type Case = fn(&dyn UnitOfWork);
+
+/// Every case, by name, in the order [`run_all`] runs them. `empty_database` must run first
+/// on a database of its own (it checks that nothing exists yet).
+pub const CASES: &[(&str, Case)] = &[
+    ("empty_database", empty_database),
+    (
+        "clients_round_trip_and_unique_keys",
+        clients_round_trip_and_unique_keys,
+    ),
+    (
+        "users_round_trip_and_unique_keys",
+        users_round_trip_and_unique_keys,
+    ),
+    ("users_update_compare_and_set", users_update_compare_and_set),
+    (
+        "users_find_by_login_id_anywhere",
+        users_find_by_login_id_anywhere,
+    ),
+    (
+        "policies_round_trip_and_unique_keys",
+        policies_round_trip_and_unique_keys,
+    ),
+    ("policies_default_switch", policies_default_switch),
+    (
+        "credentials_round_trip_every_type",
+        credentials_round_trip_every_type,
+    ),
+    ("credentials_unique_keys", credentials_unique_keys),
+    (
+        "credentials_update_compare_and_set",
+        credentials_update_compare_and_set,
+    ),
+    (
+        "credentials_keyset_pagination",
+        credentials_keyset_pagination,
+    ),
+    ("role_grants", role_grants),
+    ("rollback_on_error", rollback_on_error),
+    (
+        "failed_write_does_not_spoil_the_transaction",
+        failed_write_does_not_spoil_the_transaction,
+    ),
+    ("timestamps_keep_microseconds", timestamps_keep_microseconds),
+    ("concurrent_failed_logins", concurrent_failed_logins),
+];
+
+/// Runs every case on one fresh, migrated database.
+pub fn run_all(uow: &dyn UnitOfWork) {
+    for (name, case) in CASES {
+        eprintln!("storage contract: {name}");
+        case(uow);
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Fixtures
+
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// A name unique within this process and run, valid as an extId.
+fn unique(tag: &str) -> String {
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    let nanos = Utc::now().timestamp_subsec_nanos();
+    format!("{tag}-{}-{n}-{nanos}", std::process::id())
+}
+
+/// A fixed instant with microseconds, as stored values have them.
+fn t0() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_704_164_645, 123_456_000).expect("valid instant")
+}
+
+fn ext(raw: &str) -> ExtId {
+    ExtId::parse(raw).expect("valid extId")
+}
+
+fn write<T>(uow: &dyn UnitOfWork, work: impl FnMut(&mut dyn Repos) -> Result<T, AppError>) -> T {
+    transact(uow, TxMode::Write, work).expect("write transaction")
+}
+
+fn read<T>(uow: &dyn UnitOfWork, work: impl FnMut(&mut dyn Repos) -> Result<T, AppError>) -> T {
+    transact(uow, TxMode::Read, work).expect("read transaction")
+}
+
+/// A new client (not stored).
+pub fn client() -> Client {
+    let id = unique("k");
+    Client {
+        id: id.clone(),
+        ext_id: ext(&format!("ext-{id}")),
+        name: format!("Client {id}"),
+        created: t0(),
+        last_modified: t0(),
+        version: 1,
+    }
+}
+
+/// A new user of `client_id` with every optional field set (not stored).
+pub fn user(client_id: &str) -> User {
+    let id = unique("u");
+    User {
+        id: id.clone(),
+        client_id: client_id.to_owned(),
+        ext_id: ext(&format!("ext-{id}")),
+        login_id: format!("login-{id}"),
+        state: UserState::Disabled,
+        language: LanguageCode::Fr,
+        is_technical_user: true,
+        name: PersonName {
+            title: Some("Dr".into()),
+            first_name: Some("Jane".into()),
+            family_name: Some("Doe".into()),
+        },
+        contacts: Contacts {
+            email: Some("jane@example.com".into()),
+            mobile: Some("+41791234567".into()),
+        },
+        last_login: Some(t0() + Duration::seconds(5)),
+        last_login_failure: Some(t0() + Duration::seconds(6)),
+        created: t0(),
+        last_modified: t0() + Duration::seconds(7),
+        version: 3,
+    }
+}
+
+/// A new policy of `client_id` (not stored).
+pub fn policy(client_id: &str, policy_type: PolicyType, default: bool) -> Policy {
+    let id = unique("p");
+    let params: BTreeMap<String, String> = match policy_type {
+        PolicyType::Pwd => [("minLength", "10"), ("fragmentLength", "0")].into_iter(),
+        PolicyType::Oath => [("issuer", "ACME"), ("initialDigits", "8")].into_iter(),
+        PolicyType::Vasco => [
+            ("maxCredFailureCount", "-1"),
+            ("tmpLockingDuration", "1000"),
+        ]
+        .into_iter(),
+    }
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    Policy {
+        id: id.clone(),
+        client_id: client_id.to_owned(),
+        ext_id: ext(&format!("ext-{id}")),
+        name: format!("Policy {id}"),
+        description: Some("described".into()),
+        policy_type,
+        default_policy: default,
+        parameters: PolicyParameters::validated(policy_type, params).expect("valid parameters"),
+        created: t0(),
+        last_modified: t0(),
+        version: 1,
+    }
+}
+
+/// A new credential (not stored) with every optional common field set.
+pub fn credential(
+    client_id: &str,
+    user_id: Option<&str>,
+    policy_id: &str,
+    secret: CredentialSecret,
+) -> Credential {
+    let id = unique("c");
+    Credential {
+        id: id.clone(),
+        client_id: client_id.to_owned(),
+        user_id: user_id.map(str::to_owned),
+        ext_id: ext(&format!("ext-{id}")),
+        policy_id: policy_id.to_owned(),
+        state: CredentialState::TmpLocked,
+        state_change_reason: StateChangeReason::TooManyLoginFailures,
+        state_change_detail: Some("detail".into()),
+        last_successful_login: Some(t0() + Duration::seconds(1)),
+        successful_login_count: 15,
+        last_failed_login: Some(t0() + Duration::seconds(2)),
+        failed_login_count: 3,
+        modification_comment: Some("comment".into()),
+        validity_from: t0(),
+        validity_to: t0() + Duration::days(3650),
+        locked_until: Some(t0() + Duration::seconds(60)),
+        reset_count: 2,
+        secret,
+        created: t0(),
+        last_modified: t0(),
+        version: 1,
+    }
+}
+
+fn password_secret() -> CredentialSecret {
+    CredentialSecret::Password {
+        hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+    }
+}
+
+fn oath_secret() -> CredentialSecret {
+    CredentialSecret::Oath(OathDetails {
+        issuer: "ACME".into(),
+        authentication_method: "HOTP".into(),
+        hashing_algorithm: "SHA256".into(),
+        digits: 8,
+        period: 45,
+        counter: 1_234_567_890_123,
+        encrypted_secret: "bm9uY2U=~Y2lwaGVy".into(),
+        label: "ACME:jane".into(),
+    })
+}
+
+fn vasco_secret() -> CredentialSecret {
+    CredentialSecret::Vasco {
+        tokens: vec![
+            VascoToken {
+                auth_mode: "RO".into(),
+                data: "AAEC".into(),
+            },
+            VascoToken {
+                auth_mode: "CR".into(),
+                data: "AwQF".into(),
+            },
+            VascoToken {
+                auth_mode: "MM".into(),
+                data: "BgcI".into(),
+            },
+        ],
+    }
+}
+
+/// A stored client with a user and one default policy of each type.
+struct World {
+    client: Client,
+    user: User,
+    pwd: Policy,
+    oath: Policy,
+    vasco: Policy,
+}
+
+fn world(uow: &dyn UnitOfWork) -> World {
+    let client = client();
+    let user = user(&client.id);
+    let pwd = policy(&client.id, PolicyType::Pwd, true);
+    let oath = policy(&client.id, PolicyType::Oath, true);
+    let vasco = policy(&client.id, PolicyType::Vasco, true);
+    write(uow, |r| {
+        r.clients().insert(&client)?;
+        r.users().insert(&user)?;
+        for p in [&pwd, &oath, &vasco] {
+            r.policies().insert(p)?;
+        }
+        Ok(())
+    });
+    World {
+        client,
+        user,
+        pwd,
+        oath,
+        vasco,
+    }
+}
+
+fn record_of(c: &Credential, user: Option<&User>, policy: &Policy) -> CredentialRecord {
+    CredentialRecord {
+        credential: c.clone(),
+        user_ext_id: user.map(|u| u.ext_id.clone()),
+        policy_ext_id: policy.ext_id.clone(),
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Cases
+
+/// A fresh database holds no client.
+pub fn empty_database(uow: &dyn UnitOfWork) {
+    assert!(
+        !read(uow, |r| Ok(r.clients().any_exists()?)),
+        "a fresh database has no client"
+    );
+}
+
+/// Clients: every finder, `any_exists`, and both unique keys.
+pub fn clients_round_trip_and_unique_keys(uow: &dyn UnitOfWork) {
+    let c = client();
+    write(uow, |r| Ok(r.clients().insert(&c)?));
+    let (by_ext, by_name, by_id, any) = read(uow, |r| {
+        Ok((
+            r.clients().find_by_ext_id(c.ext_id.as_str())?,
+            r.clients().find_by_name(&c.name)?,
+            r.clients().find_by_id(&c.id)?,
+            r.clients().any_exists()?,
+        ))
+    });
+    assert_eq!(by_ext.as_ref(), Some(&c));
+    assert_eq!(by_name.as_ref(), Some(&c));
+    assert_eq!(by_id.as_ref(), Some(&c));
+    assert!(any);
+    let missing = read(uow, |r| {
+        Ok((
+            r.clients().find_by_ext_id("no-such-client")?,
+            r.clients().find_by_name("No such client")?,
+            r.clients().find_by_id("no-such-id")?,
+        ))
+    });
+    assert_eq!(missing, (None, None, None));
+
+    let mut same_ext = client();
+    same_ext.ext_id = c.ext_id.clone();
+    let mut same_name = client();
+    same_name.name = c.name.clone();
+    let errs = write(uow, |r| {
+        Ok((
+            r.clients().insert(&same_ext),
+            r.clients().insert(&same_name),
+        ))
+    });
+    assert_eq!(errs.0, Err(StoreError::Unique(UniqueKey::ClientExtId)));
+    assert_eq!(errs.1, Err(StoreError::Unique(UniqueKey::ClientName)));
+}
+
+/// Users: every field (set and unset) survives, finders are scoped to the client, unique keys.
+pub fn users_round_trip_and_unique_keys(uow: &dyn UnitOfWork) {
+    let w = world(uow);
+    let other = client();
+    let mut bare = user(&w.client.id);
+    bare.name = PersonName::default();
+    bare.contacts = Contacts::default();
+    bare.last_login = None;
+    bare.last_login_failure = None;
+    bare.state = UserState::Active;
+    bare.language = LanguageCode::En;
+    bare.is_technical_user = false;
+    write(uow, |r| {
+        r.clients().insert(&other)?;
+        r.users().insert(&bare)?;
+        Ok(())
+    });
+    let got = read(uow, |r| {
+        Ok((
+            r.users()
+                .find_by_ext_id(&w.client.id, w.user.ext_id.as_str())?,
+            r.users().find_by_login_id(&w.client.id, &w.user.login_id)?,
+            r.users()
+                .find_by_ext_id(&w.client.id, bare.ext_id.as_str())?,
+            r.users()
+                .find_by_ext_id(&other.id, w.user.ext_id.as_str())?,
+            r.users().find_by_login_id(&other.id, &w.user.login_id)?,
+        ))
+    });
+    assert_eq!(got.0.as_ref(), Some(&w.user), "every field set");
+    assert_eq!(got.1.as_ref(), Some(&w.user));
+    assert_eq!(got.2.as_ref(), Some(&bare), "every optional field unset");
+    assert_eq!(
+        (got.3, got.4),
+        (None, None),
+        "finders are scoped to the client"
+    );
+
+    let mut same_ext = user(&w.client.id);
+    same_ext.ext_id = w.user.ext_id.clone();
+    let mut same_login = user(&w.client.id);
+    same_login.login_id = w.user.login_id.clone();
+    let mut elsewhere = user(&other.id);
+    elsewhere.ext_id = w.user.ext_id.clone();
+    elsewhere.login_id = w.user.login_id.clone();
+    let errs = write(uow, |r| {
+        Ok((
+            r.users().insert(&same_ext),
+            r.users().insert(&same_login),
+            r.users().insert(&elsewhere),
+        ))
+    });
+    assert_eq!(errs.0, Err(StoreError::Unique(UniqueKey::UserExtId)));
+    assert_eq!(errs.1, Err(StoreError::Unique(UniqueKey::UserLoginId)));
+    assert_eq!(
+        errs.2,
+        Ok(()),
+        "extId and loginId are unique per client only"
+    );
+}
+
+/// User updates are compare-and-set on `version`.
+pub fn users_update_compare_and_set(uow: &dyn UnitOfWork) {
+    let w = world(uow);
+    let mut changed = w.user.clone();
+    changed.state = UserState::Archived;
+    changed.name.title = None;
+    changed.contacts.email = Some("new@example.com".into());
+    changed.last_login = Some(t0() + Duration::hours(1));
+    changed.last_login_failure = None;
+    changed.last_modified = t0() + Duration::hours(2);
+    changed.version = w.user.version + 1;
+    write(uow, |r| Ok(r.users().update(&changed, w.user.version)?));
+    let got = read(uow, |r| {
+        Ok(r.users()
+            .find_by_ext_id(&w.client.id, w.user.ext_id.as_str())?)
+    });
+    assert_eq!(got.as_ref(), Some(&changed));
+
+    let mut stale = changed.clone();
+    stale.login_id = "stale-write".into();
+    stale.version = changed.version + 1;
+    let err = write(uow, |r| Ok(r.users().update(&stale, w.user.version)));
+    assert_eq!(err, Err(StoreError::Conflict));
+    let got = read(uow, |r| {
+        Ok(r.users()
+            .find_by_ext_id(&w.client.id, w.user.ext_id.as_str())?)
+    });
+    assert_eq!(
+        got.as_ref(),
+        Some(&changed),
+        "a conflicting update writes nothing"
+    );
+
+    let mut ghost = user(&w.client.id);
+    ghost.version = 2;
+    assert_eq!(
+        write(uow, |r| Ok(r.users().update(&ghost, 1))),
+        Err(StoreError::Conflict)
+    );
+
+    let mut taken = user(&w.client.id);
+    write(uow, |r| Ok(r.users().insert(&taken)?));
+    taken.login_id = changed.login_id.clone();
+    taken.version += 1;
+    let err = write(uow, |r| Ok(r.users().update(&taken, taken.version - 1)));
+    assert_eq!(err, Err(StoreError::Unique(UniqueKey::UserLoginId)));
+}
+
+/// Bare-loginId lookup across clients, bounded by `limit`.
+pub fn users_find_by_login_id_anywhere(uow: &dyn UnitOfWork) {
+    let login = unique("shared-login");
+    let clients: Vec<Client> = (0..3).map(|_| client()).collect();
+    let users: Vec<User> = clients
+        .iter()
+        .map(|c| {
+            let mut u = user(&c.id);
+            u.login_id = login.clone();
+            u
+        })
+        .collect();
+    write(uow, |r| {
+        for c in &clients {
+            r.clients().insert(c)?;
+        }
+        for u in &users {
+            r.users().insert(u)?;
+        }
+        Ok(())
+    });
+    let (all, two, none) = read(uow, |r| {
+        Ok((
+            r.users().find_by_login_id_anywhere(&login, 10)?,
+            r.users().find_by_login_id_anywhere(&login, 2)?,
+            r.users()
+                .find_by_login_id_anywhere("nobody-has-this-login", 10)?,
+        ))
+    });
+    let ids = |v: &[User]| v.iter().map(|u| u.id.clone()).collect::<BTreeSet<_>>();
+    assert_eq!(ids(&all), ids(&users));
+    assert_eq!(two.len(), 2);
+    assert!(none.is_empty());
+}
+
+/// Policies: round trip of every field and parameter, finders, unique keys.
+pub fn policies_round_trip_and_unique_keys(uow: &dyn UnitOfWork) {
+    let w = world(uow);
+    let mut plain = policy(&w.client.id, PolicyType::Pwd, false);
+    plain.description = None;
+    plain.parameters = PolicyParameters::default();
+    write(uow, |r| Ok(r.policies().insert(&plain)?));
+    let got = read(uow, |r| {
+        Ok((
+            r.policies()
+                .find_by_ext_id(&w.client.id, w.pwd.ext_id.as_str())?,
+            r.policies().find_by_id(&w.oath.id)?,
+            r.policies().find_default(&w.client.id, PolicyType::Vasco)?,
+            r.policies()
+                .find_by_ext_id(&w.client.id, plain.ext_id.as_str())?,
+            r.policies()
+                .find_by_ext_id("other-client", w.pwd.ext_id.as_str())?,
+        ))
+    });
+    assert_eq!(got.0.as_ref(), Some(&w.pwd));
+    assert_eq!(got.1.as_ref(), Some(&w.oath));
+    assert_eq!(got.2.as_ref(), Some(&w.vasco));
+    assert_eq!(got.3.as_ref(), Some(&plain));
+    assert_eq!(got.4, None);
+
+    let mut same_ext = policy(&w.client.id, PolicyType::Oath, false);
+    same_ext.ext_id = w.pwd.ext_id.clone();
+    let second_default = policy(&w.client.id, PolicyType::Pwd, true);
+    let errs = write(uow, |r| {
+        Ok((
+            r.policies().insert(&same_ext),
+            r.policies().insert(&second_default),
+        ))
+    });
+    assert_eq!(errs.0, Err(StoreError::Unique(UniqueKey::PolicyExtId)));
+    assert_eq!(errs.1, Err(StoreError::Unique(UniqueKey::DefaultPolicy)));
+
+    let mut edited = plain.clone();
+    edited.name = "Renamed".into();
+    edited.description = Some("now described".into());
+    edited.parameters = PolicyParameters::validated(
+        PolicyType::Pwd,
+        [("maxResetCount".to_owned(), "-1".to_owned())]
+            .into_iter()
+            .collect(),
+    )
+    .expect("valid parameters");
+    edited.version = 2;
+    write(uow, |r| Ok(r.policies().update(&edited, 1)?));
+    assert_eq!(
+        write(uow, |r| Ok(r.policies().update(&edited, 1))),
+        Err(StoreError::Conflict)
+    );
+    let got = read(uow, |r| Ok(r.policies().find_by_id(&plain.id)?));
+    assert_eq!(got.as_ref(), Some(&edited));
+}
+
+/// `clear_default` lets another policy take the default mark in the same transaction.
+pub fn policies_default_switch(uow: &dyn UnitOfWork) {
+    let w = world(uow);
+    let now = t0() + Duration::days(1);
+    let next = policy(&w.client.id, PolicyType::Pwd, true);
+    write(uow, |r| {
+        r.policies()
+            .clear_default(&w.client.id, PolicyType::Pwd, now)?;
+        r.policies().insert(&next)?;
+        Ok(())
+    });
+    let (old, default, oath) = read(uow, |r| {
+        Ok((
+            r.policies().find_by_id(&w.pwd.id)?,
+            r.policies().find_default(&w.client.id, PolicyType::Pwd)?,
+            r.policies().find_default(&w.client.id, PolicyType::Oath)?,
+        ))
+    });
+    let old = old.expect("old default still exists");
+    assert!(!old.default_policy);
+    assert_eq!(old.version, w.pwd.version + 1);
+    assert_eq!(old.last_modified, now);
+    assert_eq!(default.as_ref(), Some(&next));
+    assert_eq!(
+        oath.as_ref(),
+        Some(&w.oath),
+        "other types keep their default"
+    );
+
+    // Clearing when there is no default is a no-op.
+    write(uow, |r| {
+        r.policies()
+            .clear_default(&w.client.id, PolicyType::Vasco, now)?;
+        r.policies()
+            .clear_default(&w.client.id, PolicyType::Vasco, now)?;
+        Ok(())
+    });
+    assert_eq!(
+        read(uow, |r| Ok(r
+            .policies()
+            .find_default(&w.client.id, PolicyType::Vasco)?)),
+        None
+    );
+}
+
+/// Password, OATH and VASCO credentials come back exactly as stored, with the extIds of their
+/// user and policy; VASCO tokens keep their order.
+pub fn credentials_round_trip_every_type(uow: &dyn UnitOfWork) {
+    let w = world(uow);
+    let pwd = credential(&w.client.id, Some(&w.user.id), &w.pwd.id, password_secret());
+    let oath = credential(&w.client.id, Some(&w.user.id), &w.oath.id, oath_secret());
+    let mut vasco = credential(&w.client.id, None, &w.vasco.id, vasco_secret());
+    vasco.state = CredentialState::Initial;
+    vasco.state_change_reason = StateChangeReason::Initialized;
+    vasco.state_change_detail = None;
+    vasco.last_successful_login = None;
+    vasco.last_failed_login = None;
+    vasco.modification_comment = None;
+    vasco.locked_until = None;
+    write(uow, |r| {
+        for c in [&pwd, &oath, &vasco] {
+            r.credentials().insert(c)?;
+        }
+        Ok(())
+    });
+    let got = read(uow, |r| {
+        Ok((
+            r.credentials()
+                .find_by_ext_id(&w.client.id, pwd.ext_id.as_str())?,
+            r.credentials()
+                .find_by_ext_id(&w.client.id, oath.ext_id.as_str())?,
+            r.credentials()
+                .find_by_ext_id(&w.client.id, vasco.ext_id.as_str())?,
+            r.credentials().find_password_of_user(&w.user.id, false)?,
+            r.credentials()
+                .find_by_ext_id("other-client", pwd.ext_id.as_str())?,
+            r.credentials()
+                .find_by_ext_id(&w.client.id, "no-such-credential")?,
+        ))
+    });
+    assert_eq!(got.0, Some(record_of(&pwd, Some(&w.user), &w.pwd)));
+    assert_eq!(got.1, Some(record_of(&oath, Some(&w.user), &w.oath)));
+    assert_eq!(got.2, Some(record_of(&vasco, None, &w.vasco)));
+    assert_eq!(got.3, Some(record_of(&pwd, Some(&w.user), &w.pwd)));
+    assert_eq!((got.4, got.5), (None, None));
+
+    // The locking variant returns the same, in a write transaction.
+    let locked = write(uow, |r| {
+        Ok(r.credentials().find_password_of_user(&w.user.id, true)?)
+    });
+    assert_eq!(locked, Some(record_of(&pwd, Some(&w.user), &w.pwd)));
+    let other = user(&w.client.id);
+    write(uow, |r| Ok(r.users().insert(&other)?));
+    let none = write(uow, |r| {
+        Ok(r.credentials().find_password_of_user(&other.id, true)?)
+    });
+    assert_eq!(none, None, "a user without a Password credential");
+}
+
+/// Credential unique keys: extId across types, one Password per user, auth modes per token.
+pub fn credentials_unique_keys(uow: &dyn UnitOfWork) {
+    let w = world(uow);
+    let pwd = credential(&w.client.id, Some(&w.user.id), &w.pwd.id, password_secret());
+    write(uow, |r| Ok(r.credentials().insert(&pwd)?));
+
+    let mut same_ext = credential(&w.client.id, Some(&w.user.id), &w.oath.id, oath_secret());
+    same_ext.ext_id = pwd.ext_id.clone();
+    let second_password = credential(&w.client.id, Some(&w.user.id), &w.pwd.id, password_secret());
+    let mut repeated_mode = credential(&w.client.id, None, &w.vasco.id, vasco_secret());
+    if let CredentialSecret::Vasco { tokens } = &mut repeated_mode.secret {
+        tokens.push(VascoToken {
+            auth_mode: "CR".into(),
+            data: "CQoL".into(),
+        });
+    }
+    let errs = write(uow, |r| {
+        Ok((
+            r.credentials().insert(&same_ext),
+            r.credentials().insert(&second_password),
+            r.credentials().insert(&repeated_mode),
+        ))
+    });
+    assert_eq!(errs.0, Err(StoreError::Unique(UniqueKey::CredentialExtId)));
+    assert_eq!(errs.1, Err(StoreError::Unique(UniqueKey::UserPassword)));
+    assert_eq!(errs.2, Err(StoreError::Unique(UniqueKey::VascoAuthMode)));
+    let left = read(uow, |r| {
+        Ok(r.credentials()
+            .find_by_ext_id(&w.client.id, repeated_mode.ext_id.as_str())?)
+    });
+    assert_eq!(
+        left, None,
+        "a failed insert leaves no partial credential behind"
+    );
+
+    // Many OATH credentials per user are fine; so is the same extId in another client.
+    let other = world(uow);
+    let mut elsewhere = credential(
+        &other.client.id,
+        Some(&other.user.id),
+        &other.pwd.id,
+        password_secret(),
+    );
+    elsewhere.ext_id = pwd.ext_id.clone();
+    let oath1 = credential(&w.client.id, Some(&w.user.id), &w.oath.id, oath_secret());
+    let oath2 = credential(&w.client.id, Some(&w.user.id), &w.oath.id, oath_secret());
+    write(uow, |r| {
+        r.credentials().insert(&elsewhere)?;
+        r.credentials().insert(&oath1)?;
+        r.credentials().insert(&oath2)?;
+        Ok(())
+    });
+}
+
+/// Credential updates are compare-and-set; every field, the secret included, is written.
+pub fn credentials_update_compare_and_set(uow: &dyn UnitOfWork) {
+    let w = world(uow);
+    let pwd = credential(&w.client.id, Some(&w.user.id), &w.pwd.id, password_secret());
+    let oath = credential(&w.client.id, Some(&w.user.id), &w.oath.id, oath_secret());
+    let vasco = credential(&w.client.id, None, &w.vasco.id, vasco_secret());
+    write(uow, |r| {
+        for c in [&pwd, &oath, &vasco] {
+            r.credentials().insert(c)?;
+        }
+        Ok(())
+    });
+
+    let mut p2 = pwd.clone();
+    p2.state = CredentialState::Initial;
+    p2.state_change_reason = StateChangeReason::ResetByAdmin;
+    p2.state_change_detail = None;
+    p2.failed_login_count = 0;
+    p2.locked_until = None;
+    p2.last_failed_login = None;
+    p2.reset_count += 1;
+    p2.secret = CredentialSecret::Password {
+        hash: "$argon2id$new".into(),
+    };
+    p2.last_modified = t0() + Duration::minutes(3);
+    p2.version = 2;
+    let mut o2 = oath.clone();
+    if let CredentialSecret::Oath(d) = &mut o2.secret {
+        d.counter += 1;
+        d.label = "ACME:renamed".into();
+    }
+    o2.version = 2;
+    let mut v2 = vasco.clone();
+    v2.user_id = Some(w.user.id.clone());
+    v2.state = CredentialState::Active;
+    v2.secret = CredentialSecret::Vasco {
+        tokens: vec![VascoToken {
+            auth_mode: "CR".into(),
+            data: "DA0O".into(),
+        }],
+    };
+    v2.version = 2;
+    write(uow, |r| {
+        r.credentials().update(&p2, 1)?;
+        r.credentials().update(&o2, 1)?;
+        r.credentials().update(&v2, 1)?;
+        Ok(())
+    });
+    let got = read(uow, |r| {
+        Ok((
+            r.credentials()
+                .find_by_ext_id(&w.client.id, pwd.ext_id.as_str())?,
+            r.credentials()
+                .find_by_ext_id(&w.client.id, oath.ext_id.as_str())?,
+            r.credentials()
+                .find_by_ext_id(&w.client.id, vasco.ext_id.as_str())?,
+        ))
+    });
+    assert_eq!(got.0, Some(record_of(&p2, Some(&w.user), &w.pwd)));
+    assert_eq!(got.1, Some(record_of(&o2, Some(&w.user), &w.oath)));
+    assert_eq!(
+        got.2,
+        Some(record_of(&v2, Some(&w.user), &w.vasco)),
+        "assigned to the user"
+    );
+
+    let mut stale = p2.clone();
+    stale.failed_login_count = 99;
+    stale.version = 3;
+    assert_eq!(
+        write(uow, |r| Ok(r.credentials().update(&stale, 1))),
+        Err(StoreError::Conflict)
+    );
+    let got = read(uow, |r| {
+        Ok(r.credentials().find_password_of_user(&w.user.id, false)?)
+    });
+    assert_eq!(got.map(|g| g.credential), Some(p2));
+}
+
+/// `list_by_user`: by (created, extId), strictly after the cursor, `limit + 1` rows at most.
+pub fn credentials_keyset_pagination(uow: &dyn UnitOfWork) {
+    let w = world(uow);
+    let other = user(&w.client.id);
+    write(uow, |r| Ok(r.users().insert(&other)?));
+    // Seven credentials, several sharing a creation time, inserted out of order.
+    let mut creds = Vec::new();
+    for (i, (secs, name)) in [
+        (3, "b"),
+        (1, "z"),
+        (3, "a"),
+        (2, "m"),
+        (3, "c"),
+        (1, "y"),
+        (5, "a"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let secret = if i == 0 {
+            password_secret()
+        } else {
+            oath_secret()
+        };
+        let policy = if i == 0 { &w.pwd } else { &w.oath };
+        let mut c = credential(&w.client.id, Some(&w.user.id), &policy.id, secret);
+        c.ext_id = ext(&format!("{name}-{}", c.id));
+        c.created = t0() + Duration::seconds(secs) + Duration::microseconds(7);
+        creds.push(c);
+    }
+    let foreign = credential(&w.client.id, Some(&other.id), &w.oath.id, oath_secret());
+    write(uow, |r| {
+        for c in creds.iter().chain([&foreign]) {
+            r.credentials().insert(c)?;
+        }
+        Ok(())
+    });
+    let mut expected: Vec<(DateTime<Utc>, String)> = creds
+        .iter()
+        .map(|c| (c.created, c.ext_id.to_string()))
+        .collect();
+    expected.sort();
+
+    let mut seen = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let page = PageRequest {
+            limit: 3,
+            after: after.clone(),
+        };
+        let rows = read(uow, |r| {
+            Ok(r.credentials().list_by_user(&w.user.id, &page)?)
+        });
+        pages += 1;
+        assert!(rows.len() <= 4, "at most limit + 1 rows");
+        let more = rows.len() > 3;
+        let items: Vec<_> = rows.into_iter().take(3).collect();
+        for rec in &items {
+            assert_eq!(rec.user_ext_id.as_ref(), Some(&w.user.ext_id));
+            seen.push((rec.credential.created, rec.credential.ext_id.to_string()));
+        }
+        if !more {
+            break;
+        }
+        let last = items.last().expect("a full page");
+        after = Some(PageCursor {
+            created: last.credential.created,
+            ext_id: last.credential.ext_id.to_string(),
+        });
+        assert!(pages < 10, "pagination must end");
+    }
+    assert_eq!(
+        seen, expected,
+        "every credential once, in (created, extId) order"
+    );
+    assert_eq!(pages, 3);
+
+    let all = read(uow, |r| {
+        Ok(r.credentials().list_by_user(
+            &w.user.id,
+            &PageRequest {
+                limit: 100,
+                after: None,
+            },
+        )?)
+    });
+    assert_eq!(all.len(), 7);
+    let none = read(uow, |r| {
+        Ok(r.credentials().list_by_user(
+            "no-such-user",
+            &PageRequest {
+                limit: 100,
+                after: None,
+            },
+        )?)
+    });
+    assert!(none.is_empty());
+}
+
+/// Grants: upsert inserts or replaces the data room, delete reports whether it removed one.
+pub fn role_grants(uow: &dyn UnitOfWork) {
+    let w = world(uow);
+    let rooms = |ids: &[&str]| DataRoom::Clients(ids.iter().map(|i| ext(i)).collect());
+    let root = RoleGrant {
+        role: Role::Root,
+        data_room: DataRoom::Global,
+    };
+    let helpdesk = RoleGrant {
+        role: Role::Helpdesk,
+        data_room: rooms(&["client-a", "client-b"]),
+    };
+    let now = t0();
+    write(uow, |r| {
+        r.roles().upsert_grant(&w.user.id, &root, now)?;
+        r.roles()
+            .upsert_grant(&w.user.id, &helpdesk, now + Duration::seconds(1))?;
+        Ok(())
+    });
+    let mut got = read(uow, |r| Ok(r.roles().grants_of_user(&w.user.id)?));
+    got.sort_by_key(|g| g.role);
+    assert_eq!(got, vec![root.clone(), helpdesk.clone()]);
+
+    let narrowed = RoleGrant {
+        role: Role::Helpdesk,
+        data_room: rooms(&["client-c"]),
+    };
+    let empty = RoleGrant {
+        role: Role::UserAdmin,
+        data_room: rooms(&[]),
+    };
+    write(uow, |r| {
+        r.roles()
+            .upsert_grant(&w.user.id, &narrowed, now + Duration::seconds(2))?;
+        r.roles()
+            .upsert_grant(&w.user.id, &empty, now + Duration::seconds(3))?;
+        Ok(())
+    });
+    let mut got = read(uow, |r| Ok(r.roles().grants_of_user(&w.user.id)?));
+    got.sort_by_key(|g| g.role);
+    assert_eq!(
+        got,
+        vec![root.clone(), empty.clone(), narrowed.clone()],
+        "upsert replaces the data room"
+    );
+
+    let (first, second) = write(uow, |r| {
+        Ok((
+            r.roles().delete_grant(&w.user.id, Role::Helpdesk)?,
+            r.roles().delete_grant(&w.user.id, Role::Helpdesk)?,
+        ))
+    });
+    assert!(first, "the grant existed");
+    assert!(!second, "nothing left to delete");
+    assert!(!write(uow, |r| Ok(r
+        .roles()
+        .delete_grant(&w.user.id, Role::SelfAdmin)?)));
+    let mut got = read(uow, |r| Ok(r.roles().grants_of_user(&w.user.id)?));
+    got.sort_by_key(|g| g.role);
+    assert_eq!(got, vec![root, empty]);
+    assert!(read(uow, |r| Ok(r.roles().grants_of_user("no-such-user")?)).is_empty());
+}
+
+/// A unit of work whose work fails leaves nothing behind and returns the work's error.
+pub fn rollback_on_error(uow: &dyn UnitOfWork) {
+    let c = client();
+    let u = user(&c.id);
+    let result = uow.run(TxMode::Write, &mut |r| {
+        r.clients().insert(&c)?;
+        r.users().insert(&u)?;
+        Err(DomainError::OptimisticLockingFailure.into())
+    });
+    assert_eq!(
+        result,
+        Err(AppError::Domain(DomainError::OptimisticLockingFailure))
+    );
+    let got = read(uow, |r| {
+        Ok((
+            r.clients().find_by_id(&c.id)?,
+            r.users().find_by_ext_id(&c.id, u.ext_id.as_str())?,
+        ))
+    });
+    assert_eq!(got, (None, None));
+
+    // The connection is fine afterwards: the next unit of work commits.
+    write(uow, |r| Ok(r.clients().insert(&c)?));
+    assert!(read(uow, |r| Ok(r.clients().find_by_id(&c.id)?)).is_some());
+}
+
+/// A write that fails (a lost uniqueness race) may be handled by the use case, which then goes
+/// on in the same transaction (PostgreSQL would otherwise abort the whole transaction).
+pub fn failed_write_does_not_spoil_the_transaction(uow: &dyn UnitOfWork) {
+    let first = client();
+    write(uow, |r| Ok(r.clients().insert(&first)?));
+    let mut dup = client();
+    dup.name = first.name.clone();
+    let second = client();
+    let err = write(uow, |r| {
+        let err = r.clients().insert(&dup);
+        r.clients().insert(&second)?;
+        Ok(err)
+    });
+    assert_eq!(err, Err(StoreError::Unique(UniqueKey::ClientName)));
+    let got = read(uow, |r| {
+        Ok((
+            r.clients().find_by_id(&second.id)?,
+            r.clients().find_by_id(&dup.id)?,
+        ))
+    });
+    assert_eq!(got, (Some(second), None));
+}
+
+/// Timestamps are stored to the microsecond on every backend (finer parts are cut off).
+pub fn timestamps_keep_microseconds(uow: &dyn UnitOfWork) {
+    let mut c = client();
+    let precise = DateTime::from_timestamp(1_700_000_000, 987_654_321).expect("valid instant");
+    c.created = precise;
+    c.last_modified = DateTime::from_timestamp(1_700_000_001, 0).expect("valid instant");
+    write(uow, |r| Ok(r.clients().insert(&c)?));
+    let got = read(uow, |r| Ok(r.clients().find_by_id(&c.id)?)).expect("stored");
+    assert_eq!(
+        got.created,
+        DateTime::from_timestamp(1_700_000_000, 987_654_000).expect("valid instant")
+    );
+    assert_eq!(got.last_modified, c.last_modified);
+}
+
+/// 50 threads each count a failed login on the same Password credential (lock, read, +1,
+/// compare-and-set write): the count ends at exactly 50, without a single error.
+pub fn concurrent_failed_logins(uow: &dyn UnitOfWork) {
+    const THREADS: i64 = 50;
+    let w = world(uow);
+    let mut pwd = credential(&w.client.id, Some(&w.user.id), &w.pwd.id, password_secret());
+    pwd.failed_login_count = 0;
+    write(uow, |r| Ok(r.credentials().insert(&pwd)?));
+    let errors: Vec<AppError> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|_| {
+                s.spawn(|| {
+                    transact(uow, TxMode::Write, |r| {
+                        let rec = r
+                            .credentials()
+                            .find_password_of_user(&w.user.id, true)?
+                            .ok_or_else(|| {
+                                AppError::Internal("password credential vanished".into())
+                            })?;
+                        let mut c = rec.credential;
+                        let old = c.version;
+                        c.failed_login_count += 1;
+                        c.version += 1;
+                        r.credentials().update(&c, old)?;
+                        Ok(())
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| match h.join() {
+                Ok(result) => result.err(),
+                Err(_) => Some(AppError::Internal("worker thread panicked".into())),
+            })
+            .collect()
+    });
+    assert!(errors.is_empty(), "concurrent updates failed: {errors:?}");
+    let got = read(uow, |r| {
+        Ok(r.credentials().find_password_of_user(&w.user.id, false)?)
+    })
+    .expect("credential exists")
+    .credential;
+    assert_eq!(got.failed_login_count, THREADS);
+    assert_eq!(got.version, 1 + THREADS);
+}

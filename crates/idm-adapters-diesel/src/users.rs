@@ -1,0 +1,174 @@
+//! `UserRepo` over the `users` table.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use idm_domain::user::{Contacts, PersonName, User};
+use idm_ports::error::StoreError;
+use idm_ports::repos::UserRepo;
+
+use crate::errors::{RepoError, RepoResult};
+use crate::schema::users;
+use crate::time::{from_db, from_db_opt, to_db, to_db_opt};
+use crate::{savepoint, DieselRepos};
+
+/// A `users` row; the changeset of an update writes every column but the id.
+#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+struct UserRow {
+    id: String,
+    client_id: String,
+    ext_id: String,
+    login_id: String,
+    user_state: String,
+    language_code: String,
+    is_technical_user: bool,
+    title: Option<String>,
+    first_name: Option<String>,
+    family_name: Option<String>,
+    email: Option<String>,
+    mobile: Option<String>,
+    last_login: Option<NaiveDateTime>,
+    last_login_failure: Option<NaiveDateTime>,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
+
+impl UserRow {
+    fn from_domain(u: &User) -> Self {
+        UserRow {
+            id: u.id.clone(),
+            client_id: u.client_id.clone(),
+            ext_id: u.ext_id.to_string(),
+            login_id: u.login_id.clone(),
+            user_state: u.state.as_str().to_owned(),
+            language_code: u.language.as_str().to_owned(),
+            is_technical_user: u.is_technical_user,
+            title: u.name.title.clone(),
+            first_name: u.name.first_name.clone(),
+            family_name: u.name.family_name.clone(),
+            email: u.contacts.email.clone(),
+            mobile: u.contacts.mobile.clone(),
+            last_login: to_db_opt(u.last_login),
+            last_login_failure: to_db_opt(u.last_login_failure),
+            created: to_db(u.created),
+            last_modified: to_db(u.last_modified),
+            version: u.version,
+        }
+    }
+
+    fn into_domain(self) -> RepoResult<User> {
+        Ok(User {
+            id: self.id,
+            client_id: self.client_id,
+            ext_id: crate::parse_ext_id(&self.ext_id)?,
+            login_id: self.login_id,
+            state: self
+                .user_state
+                .parse()
+                .map_err(|_| bad("user_state", &self.user_state))?,
+            language: self
+                .language_code
+                .parse()
+                .map_err(|_| bad("language_code", &self.language_code))?,
+            is_technical_user: self.is_technical_user,
+            name: PersonName {
+                title: self.title,
+                first_name: self.first_name,
+                family_name: self.family_name,
+            },
+            contacts: Contacts {
+                email: self.email,
+                mobile: self.mobile,
+            },
+            last_login: from_db_opt(self.last_login),
+            last_login_failure: from_db_opt(self.last_login_failure),
+            created: from_db(self.created),
+            last_modified: from_db(self.last_modified),
+            version: self.version,
+        })
+    }
+}
+
+fn bad(column: &str, value: &str) -> RepoError {
+    RepoError::Data(format!("users.{column} = '{value}'"))
+}
+
+fn load(rows: QueryResult<Vec<UserRow>>) -> RepoResult<Vec<User>> {
+    rows?.into_iter().map(UserRow::into_domain).collect()
+}
+
+fn first(rows: QueryResult<Option<UserRow>>) -> RepoResult<Option<User>> {
+    rows?.map(UserRow::into_domain).transpose()
+}
+
+impl UserRepo for DieselRepos<'_> {
+    fn insert(&mut self, user: &User) -> Result<(), StoreError> {
+        let row = UserRow::from_domain(user);
+        let r = savepoint(self.conn, |c| {
+            diesel::insert_into(users::table).values(&row).execute(c)?;
+            Ok(())
+        });
+        self.done_guarded(r)
+    }
+
+    fn find_by_ext_id(
+        &mut self,
+        client_id: &str,
+        ext_id: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let rows = users::table
+            .filter(users::client_id.eq(client_id))
+            .filter(users::ext_id.eq(ext_id))
+            .select(UserRow::as_select())
+            .first(self.conn)
+            .optional();
+        let r = first(rows);
+        self.done(r)
+    }
+
+    fn find_by_login_id(
+        &mut self,
+        client_id: &str,
+        login_id: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let rows = users::table
+            .filter(users::client_id.eq(client_id))
+            .filter(users::login_id.eq(login_id))
+            .select(UserRow::as_select())
+            .first(self.conn)
+            .optional();
+        let r = first(rows);
+        self.done(r)
+    }
+
+    fn find_by_login_id_anywhere(
+        &mut self,
+        login_id: &str,
+        limit: u32,
+    ) -> Result<Vec<User>, StoreError> {
+        let rows = users::table
+            .filter(users::login_id.eq(login_id))
+            .order((users::created.asc(), users::id.asc()))
+            .limit(i64::from(limit))
+            .select(UserRow::as_select())
+            .load(self.conn);
+        let r = load(rows);
+        self.done(r)
+    }
+
+    fn update(&mut self, user: &User, expected_version: i64) -> Result<(), StoreError> {
+        let row = UserRow::from_domain(user);
+        let r = savepoint(self.conn, |c| {
+            let n = diesel::update(
+                users::table
+                    .filter(users::id.eq(&user.id))
+                    .filter(users::version.eq(expected_version)),
+            )
+            .set(&row)
+            .execute(c)?;
+            crate::changed(n)
+        });
+        self.done_guarded(r)
+    }
+}
