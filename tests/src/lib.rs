@@ -68,7 +68,11 @@ impl Reply {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let text = resp.text().unwrap_or_default();
-        Reply { status, headers, text }
+        Reply {
+            status,
+            headers,
+            text,
+        }
     }
 
     /// The body as JSON (`Null` when it is not JSON).
@@ -78,7 +82,10 @@ impl Reply {
 
     /// A header as text.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     /// Asserts the SPEC error envelope with exactly one error of `code` and `message`.
@@ -87,8 +94,17 @@ impl Reply {
         assert_eq!(self.status, status, "status; body: {}", self.text);
         let body = self.json();
         assert_eq!(body["errors"][0]["code"], code, "code; body: {}", self.text);
-        assert_eq!(body["errors"][0]["message"], message, "message; body: {}", self.text);
-        assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{}", self.text);
+        assert_eq!(
+            body["errors"][0]["message"], message,
+            "message; body: {}",
+            self.text
+        );
+        assert_eq!(
+            body["errors"].as_array().map(Vec::len),
+            Some(1),
+            "{}",
+            self.text
+        );
     }
 }
 
@@ -162,7 +178,10 @@ impl TestServer {
             cmd.env(k, v);
         }
         let child = cmd.spawn().unwrap_or_else(|e| {
-            panic!("cannot start {} ({e}); run `cargo build -p idm-server` first", server_binary().display())
+            panic!(
+                "cannot start {} ({e}); run `cargo build -p idm-server` first",
+                server_binary().display()
+            )
         });
         let server = TestServer {
             child: Some(child),
@@ -172,7 +191,10 @@ impl TestServer {
             log_path,
             stdout_path,
             _dir: dir,
-            http: Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+            http: Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
         };
         server.wait_ready();
         Some(server)
@@ -212,13 +234,19 @@ impl TestServer {
     pub fn as_user(&self, user: &str, password: &str) -> Caller<'_> {
         Caller {
             server: self,
-            auth: Some(format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))),
+            auth: Some(format!(
+                "Basic {}",
+                STANDARD.encode(format!("{user}:{password}"))
+            )),
         }
     }
 
     /// A caller without credentials.
     pub fn anonymous(&self) -> Caller<'_> {
-        Caller { server: self, auth: None }
+        Caller {
+            server: self,
+            auth: None,
+        }
     }
 
     /// Sends SIGTERM and waits for the exit status.
@@ -235,7 +263,10 @@ impl TestServer {
 }
 
 fn send_sigterm(pid: u32) {
-    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
 }
 
 fn wait_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
@@ -277,7 +308,13 @@ impl Caller<'_> {
     }
 
     /// Sends a request with an optional raw body and content type.
-    pub fn send(&self, method: &str, path: &str, body: Option<(&str, Vec<u8>)>, headers: &[(&str, &str)]) -> Reply {
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut req = self.server.http.request(method, self.url(path));
         if let Some(auth) = &self.auth {
@@ -307,12 +344,22 @@ impl Caller<'_> {
 
     /// POST a JSON value.
     pub fn post(&self, path: &str, body: &Value) -> Reply {
-        self.send("POST", path, Some(("application/json", body.to_string().into_bytes())), &[])
+        self.send(
+            "POST",
+            path,
+            Some(("application/json", body.to_string().into_bytes())),
+            &[],
+        )
     }
 
     /// PATCH a JSON value.
     pub fn patch(&self, path: &str, body: &Value) -> Reply {
-        self.send("PATCH", path, Some(("application/json", body.to_string().into_bytes())), &[])
+        self.send(
+            "PATCH",
+            path,
+            Some(("application/json", body.to_string().into_bytes())),
+            &[],
+        )
     }
 }
 

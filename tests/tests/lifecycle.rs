@@ -25,15 +25,29 @@ fn generated_admin_password_is_printed_once_and_works() {
         .trim()
         .to_owned();
     assert_eq!(password.len(), 24);
-    assert_eq!(s.as_user("default/admin", &password).get("/nevisidm/api/core/v1/clients/default").status, 200);
-    assert!(!s.logs().contains(&password), "the password never reaches the log");
+    assert_eq!(
+        s.as_user("default/admin", &password)
+            .get("/nevisidm/api/core/v1/clients/default")
+            .status,
+        200
+    );
+    assert!(
+        !s.logs().contains(&password),
+        "the password never reaches the log"
+    );
     let status = s.terminate();
     assert!(status.success(), "SIGTERM exits 0: {status:?}");
 
     // Second start on the same database: no new bootstrap, the password still works.
     let again = TestServer::start_with(Backend::Sqlite, opts).unwrap();
     assert!(!again.stdout().contains("Generated password"));
-    assert_eq!(again.as_user("admin", &password).get("/nevisidm/api/core/v1/clients/default").status, 200);
+    assert_eq!(
+        again
+            .as_user("admin", &password)
+            .get("/nevisidm/api/core/v1/clients/default")
+            .status,
+        200
+    );
 }
 
 #[test]
@@ -55,7 +69,11 @@ fn bad_configuration_fails_clearly() {
     };
     let out = run(&[("IDM_LISTEN", "not-an-address")]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("IDM_LISTEN"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("IDM_LISTEN"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let out = run(&[("IDM_DATABASE_URL", "mysql://x")]);
     assert!(!out.status.success());
@@ -64,7 +82,10 @@ fn bad_configuration_fails_clearly() {
     let out = run(&[("IDM_DATABASE_URL", "postgres://idm:hunter2@127.0.0.1:1/idm")]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!err.contains("hunter2"), "no password in the message: {err}");
+    assert!(
+        !err.contains("hunter2"),
+        "no password in the message: {err}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("x.sqlite3").display());

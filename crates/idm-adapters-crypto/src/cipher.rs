@@ -34,7 +34,11 @@ impl SecretCipher for AesGcmCipher {
             .aead
             .encrypt(&nonce, plain)
             .map_err(|_| AppError::Internal("encryption failed".into()))?;
-        Ok(format!("{}~{}", STANDARD.encode(nonce), STANDARD.encode(sealed)))
+        Ok(format!(
+            "{}~{}",
+            STANDARD.encode(nonce),
+            STANDARD.encode(sealed)
+        ))
     }
 
     fn open(&self, sealed: &str) -> Result<Vec<u8>, AppError> {

@@ -32,7 +32,11 @@ const LEEWAY_SECONDS: u64 = 5;
 
 impl JwtTokenIssuer {
     /// Builds the issuer; the secret must be at least 32 bytes.
-    pub fn new(secret: &[u8], lifetime_seconds: u64, clock: Arc<dyn Clock>) -> Result<Self, JwtKeyError> {
+    pub fn new(
+        secret: &[u8],
+        lifetime_seconds: u64,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, JwtKeyError> {
         if secret.len() < 32 {
             return Err(JwtKeyError);
         }
@@ -156,10 +160,13 @@ mod tests {
         .unwrap();
         assert!(!iss.validate(&hs512, &me()));
         // wrong key
-        let other = JwtTokenIssuer::new(b"another secret of at least 32 bytes!", 3600, clock.clone()).unwrap();
+        let other =
+            JwtTokenIssuer::new(b"another secret of at least 32 bytes!", 3600, clock.clone())
+                .unwrap();
         assert!(!iss.validate(&other.issue(&me()).unwrap().token, &me()));
         // tampered payload
-        let payload = URL_SAFE_NO_PAD.encode(br#"{"sub":"u1","cid":"c1","iat":1700000000,"exp":1900000000,"jti":"x"}"#);
+        let payload = URL_SAFE_NO_PAD
+            .encode(br#"{"sub":"u1","cid":"c1","iat":1700000000,"exp":1900000000,"jti":"x"}"#);
         assert!(!iss.validate(&format!("{}.{payload}.{}", parts[0], parts[2]), &me()));
         // malformed / empty
         assert!(!iss.validate("", &me()));

@@ -92,7 +92,10 @@ impl LoginCache for HmacLoginCache {
 }
 
 fn constant_time_eq(a: &Tag, b: &Tag) -> bool {
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 #[cfg(test)]
@@ -122,7 +125,10 @@ mod tests {
         cache.remember(key(1), "pw");
         assert!(cache.is_fresh(&key(1), "pw"));
         assert!(!cache.is_fresh(&key(1), "other"));
-        assert!(!cache.is_fresh(&key(2), "pw"), "a new credential version ends the entry");
+        assert!(
+            !cache.is_fresh(&key(2), "pw"),
+            "a new credential version ends the entry"
+        );
         clock.0.store(61, Ordering::SeqCst);
         assert!(!cache.is_fresh(&key(1), "pw"));
     }

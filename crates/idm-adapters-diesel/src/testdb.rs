@@ -241,3 +241,16 @@ fn spawn_watchdog(root: bool, pg_ctl: &Path, data: &Path, dir: &Path) {
         );
     }
 }
+
+/// Runs `sql` on the test server's maintenance database, for tests that simulate outages
+/// (e.g. `ALTER DATABASE … ALLOW_CONNECTIONS false` and terminating its backends).
+pub fn admin_execute(sql: &str) -> Result<(), String> {
+    let server = SERVER
+        .get()
+        .ok_or("no test server started yet")?
+        .as_ref()
+        .map_err(String::clone)?;
+    let mut conn = PgConnection::establish(&server.admin_url)
+        .map_err(|e| format!("cannot connect to the test server: {e}"))?;
+    conn.batch_execute(sql).map_err(|e| format!("admin SQL failed: {e}"))
+}

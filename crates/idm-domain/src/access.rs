@@ -348,7 +348,11 @@ mod tests {
     #[test]
     fn missing_right_names_the_first_unheld_right_in_listed_order() {
         let g = [grant(Role::Helpdesk, DataRoom::Global)];
-        let need = [Right::CredentialView, Right::CredentialCreate, Right::UserCreate];
+        let need = [
+            Right::CredentialView,
+            Right::CredentialCreate,
+            Right::UserCreate,
+        ];
         assert_eq!(
             authorize(&g, Requirement::rights(&need), target("a")),
             Err(DomainError::MissingRight(Right::CredentialCreate))

@@ -90,7 +90,10 @@ impl CredentialState {
 
     /// Whether the state is one of the two locks.
     pub fn is_locked(self) -> bool {
-        matches!(self, CredentialState::TmpLocked | CredentialState::FailLocked)
+        matches!(
+            self,
+            CredentialState::TmpLocked | CredentialState::FailLocked
+        )
     }
 }
 
@@ -107,7 +110,9 @@ impl FromStr for CredentialState {
         CredentialState::ALL
             .into_iter()
             .find(|st| st.as_str() == s)
-            .ok_or_else(|| DomainError::InvalidParameter(format!("Invalid CredentialState name '{s}'")))
+            .ok_or_else(|| {
+                DomainError::InvalidParameter(format!("Invalid CredentialState name '{s}'"))
+            })
     }
 }
 
@@ -157,7 +162,9 @@ impl FromStr for StateChangeReason {
         StateChangeReason::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| DomainError::InvalidParameter(format!("Unknown state change reason '{s}'")))
+            .ok_or_else(|| {
+                DomainError::InvalidParameter(format!("Unknown state change reason '{s}'"))
+            })
     }
 }
 
@@ -308,7 +315,8 @@ impl Credential {
     }
 
     fn lock_expired(&self, now: DateTime<Utc>) -> bool {
-        self.state == CredentialState::TmpLocked && self.locked_until.is_none_or(|until| until <= now)
+        self.state == CredentialState::TmpLocked
+            && self.locked_until.is_none_or(|until| until <= now)
     }
 
     /// Whether a successful login would change anything beyond the success counters: a failure
@@ -337,7 +345,8 @@ impl Credential {
             self.set_state(CredentialState::Active, StateChangeReason::Activated);
         }
         self.locked_until = None;
-        if self.state == CredentialState::Initial && self.credential_type() != CredentialType::Password
+        if self.state == CredentialState::Initial
+            && self.credential_type() != CredentialType::Password
         {
             self.set_state(CredentialState::Active, StateChangeReason::Activated);
         }
@@ -352,11 +361,17 @@ impl Credential {
         let count = self.failed_login_count;
         let reached = |limit: Option<u32>| limit.is_some_and(|l| count >= i64::from(l));
         let outcome = if reached(rules.max_failures) {
-            self.set_state(CredentialState::FailLocked, StateChangeReason::TooManyLoginFailures);
+            self.set_state(
+                CredentialState::FailLocked,
+                StateChangeReason::TooManyLoginFailures,
+            );
             self.locked_until = None;
             LoginOutcome::FailLocked
         } else if reached(rules.tmp_lock_threshold) {
-            self.set_state(CredentialState::TmpLocked, StateChangeReason::TooManyLoginFailures);
+            self.set_state(
+                CredentialState::TmpLocked,
+                StateChangeReason::TooManyLoginFailures,
+            );
             self.locked_until = Some(now + Duration::milliseconds(rules.tmp_lock_duration_ms));
             LoginOutcome::TmpLocked
         } else {
@@ -402,7 +417,9 @@ pub(crate) mod tests {
             validity_to: t0,
             locked_until: None,
             reset_count: 0,
-            secret: CredentialSecret::Password { hash: "$argon2id$x".into() },
+            secret: CredentialSecret::Password {
+                hash: "$argon2id$x".into(),
+            },
             created: t0,
             last_modified: t0,
             version: 1,
@@ -419,7 +436,10 @@ pub(crate) mod tests {
             let c = password(s);
             let expected = matches!(
                 s,
-                CredentialState::Initial | CredentialState::Active | CredentialState::AdminChanged | CredentialState::TmpLocked
+                CredentialState::Initial
+                    | CredentialState::Active
+                    | CredentialState::AdminChanged
+                    | CredentialState::TmpLocked
             );
             assert_eq!(c.is_usable(now()), expected, "{s}");
         }
@@ -441,7 +461,10 @@ pub(crate) mod tests {
         assert!(c.is_usable(later));
         assert_eq!(c.record_failure(&rules, later), LoginOutcome::FailLocked);
         assert_eq!(c.state, CredentialState::FailLocked);
-        assert_eq!(c.state_change_reason, StateChangeReason::TooManyLoginFailures);
+        assert_eq!(
+            c.state_change_reason,
+            StateChangeReason::TooManyLoginFailures
+        );
         assert_eq!(c.failed_login_count, 3);
         assert_eq!(c.version, 4);
     }
@@ -468,7 +491,14 @@ pub(crate) mod tests {
         assert!(c.success_needs_write(now()));
         c.record_success(now());
         assert_eq!(c.state, CredentialState::Initial);
-        assert_eq!((c.failed_login_count, c.reset_count, c.successful_login_count), (0, 0, 1));
+        assert_eq!(
+            (
+                c.failed_login_count,
+                c.reset_count,
+                c.successful_login_count
+            ),
+            (0, 0, 1)
+        );
         assert!(!c.success_needs_write(now()));
 
         let mut v = password(CredentialState::Initial);

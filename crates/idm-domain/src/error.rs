@@ -169,7 +169,9 @@ pub enum DomainError {
         value: String,
     },
     /// A client must keep one default policy per type.
-    #[error("The default policy of type {0} cannot be unset; make another policy the default instead")]
+    #[error(
+        "The default policy of type {0} cannot be unset; make another policy the default instead"
+    )]
     DefaultPolicyRequired(String),
     /// A list `limit` outside 1..=1000.
     #[error("The 'limit' parameter must be between 1 and 1000.")]
@@ -178,7 +180,9 @@ pub enum DomainError {
     #[error("Invalid continuationToken.")]
     InvalidContinuationToken,
     /// A disabled or archived password cannot be reset (SPEC §6.1).
-    #[error("The Password credential of user with extId {user_ext_id} is {state} and cannot be reset")]
+    #[error(
+        "The Password credential of user with extId {user_ext_id} is {state} and cannot be reset"
+    )]
     CredentialNotResettable {
         /// The path's user extId.
         user_ext_id: String,
@@ -313,10 +317,22 @@ mod tests {
 
     #[test]
     fn codes_and_kinds() {
-        assert_eq!(DomainError::AuthenticationFailed.code(), "errors.userLoginFailed");
-        assert_eq!(DomainError::AuthenticationFailed.kind(), ErrorKind::Unauthenticated);
-        assert_eq!(DomainError::ClientNotFound("x".into()).kind(), ErrorKind::NotFound);
-        assert_eq!(DomainError::OptimisticLockingFailure.kind(), ErrorKind::Conflict);
+        assert_eq!(
+            DomainError::AuthenticationFailed.code(),
+            "errors.userLoginFailed"
+        );
+        assert_eq!(
+            DomainError::AuthenticationFailed.kind(),
+            ErrorKind::Unauthenticated
+        );
+        assert_eq!(
+            DomainError::ClientNotFound("x".into()).kind(),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            DomainError::OptimisticLockingFailure.kind(),
+            ErrorKind::Conflict
+        );
         assert_eq!(
             DomainError::InvalidParamName {
                 name: "x".into(),

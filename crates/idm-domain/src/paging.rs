@@ -61,11 +61,7 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` fetched rows: the extra row only proves there is more.
-    pub fn from_overfetch(
-        mut rows: Vec<T>,
-        limit: u32,
-        key: impl Fn(&T) -> PageCursor,
-    ) -> Self {
+    pub fn from_overfetch(mut rows: Vec<T>, limit: u32, key: impl Fn(&T) -> PageCursor) -> Self {
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         let next = if more { rows.last().map(key) } else { None };
@@ -94,8 +90,14 @@ mod tests {
     fn limits() {
         assert_eq!(PageRequest::new(None, None).unwrap().limit, 100);
         assert_eq!(PageRequest::new(Some(1000), None).unwrap().limit, 1000);
-        assert_eq!(PageRequest::new(Some(0), None), Err(DomainError::InvalidLimit));
-        assert_eq!(PageRequest::new(Some(1001), None), Err(DomainError::InvalidLimit));
+        assert_eq!(
+            PageRequest::new(Some(0), None),
+            Err(DomainError::InvalidLimit)
+        );
+        assert_eq!(
+            PageRequest::new(Some(1001), None),
+            Err(DomainError::InvalidLimit)
+        );
     }
 
     #[test]

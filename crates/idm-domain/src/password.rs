@@ -57,7 +57,10 @@ pub fn check_reset_allowed(
     if !rules.reset_code_enabled {
         return Err(DomainError::PasswordResetDisabled);
     }
-    if matches!(credential.state, CredentialState::Disabled | CredentialState::Archived) {
+    if matches!(
+        credential.state,
+        CredentialState::Disabled | CredentialState::Archived
+    ) {
         return Err(DomainError::CredentialNotResettable {
             user_ext_id: user_ext_id.to_owned(),
             state: credential.state.as_str().to_owned(),
@@ -74,7 +77,12 @@ pub fn check_reset_allowed(
 impl Credential {
     /// Stores a new generated password: state `initial` with `reason`, one more reset,
     /// failures and lock cleared, version + 1 (SPEC §6.1).
-    pub fn reset_password(&mut self, new_hash: String, reason: StateChangeReason, now: DateTime<Utc>) {
+    pub fn reset_password(
+        &mut self,
+        new_hash: String,
+        reason: StateChangeReason,
+        now: DateTime<Utc>,
+    ) {
         self.secret = crate::credential::CredentialSecret::Password { hash: new_hash };
         self.state = CredentialState::Initial;
         self.state_change_reason = reason;
@@ -127,15 +135,24 @@ mod tests {
         let v = err.policy_violations();
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].config_string, "minLength");
-        assert_eq!((v[0].limit_value.as_str(), v[0].actual_value.as_str()), ("8", "5"));
+        assert_eq!(
+            (v[0].limit_value.as_str(), v[0].actual_value.as_str()),
+            ("8", "5")
+        );
         assert!(!format!("{v:?}").contains("short"));
         assert!(check_supplied(&rules(), &"x".repeat(129)).is_err());
     }
 
     #[test]
     fn fragments_split_by_characters() {
-        assert_eq!(split_for_delivery("abcdef", 2), ("ab".into(), "cdef".into()));
-        assert_eq!(split_for_delivery("abcdef", 0), ("".into(), "abcdef".into()));
+        assert_eq!(
+            split_for_delivery("abcdef", 2),
+            ("ab".into(), "cdef".into())
+        );
+        assert_eq!(
+            split_for_delivery("abcdef", 0),
+            ("".into(), "abcdef".into())
+        );
         assert_eq!(split_for_delivery("abc", 12), ("abc".into(), "".into()));
         assert_eq!(split_for_delivery("äöü", 1), ("ä".into(), "öü".into()));
     }
@@ -146,7 +163,10 @@ mod tests {
         let mut c = credential(CredentialState::Disabled);
         c.reset_count = 99;
         r.reset_code_enabled = false;
-        assert_eq!(check_reset_allowed(&c, &r, "u1"), Err(DomainError::PasswordResetDisabled));
+        assert_eq!(
+            check_reset_allowed(&c, &r, "u1"),
+            Err(DomainError::PasswordResetDisabled)
+        );
         r.reset_code_enabled = true;
         assert_eq!(
             check_reset_allowed(&c, &r, "u1").unwrap_err().to_string(),

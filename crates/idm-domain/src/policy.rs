@@ -102,22 +102,38 @@ const COMMON_PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "maxCredFailureCount",
         default: "3",
-        form: ParamForm::Int { min: 1, max: 1_000_000, never: true },
+        form: ParamForm::Int {
+            min: 1,
+            max: 1_000_000,
+            never: true,
+        },
     },
     ParamSpec {
         name: "tmpLockingThreshold",
         default: "2",
-        form: ParamForm::Int { min: 1, max: 1_000_000, never: true },
+        form: ParamForm::Int {
+            min: 1,
+            max: 1_000_000,
+            never: true,
+        },
     },
     ParamSpec {
         name: "tmpLockingDuration",
         default: "60000",
-        form: ParamForm::Int { min: 0, max: MS_MAX, never: false },
+        form: ParamForm::Int {
+            min: 0,
+            max: MS_MAX,
+            never: false,
+        },
     },
     ParamSpec {
         name: "credentialLifetime",
         default: "315360000000",
-        form: ParamForm::Int { min: 1, max: MS_MAX, never: false },
+        form: ParamForm::Int {
+            min: 1,
+            max: MS_MAX,
+            never: false,
+        },
     },
 ];
 
@@ -129,23 +145,43 @@ const PWD_PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "minLength",
         default: "8",
-        form: ParamForm::Int { min: 1, max: 1024, never: false },
+        form: ParamForm::Int {
+            min: 1,
+            max: 1024,
+            never: false,
+        },
     },
     ParamSpec {
         name: "maxLength",
         default: "128",
-        form: ParamForm::Int { min: 1, max: 1024, never: false },
+        form: ParamForm::Int {
+            min: 1,
+            max: 1024,
+            never: false,
+        },
     },
-    ParamSpec { name: "resetCodeEnabled", default: "true", form: ParamForm::Bool },
+    ParamSpec {
+        name: "resetCodeEnabled",
+        default: "true",
+        form: ParamForm::Bool,
+    },
     ParamSpec {
         name: "maxResetCount",
         default: "3",
-        form: ParamForm::Int { min: 0, max: 1_000_000, never: true },
+        form: ParamForm::Int {
+            min: 0,
+            max: 1_000_000,
+            never: true,
+        },
     },
     ParamSpec {
         name: "generatedLength",
         default: "12",
-        form: ParamForm::Int { min: 4, max: 256, never: false },
+        form: ParamForm::Int {
+            min: 4,
+            max: 256,
+            never: false,
+        },
     },
     ParamSpec {
         name: "generatedCharset",
@@ -155,25 +191,49 @@ const PWD_PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "fragmentLength",
         default: "12",
-        form: ParamForm::Int { min: 0, max: 256, never: false },
+        form: ParamForm::Int {
+            min: 0,
+            max: 256,
+            never: false,
+        },
     },
 ];
 
 const OATH_PARAMS: &[ParamSpec] = &[
-    ParamSpec { name: "accountname", default: "loginid", form: ParamForm::OneOf(&["loginid", "email"]) },
+    ParamSpec {
+        name: "accountname",
+        default: "loginid",
+        form: ParamForm::OneOf(&["loginid", "email"]),
+    },
     ParamSpec {
         name: "initialAlgorithm",
         default: "SHA1",
         form: ParamForm::OneOf(&["SHA1", "SHA256", "SHA512"]),
     },
-    ParamSpec { name: "initialDigits", default: "6", form: ParamForm::OneOf(&["6", "7", "8"]) },
+    ParamSpec {
+        name: "initialDigits",
+        default: "6",
+        form: ParamForm::OneOf(&["6", "7", "8"]),
+    },
     ParamSpec {
         name: "initialPeriod",
         default: "30",
-        form: ParamForm::Int { min: 1, max: 3600, never: false },
+        form: ParamForm::Int {
+            min: 1,
+            max: 3600,
+            never: false,
+        },
     },
-    ParamSpec { name: "initialType", default: "totp", form: ParamForm::OneOf(&["totp", "hotp"]) },
-    ParamSpec { name: "issuer", default: "nevisIDM", form: ParamForm::Label },
+    ParamSpec {
+        name: "initialType",
+        default: "totp",
+        form: ParamForm::OneOf(&["totp", "hotp"]),
+    },
+    ParamSpec {
+        name: "issuer",
+        default: "nevisIDM",
+        form: ParamForm::Label,
+    },
 ];
 
 impl ParamForm {
@@ -189,7 +249,9 @@ impl ParamForm {
             ParamForm::Charset => {
                 let mut seen = std::collections::BTreeSet::new();
                 (2..=256).contains(&value.len())
-                    && value.bytes().all(|b| b.is_ascii_graphic() && seen.insert(b))
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_graphic() && seen.insert(b))
             }
             ParamForm::Label => {
                 !value.trim().is_empty()
@@ -215,19 +277,23 @@ impl PolicyParameters {
         given: BTreeMap<String, String>,
     ) -> Result<Self, DomainError> {
         for (name, value) in &given {
-            let spec = policy_type.specs().find(|s| s.name == name).ok_or_else(|| {
-                DomainError::InvalidParamName {
+            let spec = policy_type
+                .specs()
+                .find(|s| s.name == name)
+                .ok_or_else(|| DomainError::InvalidParamName {
                     name: name.clone(),
                     policy_type: policy_type.as_str().to_owned(),
-                }
-            })?;
+                })?;
             if !spec.form.accepts(value) {
                 return Err(invalid_value(name, value));
             }
         }
         let params = PolicyParameters(given);
         if policy_type == PolicyType::Pwd {
-            let (min, max) = (params.int(policy_type, "minLength"), params.int(policy_type, "maxLength"));
+            let (min, max) = (
+                params.int(policy_type, "minLength"),
+                params.int(policy_type, "maxLength"),
+            );
             if min > max {
                 return Err(invalid_value("maxLength", &max.to_string()));
             }
@@ -262,7 +328,12 @@ impl PolicyParameters {
     pub fn effective(&self, policy_type: PolicyType) -> BTreeMap<String, String> {
         policy_type
             .specs()
-            .map(|s| (s.name.to_owned(), self.value(policy_type, s.name).to_owned()))
+            .map(|s| {
+                (
+                    s.name.to_owned(),
+                    self.value(policy_type, s.name).to_owned(),
+                )
+            })
             .collect()
     }
 
@@ -480,7 +551,10 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -500,9 +574,12 @@ mod tests {
 
     #[test]
     fn unknown_names_are_refused_with_the_type() {
-        let err = PolicyParameters::validated(PolicyType::Vasco, map(&[("minLength", "3")]))
-            .unwrap_err();
-        assert_eq!(err.to_string(), "Unknown parameter 'minLength' for policy type VascoPolicy");
+        let err =
+            PolicyParameters::validated(PolicyType::Vasco, map(&[("minLength", "3")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Unknown parameter 'minLength' for policy type VascoPolicy"
+        );
         assert_eq!(err.code(), "errors.pcyconf.invalidParamName");
     }
 
@@ -519,13 +596,20 @@ mod tests {
             ("minLength", "+8"),
             ("fragmentLength", "13"),
         ] {
-            let err = PolicyParameters::validated(PolicyType::Pwd, map(&[(name, value)]))
-                .unwrap_err();
-            assert_eq!(err.code(), "errors.pcyconf.invalidParamValue", "{name}={value}");
+            let err =
+                PolicyParameters::validated(PolicyType::Pwd, map(&[(name, value)])).unwrap_err();
+            assert_eq!(
+                err.code(),
+                "errors.pcyconf.invalidParamValue",
+                "{name}={value}"
+            );
         }
-        let err = PolicyParameters::validated(PolicyType::Oath, map(&[("issuer", "a:b")]))
-            .unwrap_err();
-        assert_eq!(err.to_string(), "Invalid value 'a:b' for parameter 'issuer'");
+        let err =
+            PolicyParameters::validated(PolicyType::Oath, map(&[("issuer", "a:b")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Invalid value 'a:b' for parameter 'issuer'"
+        );
     }
 
     #[test]
@@ -543,8 +627,12 @@ mod tests {
     #[test]
     fn merge_revalidates_the_whole() {
         let p = PolicyParameters::validated(PolicyType::Pwd, map(&[("minLength", "10")])).unwrap();
-        assert!(p.merged(PolicyType::Pwd, map(&[("maxLength", "9")])).is_err());
-        let m = p.merged(PolicyType::Pwd, map(&[("maxLength", "20")])).unwrap();
+        assert!(p
+            .merged(PolicyType::Pwd, map(&[("maxLength", "9")]))
+            .is_err());
+        let m = p
+            .merged(PolicyType::Pwd, map(&[("maxLength", "20")]))
+            .unwrap();
         assert_eq!(m.password().min_length, 10);
         assert_eq!(m.password().max_length, 20);
     }
@@ -553,6 +641,9 @@ mod tests {
     fn version_check() {
         assert!(check_version(3, None).is_ok());
         assert!(check_version(3, Some(3)).is_ok());
-        assert_eq!(check_version(3, Some(2)), Err(DomainError::OptimisticLockingFailure));
+        assert_eq!(
+            check_version(3, Some(2)),
+            Err(DomainError::OptimisticLockingFailure)
+        );
     }
 }

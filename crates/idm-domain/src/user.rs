@@ -202,7 +202,17 @@ mod tests {
     fn emails() {
         assert!(validate_email("jane@example.com").is_ok());
         assert!(validate_email("a.b+c@sub.example.ch").is_ok());
-        for bad in ["", "jane", "jane@", "@example.com", "jane@example", "ja ne@x.ch", "a@b@c.d", "a@.x.ch", "a@x..ch"] {
+        for bad in [
+            "",
+            "jane",
+            "jane@",
+            "@example.com",
+            "jane@example",
+            "ja ne@x.ch",
+            "a@b@c.d",
+            "a@.x.ch",
+            "a@x..ch",
+        ] {
             let err = validate_email(bad).unwrap_err();
             assert_eq!(err.code(), "errors.userEmailFormat", "{bad}");
         }
@@ -215,7 +225,10 @@ mod tests {
     #[test]
     fn login_ids() {
         assert_eq!(validate_login_id("jdoe").unwrap(), "jdoe");
-        assert_eq!(validate_login_id("").unwrap_err(), DomainError::UserLoginIdNull);
+        assert_eq!(
+            validate_login_id("").unwrap_err(),
+            DomainError::UserLoginIdNull
+        );
         assert!(validate_login_id("a/b").is_err());
         assert!(validate_login_id(" a").is_err());
         assert!(validate_login_id(&"x".repeat(256)).is_err());

@@ -191,7 +191,8 @@ impl ResponseError for ApiError {
                     res.insert_header((header::ALLOW, v));
                 }
             }
-            ApiError::Body(_) | ApiError::App(AppError::BadBody(_)) | ApiError::UnknownResource => {}
+            ApiError::Body(_) | ApiError::App(AppError::BadBody(_)) | ApiError::UnknownResource => {
+            }
         }
         res.insert_header((header::CONTENT_TYPE, crate::dto::JSON_UTF8));
         res.json(envelope)

@@ -136,7 +136,8 @@ impl Settings {
         if self.max_body_bytes < 1024 {
             bail!("IDM_MAX_BODY_BYTES must be at least 1024");
         }
-        if self.argon2_iterations == 0 || self.argon2_parallelism == 0 || self.argon2_memory_kib < 8 {
+        if self.argon2_iterations == 0 || self.argon2_parallelism == 0 || self.argon2_memory_kib < 8
+        {
             bail!("IDM_ARGON2_* parameters are out of range");
         }
         Ok(())
@@ -175,7 +176,10 @@ impl fmt::Debug for Settings {
             .field("jwt_secret", &redacted(&self.jwt_secret))
             .field("encryption_key", &redacted(&self.encryption_key))
             .field("bootstrap_admin_login", &self.bootstrap_admin_login)
-            .field("bootstrap_admin_password", &redacted(&self.bootstrap_admin_password))
+            .field(
+                "bootstrap_admin_password",
+                &redacted(&self.bootstrap_admin_password),
+            )
             .field("argon2_memory_kib", &self.argon2_memory_kib)
             .field("argon2_iterations", &self.argon2_iterations)
             .field("auth_cache_ttl_seconds", &self.auth_cache_ttl_seconds)

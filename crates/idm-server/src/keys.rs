@@ -57,7 +57,10 @@ pub fn resolve(settings: &Settings) -> anyhow::Result<ServerKeys> {
             .clone()
             .unwrap_or(file.jwt_secret)
             .into_bytes(),
-        encryption_key: settings.encryption_key.clone().unwrap_or(file.encryption_key),
+        encryption_key: settings
+            .encryption_key
+            .clone()
+            .unwrap_or(file.encryption_key),
     })
 }
 

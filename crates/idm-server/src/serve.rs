@@ -27,7 +27,9 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     }
     let state = service.state;
     let workers = if settings.workers == 0 {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
     } else {
         settings.workers
     };
@@ -55,7 +57,10 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
 pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let db = wiring::open_database(settings)?;
     db.migrate().context("running database migrations")?;
-    println!("migrations applied to {}", redact_url(&settings.database_url));
+    println!(
+        "migrations applied to {}",
+        redact_url(&settings.database_url)
+    );
     Ok(())
 }
 

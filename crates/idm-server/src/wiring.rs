@@ -27,7 +27,12 @@ pub fn open_database(settings: &Settings) -> anyhow::Result<Arc<Database>> {
         settings.pool_size(),
         Duration::from_millis(settings.db_pool_timeout_ms),
     )
-    .with_context(|| format!("opening the database {}", redact_url(&settings.database_url)))?;
+    .with_context(|| {
+        format!(
+            "opening the database {}",
+            redact_url(&settings.database_url)
+        )
+    })?;
     Ok(Arc::new(db))
 }
 
@@ -60,7 +65,10 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
     let ports = Ports {
         uow: db.clone(),
         hasher: Arc::new(hasher),
-        login_cache: Arc::new(HmacLoginCache::new(settings.auth_cache_ttl_seconds, clock.clone())),
+        login_cache: Arc::new(HmacLoginCache::new(
+            settings.auth_cache_ttl_seconds,
+            clock.clone(),
+        )),
         clock,
         ids: Arc::new(UuidGenerator),
         secrets: Arc::new(OsSecretGenerator),
