@@ -30,3 +30,8 @@ fmt:
 
 clean:
 	$(CARGO) clean
+
+## Throughput and latency of authenticated requests (release build, production argon2 cost).
+bench:
+	$(CARGO) build --release -p idm-server -p idm-blackbox-tests --bin idm-server --bin bench
+	IDM_SERVER_BIN=$$(pwd)/target/release/idm-server ./target/release/bench

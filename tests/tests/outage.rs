@@ -11,7 +11,15 @@ fn database_outage_is_503_and_recovers() {
     let Some(s) = TestServer::start(Backend::Postgres) else {
         return;
     };
-    let db = s.database_url.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
+    let db = s
+        .database_url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
     let path = "/nevisidm/api/core/v1/clients/default";
     assert_eq!(s.admin().get(path).status, 200);
 
@@ -25,7 +33,11 @@ fn database_outage_is_503_and_recovers() {
     assert!(r.header("retry-after").is_some());
     assert_eq!(s.anonymous().get("/health/ready").status, 503);
     assert_eq!(s.anonymous().get("/health/live").status, 200);
-    assert!(!r.text.contains(&db), "no internals in the body: {}", r.text);
+    assert!(
+        !r.text.contains(&db),
+        "no internals in the body: {}",
+        r.text
+    );
 
     admin_execute(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true;")).unwrap();
     let mut status = 0;
@@ -36,6 +48,9 @@ fn database_outage_is_503_and_recovers() {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    assert_eq!(status, 200, "the service recovers once the database is back");
+    assert_eq!(
+        status, 200,
+        "the service recovers once the database is back"
+    );
     assert_eq!(s.anonymous().get("/health/ready").status, 200);
 }

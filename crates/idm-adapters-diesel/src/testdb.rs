@@ -252,5 +252,6 @@ pub fn admin_execute(sql: &str) -> Result<(), String> {
         .map_err(String::clone)?;
     let mut conn = PgConnection::establish(&server.admin_url)
         .map_err(|e| format!("cannot connect to the test server: {e}"))?;
-    conn.batch_execute(sql).map_err(|e| format!("admin SQL failed: {e}"))
+    conn.batch_execute(sql)
+        .map_err(|e| format!("admin SQL failed: {e}"))
 }
