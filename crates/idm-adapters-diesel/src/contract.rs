@@ -1044,3 +1044,52 @@ pub fn concurrent_failed_logins(uow: &dyn UnitOfWork) {
     assert_eq!(got.failed_login_count, THREADS);
     assert_eq!(got.version, 1 + THREADS);
 }
+
+/// Generates one `#[test]` per contract case, plus `run_all_on_one_database` and a check that
+/// no case of [`CASES`] lacks a test. `$with_fresh_store` is a `fn(&dyn Fn(&dyn UnitOfWork))`
+/// that opens a fresh, migrated, empty store, runs the case on it (or returns without running
+/// when the backend cannot be had outside CI). Any adapter crate reuses the whole suite with:
+///
+/// ```ignore
+/// fn with_fresh_store(case: &dyn Fn(&dyn UnitOfWork)) { /* open, migrate */ case(&store) }
+/// idm_adapters_diesel::storage_contract_tests!(with_fresh_store);
+/// ```
+#[macro_export]
+macro_rules! storage_contract_tests {
+    ($with_fresh_store:path) => {
+        $crate::storage_contract_tests!(@cases $with_fresh_store;
+            empty_database,
+            clients_round_trip_and_unique_keys,
+            users_round_trip_and_unique_keys,
+            users_update_compare_and_set,
+            users_find_by_login_id_anywhere,
+            policies_round_trip_and_unique_keys,
+            policies_default_switch,
+            credentials_round_trip_every_type,
+            credentials_unique_keys,
+            credentials_update_compare_and_set,
+            credentials_keyset_pagination,
+            role_grants,
+            rollback_on_error,
+            failed_write_does_not_spoil_the_transaction,
+            timestamps_keep_microseconds,
+            concurrent_failed_logins,
+        );
+    };
+    (@cases $with:path; $($name:ident),* $(,)?) => {
+        $( #[test] fn $name() { $with(&|uow| $crate::contract::$name(uow)); } )*
+
+        #[test]
+        fn run_all_on_one_database() {
+            $with(&|uow| $crate::contract::run_all(uow));
+        }
+
+        #[test]
+        fn every_contract_case_has_a_test() {
+            let listed: &[&str] = &[$(stringify!($name)),*];
+            for (name, _) in $crate::contract::CASES {
+                assert!(listed.contains(name), "add {name} to storage_contract_tests!");
+            }
+        }
+    };
+}

@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
-use idm_adapters_diesel::contract::{self, CASES};
+use idm_adapters_diesel::contract;
 use idm_adapters_diesel::testdb::fresh_postgres_url;
 use idm_adapters_diesel::{Backend, Database};
 use idm_domain::credential::CredentialSecret;
 use idm_domain::policy::PolicyType;
 use idm_ports::error::AppError;
-use idm_ports::repos::{transact, HealthCheck, TxMode};
+use idm_ports::repos::{transact, HealthCheck, TxMode, UnitOfWork};
 
 fn open() -> Option<Database> {
     let url = fresh_postgres_url()?;
@@ -19,53 +19,13 @@ fn open() -> Option<Database> {
     Some(db)
 }
 
-fn case(name: &str) {
-    let Some(db) = open() else { return };
-    let (_, run) = CASES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .expect("a contract case of that name");
-    run(&db);
+fn with_fresh_store(case: &dyn Fn(&dyn UnitOfWork)) {
+    if let Some(db) = open() {
+        case(&db);
+    }
 }
 
-macro_rules! cases {
-    ($($name:ident),* $(,)?) => {
-        $( #[test] fn $name() { case(stringify!($name)); } )*
-
-        #[test]
-        fn every_contract_case_has_a_test() {
-            let listed: Vec<&str> = vec![$(stringify!($name)),*];
-            for (name, _) in CASES {
-                assert!(listed.contains(name), "add {name} to the cases! list");
-            }
-        }
-    };
-}
-
-cases!(
-    empty_database,
-    clients_round_trip_and_unique_keys,
-    users_round_trip_and_unique_keys,
-    users_update_compare_and_set,
-    users_find_by_login_id_anywhere,
-    policies_round_trip_and_unique_keys,
-    policies_default_switch,
-    credentials_round_trip_every_type,
-    credentials_unique_keys,
-    credentials_update_compare_and_set,
-    credentials_keyset_pagination,
-    role_grants,
-    rollback_on_error,
-    failed_write_does_not_spoil_the_transaction,
-    timestamps_keep_microseconds,
-    concurrent_failed_logins,
-);
-
-#[test]
-fn run_all_on_one_database() {
-    let Some(db) = open() else { return };
-    contract::run_all(&db);
-}
+idm_adapters_diesel::storage_contract_tests!(with_fresh_store);
 
 #[test]
 fn backend_health_and_idempotent_migrations() {

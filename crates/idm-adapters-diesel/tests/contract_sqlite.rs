@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use idm_adapters_diesel::contract::{self, CASES};
+use idm_adapters_diesel::contract;
 use idm_adapters_diesel::testdb::fresh_sqlite_url;
 use idm_adapters_diesel::{Backend, Database, DatabaseError};
 use idm_ports::error::AppError;
@@ -16,53 +16,12 @@ fn open() -> (tempfile::TempDir, Database) {
     (dir, db)
 }
 
-fn case(name: &str) {
+fn with_fresh_store(case: &dyn Fn(&dyn UnitOfWork)) {
     let (_dir, db) = open();
-    let (_, run) = CASES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .expect("a contract case of that name");
-    run(&db);
+    case(&db);
 }
 
-macro_rules! cases {
-    ($($name:ident),* $(,)?) => {
-        $( #[test] fn $name() { case(stringify!($name)); } )*
-
-        #[test]
-        fn every_contract_case_has_a_test() {
-            let listed: Vec<&str> = vec![$(stringify!($name)),*];
-            for (name, _) in CASES {
-                assert!(listed.contains(name), "add {name} to the cases! list");
-            }
-        }
-    };
-}
-
-cases!(
-    empty_database,
-    clients_round_trip_and_unique_keys,
-    users_round_trip_and_unique_keys,
-    users_update_compare_and_set,
-    users_find_by_login_id_anywhere,
-    policies_round_trip_and_unique_keys,
-    policies_default_switch,
-    credentials_round_trip_every_type,
-    credentials_unique_keys,
-    credentials_update_compare_and_set,
-    credentials_keyset_pagination,
-    role_grants,
-    rollback_on_error,
-    failed_write_does_not_spoil_the_transaction,
-    timestamps_keep_microseconds,
-    concurrent_failed_logins,
-);
-
-#[test]
-fn run_all_on_one_database() {
-    let (_dir, db) = open();
-    contract::run_all(&db);
-}
+idm_adapters_diesel::storage_contract_tests!(with_fresh_store);
 
 #[test]
 fn migrate_is_idempotent_and_reports_the_backend() {
