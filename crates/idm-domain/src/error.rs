@@ -206,6 +206,12 @@ pub enum DomainError {
     /// The client has no default policy of the needed type.
     #[error("Default Policy Configuration does not exist for type {0}!")]
     NoDefaultPolicy(String),
+    /// A self-admin write without a valid X-Token (SPEC §3.3).
+    #[error("Invalid JWT token.")]
+    InvalidJwtToken,
+    /// A password supplied although the policy generates passwords (SPEC §8.5).
+    #[error("The 'password' parameter must not be given: the password policy generates passwords.")]
+    PasswordNotAllowed,
     /// A supplied password breaks the password policy.
     #[error("The password does not comply with the password policy.")]
     PasswordPolicyViolated(Vec<PolicyViolation>),
@@ -222,6 +228,8 @@ impl DomainError {
             NoPasswordCredential(_) | PasswordResetDisabled => "errors.noRecord",
             CredentialNotResettable { .. } => "errors.credentialNotActive",
             PasswordExists(_) => "errors.passwordExists",
+            InvalidJwtToken => "errors.invalidJWTToken",
+            PasswordNotAllowed => "errors.invalidParameter",
             UnknownPolicyConfiguration(_) | PolicyTypeMismatch { .. } | NoDefaultPolicy(_) => {
                 "errors.invalidParameter"
             }

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod client;
 pub mod credential;
+pub mod delivery;
 pub mod error;
 pub mod ext_id;
 pub mod paging;

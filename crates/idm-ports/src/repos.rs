@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use idm_domain::access::{Role, RoleGrant};
 use idm_domain::client::Client;
 use idm_domain::credential::Credential;
+use idm_domain::delivery::Delivery;
 use idm_domain::paging::PageRequest;
 use idm_domain::policy::{Policy, PolicyType};
 use idm_domain::user::User;
@@ -143,6 +144,16 @@ pub trait RoleRepo {
     fn delete_grant(&mut self, user_id: &str, role: Role) -> Result<bool, StoreError>;
 }
 
+/// The delivery outbox (SPEC §8.7): what a generated password leaves for out-of-band delivery
+/// is queued in the same transaction as the change, so nothing is lost until a sender takes it.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait DeliveryPort {
+    /// Queues a sealed delivery.
+    fn enqueue(&mut self, delivery: &Delivery) -> Result<(), StoreError>;
+    /// Up to `limit` undelivered deliveries, oldest first.
+    fn pending(&mut self, limit: u32) -> Result<Vec<Delivery>, StoreError>;
+}
+
 /// All repositories of one transaction.
 pub trait Repos {
     /// Clients.
@@ -155,6 +166,8 @@ pub trait Repos {
     fn credentials(&mut self) -> &mut dyn CredentialRepo;
     /// Role grants.
     fn roles(&mut self) -> &mut dyn RoleRepo;
+    /// The delivery outbox.
+    fn deliveries(&mut self) -> &mut dyn DeliveryPort;
 }
 
 /// Whether a transaction will write; lets SQLite take its write lock up front

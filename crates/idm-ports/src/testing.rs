@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use crate::error::AppError;
 use crate::repos::{
-    ClientRepo, CredentialRepo, MockClientRepo, MockCredentialRepo, MockPolicyRepo, MockRoleRepo,
+    ClientRepo, CredentialRepo, DeliveryPort, MockClientRepo, MockCredentialRepo, MockDeliveryPort, MockPolicyRepo, MockRoleRepo,
     MockUserRepo, PolicyRepo, Repos, RoleRepo, TxMode, UnitOfWork, UserRepo,
 };
 
@@ -22,6 +22,8 @@ pub struct MockRepos {
     pub credentials: MockCredentialRepo,
     /// Role repository mock.
     pub roles: MockRoleRepo,
+    /// Delivery outbox mock.
+    pub deliveries: MockDeliveryPort,
 }
 
 impl Repos for MockRepos {
@@ -39,6 +41,9 @@ impl Repos for MockRepos {
     }
     fn roles(&mut self) -> &mut dyn RoleRepo {
         &mut self.roles
+    }
+    fn deliveries(&mut self) -> &mut dyn DeliveryPort {
+        &mut self.deliveries
     }
 }
 

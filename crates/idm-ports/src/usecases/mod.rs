@@ -5,6 +5,7 @@ mod authenticate;
 mod bootstrap;
 mod clients;
 mod lookup;
+mod passwords;
 mod policies;
 mod roles;
 mod users;
@@ -19,7 +20,9 @@ use idm_domain::policy::Policy;
 use idm_domain::user::{Contacts, LanguageCode, PersonName, User, UserState};
 use idm_domain::ExtId;
 
-use crate::auth::{Clock, IdGenerator, LoginCache, PasswordHasher, SecretCipher, SecretGenerator};
+use crate::auth::{
+    Clock, IdGenerator, LoginCache, PasswordHasher, SecretCipher, SecretGenerator, TokenIssuer,
+};
 use crate::caller::Caller;
 use crate::error::AppResult;
 use crate::repos::{CredentialRecord, UnitOfWork};
@@ -27,6 +30,7 @@ use crate::repos::{CredentialRecord, UnitOfWork};
 pub use authenticate::PasswordCallerAuthenticator;
 pub use bootstrap::{BootstrapReport, BootstrapSettings, Bootstrapper};
 pub use clients::ClientUseCases;
+pub use passwords::{PasswordUseCases, PendingDelivery};
 pub use policies::PolicyUseCases;
 pub use roles::RoleUseCases;
 pub use users::UserUseCases;
@@ -48,6 +52,8 @@ pub struct Ports {
     pub secrets: Arc<dyn SecretGenerator>,
     /// Encryption at rest.
     pub cipher: Arc<dyn SecretCipher>,
+    /// X-Token issue and validation.
+    pub tokens: Arc<dyn TokenIssuer>,
 }
 
 /// A request body as the transport parsed it. A syntax failure (400/413/415) travels in the
@@ -128,6 +134,81 @@ pub trait UserService: Send + Sync {
         user: &str,
         page: PageRequest,
     ) -> AppResult<Page<CredentialRecord>>;
+}
+
+/// A password-create request (SPEC §8.5).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreatePassword {
+    /// Wanted credential extId; generated when absent.
+    pub ext_id: Option<String>,
+    /// The PwdPolicy to use; the client's default when absent.
+    pub policy_ext_id: Option<String>,
+    /// Initial state name; `active` when absent.
+    pub state_name: Option<String>,
+    /// The password, only when the policy does not generate one.
+    pub password: Option<String>,
+}
+
+/// A password PATCH (SPEC §8.5).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PatchPassword {
+    /// New state name.
+    pub state_name: Option<String>,
+    /// Comment stored with the change.
+    pub modification_comment: Option<String>,
+    /// The version the caller read.
+    pub version: Option<i64>,
+}
+
+/// The result of creating or resetting a password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordIssued {
+    /// The credential after the change.
+    pub record: CredentialRecord,
+    /// The generated password's first part for the caller: `None` when the policy's
+    /// `fragmentLength` is 0 (204) or the password was supplied.
+    pub fragment: Option<String>,
+    /// Whether the server generated the password.
+    pub generated: bool,
+}
+
+/// Password credentials (SPEC §6.1, §8.5).
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait PasswordService: Send + Sync {
+    /// Creates the user's Password credential.
+    fn create_password(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        cmd: Body<CreatePassword>,
+    ) -> AppResult<PasswordIssued>;
+    /// Reads the user's Password credential (never the hash).
+    fn get_password(&self, caller: &Caller, client: &str, user: &str) -> AppResult<CredentialRecord>;
+    /// Changes the state of the user's Password credential (unlock, disable, …).
+    fn patch_password(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        patch: Body<PatchPassword>,
+    ) -> AppResult<CredentialRecord>;
+    /// Resets the password (SPEC §6.1); `x_token` is the `X-Token` header, needed in
+    /// self-admin mode.
+    fn reset_password(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        x_token: Option<String>,
+    ) -> AppResult<PasswordIssued>;
+}
+
+/// The delivery outbox for operators (`idm-server outbox list`).
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait OutboxService: Send + Sync {
+    /// Up to `limit` pending deliveries; payloads are opened only when `reveal` is set.
+    fn pending_deliveries(&self, limit: u32, reveal: bool) -> AppResult<Vec<PendingDelivery>>;
 }
 
 /// A role-grant request (SPEC §8.3).
