@@ -15,6 +15,7 @@ use idm_domain::client::Client;
 use idm_domain::credential::{
     Credential, CredentialSecret, CredentialState, OathDetails, StateChangeReason, VascoToken,
 };
+use idm_domain::delivery::{Delivery, DeliveryKind};
 use idm_domain::paging::{PageCursor, PageRequest};
 use idm_domain::policy::{Policy, PolicyParameters, PolicyType};
 use idm_domain::user::{Contacts, LanguageCode, PersonName, User, UserState};
@@ -61,6 +62,7 @@ pub const CASES: &[(&str, Case)] = &[
         credentials_keyset_pagination,
     ),
     ("role_grants", role_grants),
+    ("deliveries_round_trip", deliveries_round_trip),
     ("rollback_on_error", rollback_on_error),
     (
         "failed_write_does_not_spoil_the_transaction",
@@ -934,6 +936,52 @@ pub fn role_grants(uow: &dyn UnitOfWork) {
     assert!(read(uow, |r| Ok(r.roles().grants_of_user("no-such-user")?)).is_empty());
 }
 
+/// The delivery outbox: every field survives, `pending` is oldest first and honours `limit`,
+/// and a delivery queued by a unit of work that fails is not stored.
+pub fn deliveries_round_trip(uow: &dyn UnitOfWork) {
+    let w = world(uow);
+    let cred = credential(&w.client.id, Some(&w.user.id), &w.pwd.id, password_secret());
+    write(uow, |r| Ok(r.credentials().insert(&cred)?));
+    let delivery = |created: DateTime<Utc>, payload: &str| Delivery {
+        id: unique("d"),
+        client_id: w.client.id.clone(),
+        user_id: w.user.id.clone(),
+        credential_id: cred.id.clone(),
+        kind: DeliveryKind::PasswordRemainder,
+        sealed_payload: payload.to_owned(),
+        created,
+    };
+    let older = delivery(t0() + Duration::microseconds(1), "bm9uY2Ux~Y2lwaGVyMQ==");
+    let newer = delivery(t0() + Duration::seconds(3), "bm9uY2Uy~Y2lwaGVyMg==");
+    // Queued newest first, so the order of `pending` comes from `created`, not insertion.
+    write(uow, |r| {
+        r.deliveries().enqueue(&newer)?;
+        r.deliveries().enqueue(&older)?;
+        Ok(())
+    });
+    let all = read(uow, |r| Ok(r.deliveries().pending(10)?));
+    assert_eq!(all, vec![older.clone(), newer.clone()], "oldest first");
+    let one = read(uow, |r| Ok(r.deliveries().pending(1)?));
+    assert_eq!(one, vec![older.clone()], "limit");
+
+    // Older than both: were it stored, `pending` would list it first.
+    let lost = delivery(t0(), "bm9uY2Uz~Y2lwaGVyMw==");
+    let result = uow.run(TxMode::Write, &mut |r| {
+        r.deliveries().enqueue(&lost)?;
+        Err(DomainError::OptimisticLockingFailure.into())
+    });
+    assert_eq!(
+        result,
+        Err(AppError::Domain(DomainError::OptimisticLockingFailure))
+    );
+    let after = read(uow, |r| Ok(r.deliveries().pending(10)?));
+    assert_eq!(
+        after,
+        vec![older, newer],
+        "a delivery of a failed unit of work is not stored"
+    );
+}
+
 /// A unit of work whose work fails leaves nothing behind and returns the work's error.
 pub fn rollback_on_error(uow: &dyn UnitOfWork) {
     let c = client();
@@ -1070,6 +1118,7 @@ macro_rules! storage_contract_tests {
             credentials_update_compare_and_set,
             credentials_keyset_pagination,
             role_grants,
+            deliveries_round_trip,
             rollback_on_error,
             failed_write_does_not_spoil_the_transaction,
             timestamps_keep_microseconds,

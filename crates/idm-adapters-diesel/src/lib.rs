@@ -11,6 +11,7 @@
 mod clients;
 mod connection;
 mod credentials;
+mod deliveries;
 mod errors;
 mod policies;
 mod roles;
@@ -31,8 +32,8 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use idm_ports::error::{AppError, StoreError};
 use idm_ports::repos::{
-    ClientRepo, CredentialRepo, HealthCheck, PolicyRepo, Repos, RoleRepo, TxMode, UnitOfWork,
-    UserRepo,
+    ClientRepo, CredentialRepo, DeliveryPort, HealthCheck, PolicyRepo, Repos, RoleRepo, TxMode,
+    UnitOfWork, UserRepo,
 };
 
 pub use connection::{Backend, ConnectError, DbConnection, Manager};
@@ -396,6 +397,9 @@ impl Repos for DieselRepos<'_> {
         self
     }
     fn roles(&mut self) -> &mut dyn RoleRepo {
+        self
+    }
+    fn deliveries(&mut self) -> &mut dyn DeliveryPort {
         self
     }
 }

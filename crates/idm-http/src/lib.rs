@@ -16,6 +16,11 @@
 //! * `limit`/`continuationToken` are checked right after authentication (422), before the
 //!   use case; an empty `continuationToken=` means the first page.
 //! * `name`/`contacts` of a user are omitted when all their parts are absent.
+//! * `POST …/password/reset` reads no body: whatever is sent, of any content type, is ignored.
+//!   An `X-Token` header is trimmed; an empty one counts as absent.
+//! * An answer carrying a password fragment also carries `Cache-Control: no-store` and
+//!   `Pragma: no-cache`. A create that generated the password answers 201 with
+//!   `passwordFragment` and `extId` (or 204), both with `Location`.
 
 #![warn(missing_docs)]
 
@@ -37,7 +42,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{middleware, web, App};
 use idm_ports::repos::HealthCheck;
 use idm_ports::usecases::{
-    CallerAuthenticator, ClientService, PolicyService, RoleService, UserService,
+    CallerAuthenticator, ClientService, PasswordService, PolicyService, RoleService, UserService,
 };
 
 pub use body::BodyRejection;
@@ -77,6 +82,8 @@ pub struct AppState {
     pub roles: Arc<dyn RoleService>,
     /// Policy use cases (SPEC §8.4).
     pub policies: Arc<dyn PolicyService>,
+    /// Password-credential use cases (SPEC §6.1, §8.5).
+    pub passwords: Arc<dyn PasswordService>,
     /// Storage readiness for `GET /health/ready`.
     pub health: Arc<dyn HealthCheck>,
     /// Transport limits.

@@ -11,7 +11,7 @@ use actix_web::dev::ResourceDef;
 use actix_web::{guard, web, HttpRequest, HttpResponse};
 
 use crate::error::ApiError;
-use crate::handlers::{clients, health, policies, roles, users};
+use crate::handlers::{clients, health, passwords, policies, roles, users};
 
 const CLIENTS: &str = "/nevisidm/api/core/v1/clients";
 const CLIENT: &str = "/nevisidm/api/core/v1/clients/{extId}";
@@ -20,6 +20,8 @@ const USER: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}";
 const CREDENTIALS: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/credentials";
 const ROLES: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/roles";
 const ROLE: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/roles/{role}";
+const PASSWORD: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password";
+const PASSWORD_RESET: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password/reset";
 const POLICIES: &str = "/nevisidm/api/core/v1/{clientExtId}/policies";
 const POLICY: &str = "/nevisidm/api/core/v1/{clientExtId}/policies/{extId}";
 const LIVE: &str = "/health/live";
@@ -35,6 +37,10 @@ pub(crate) const ENDPOINTS: &[(&str, &str)] = &[
     ("POST", ROLES),
     ("GET", ROLES),
     ("DELETE", ROLE),
+    ("POST", PASSWORD),
+    ("GET", PASSWORD),
+    ("PATCH", PASSWORD),
+    ("POST", PASSWORD_RESET),
     ("POST", POLICIES),
     ("GET", POLICY),
     ("PATCH", POLICY),
@@ -60,6 +66,26 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource(ROLES).guard(guard::Post()).to(roles::grant))
     .service(web::resource(ROLES).guard(guard::Get()).to(roles::list))
     .service(web::resource(ROLE).guard(guard::Delete()).to(roles::revoke))
+    .service(
+        web::resource(PASSWORD)
+            .guard(guard::Post())
+            .to(passwords::create),
+    )
+    .service(
+        web::resource(PASSWORD)
+            .guard(guard::Get())
+            .to(passwords::get),
+    )
+    .service(
+        web::resource(PASSWORD)
+            .guard(guard::Patch())
+            .to(passwords::patch),
+    )
+    .service(
+        web::resource(PASSWORD_RESET)
+            .guard(guard::Post())
+            .to(passwords::reset),
+    )
     .service(
         web::resource(POLICIES)
             .guard(guard::Post())

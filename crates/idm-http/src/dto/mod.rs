@@ -6,6 +6,7 @@
 pub(crate) mod client;
 pub(crate) mod credential;
 pub(crate) mod page;
+pub(crate) mod password;
 pub(crate) mod policy;
 pub(crate) mod role;
 pub(crate) mod user;

@@ -4,6 +4,7 @@ mod clients;
 mod generic;
 mod health;
 mod logging;
+mod passwords;
 mod policies;
 mod roles;
 mod server;

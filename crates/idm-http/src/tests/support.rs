@@ -17,8 +17,8 @@ use idm_domain::user::{Contacts, LanguageCode, PersonName, User, UserState};
 use idm_domain::ExtId;
 use idm_ports::repos::{CredentialRecord, MockHealthCheck};
 use idm_ports::usecases::{
-    MockCallerAuthenticator, MockClientService, MockPolicyService, MockRoleService,
-    MockUserService, PolicyView, UserView,
+    MockCallerAuthenticator, MockClientService, MockPasswordService, MockPolicyService,
+    MockRoleService, MockUserService, PolicyView, UserView,
 };
 use idm_ports::Caller;
 use serde_json::Value;
@@ -35,6 +35,7 @@ pub struct Mocks {
     pub users: MockUserService,
     pub roles: MockRoleService,
     pub policies: MockPolicyService,
+    pub passwords: MockPasswordService,
     pub health: MockHealthCheck,
     pub settings: HttpSettings,
 }
@@ -57,6 +58,7 @@ impl Mocks {
             users: MockUserService::new(),
             roles: MockRoleService::new(),
             policies: MockPolicyService::new(),
+            passwords: MockPasswordService::new(),
             health: MockHealthCheck::new(),
             settings: HttpSettings::default(),
         }
@@ -69,6 +71,7 @@ impl Mocks {
             users: Arc::new(self.users),
             roles: Arc::new(self.roles),
             policies: Arc::new(self.policies),
+            passwords: Arc::new(self.passwords),
             health: Arc::new(self.health),
             settings: self.settings,
         }
