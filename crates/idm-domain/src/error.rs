@@ -210,7 +210,9 @@ pub enum DomainError {
     #[error("Invalid JWT token.")]
     InvalidJwtToken,
     /// A password supplied although the policy generates passwords (SPEC §8.5).
-    #[error("The 'password' parameter must not be given: the password policy generates passwords.")]
+    #[error(
+        "The 'password' parameter must not be given: the password policy generates passwords."
+    )]
     PasswordNotAllowed,
     /// A supplied password breaks the password policy.
     #[error("The password does not comply with the password policy.")]

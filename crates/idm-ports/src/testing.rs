@@ -5,8 +5,9 @@ use std::sync::Mutex;
 
 use crate::error::AppError;
 use crate::repos::{
-    ClientRepo, CredentialRepo, DeliveryPort, MockClientRepo, MockCredentialRepo, MockDeliveryPort, MockPolicyRepo, MockRoleRepo,
-    MockUserRepo, PolicyRepo, Repos, RoleRepo, TxMode, UnitOfWork, UserRepo,
+    ClientRepo, CredentialRepo, DeliveryPort, MockClientRepo, MockCredentialRepo, MockDeliveryPort,
+    MockPolicyRepo, MockRoleRepo, MockUserRepo, PolicyRepo, Repos, RoleRepo, TxMode, UnitOfWork,
+    UserRepo,
 };
 
 /// One mock per repository; set expectations on the fields, then hand it to [`MockedUnitOfWork`].

@@ -30,6 +30,24 @@ enum Command {
     Migrate,
     /// Validate the configuration (and reach the database) and exit non-zero on a problem.
     CheckConfig,
+    /// The delivery outbox: parts of generated passwords waiting for out-of-band delivery.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// List pending deliveries, oldest first; payloads stay sealed unless --reveal is given.
+    List {
+        /// Decrypt and print the payloads (the password parts meant for the users).
+        #[arg(long)]
+        reveal: bool,
+        /// At most this many deliveries.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
 }
 
 fn main() -> ExitCode {
@@ -46,6 +64,9 @@ fn main() -> ExitCode {
         Command::Serve => serve::run(settings),
         Command::Migrate => serve::migrate(&settings),
         Command::CheckConfig => serve::check_config(&settings),
+        Command::Outbox {
+            command: OutboxCommand::List { reveal, limit },
+        } => serve::outbox_list(&settings, limit, reveal),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -73,3 +73,31 @@ pub fn check_config(settings: &Settings) -> anyhow::Result<()> {
     println!("configuration ok: {settings:?}");
     Ok(())
 }
+
+/// `idm-server outbox list`: pending deliveries, opened only with `--reveal`.
+pub fn outbox_list(settings: &Settings, limit: u32, reveal: bool) -> anyhow::Result<()> {
+    let db = wiring::open_database(settings)?;
+    db.migrate().context("running database migrations")?;
+    let service = wiring::build(settings, db)?;
+    let pending = service
+        .outbox
+        .pending_deliveries(limit, reveal)
+        .map_err(|e| anyhow::anyhow!("reading the outbox: {e}"))?;
+    if pending.is_empty() {
+        println!("no pending deliveries");
+    }
+    for p in pending {
+        let d = &p.delivery;
+        let payload = p.payload.as_deref().unwrap_or("<sealed; use --reveal>");
+        println!(
+            "{}\t{}\t{}\tuser={}\tcredential={}\t{}",
+            d.id,
+            d.created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            d.kind.as_str(),
+            d.user_id,
+            d.credential_id,
+            payload
+        );
+    }
+    Ok(())
+}

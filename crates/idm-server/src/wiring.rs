@@ -6,15 +6,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 use idm_adapters_crypto::{
-    AesGcmCipher, Argon2Hasher, Argon2Settings, HmacLoginCache, OsSecretGenerator, SystemClock,
-    UuidGenerator,
+    AesGcmCipher, Argon2Hasher, Argon2Settings, HmacLoginCache, JwtTokenIssuer, OsSecretGenerator,
+    SystemClock, UuidGenerator,
 };
 use idm_adapters_diesel::Database;
 use idm_http::{AppState, HttpSettings};
 use idm_ports::auth::Clock;
 use idm_ports::usecases::{
-    BootstrapSettings, Bootstrapper, ClientUseCases, PasswordCallerAuthenticator, PolicyUseCases,
-    Ports, RoleUseCases, UserUseCases,
+    BootstrapSettings, Bootstrapper, ClientUseCases, OutboxService, PasswordCallerAuthenticator,
+    PasswordUseCases, PolicyUseCases, Ports, RoleUseCases, UserUseCases,
 };
 
 use crate::config::{redact_url, Settings};
@@ -42,6 +42,8 @@ pub struct Service {
     pub state: AppState,
     /// Seeds an empty database.
     pub bootstrapper: Bootstrapper,
+    /// The delivery outbox, for the `outbox list` subcommand.
+    pub outbox: Arc<dyn OutboxService>,
 }
 
 /// Builds every adapter and use case over `db`.
@@ -55,8 +57,8 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
     })
     .context("IDM_ARGON2_* settings")?;
     let cipher = AesGcmCipher::from_base64(&keys.encryption_key).context("IDM_ENCRYPTION_KEY")?;
-    // The JWT secret is validated here so a bad one fails start-up, not the first token request.
-    idm_adapters_crypto::JwtTokenIssuer::new(
+    // Built at start-up so a bad secret fails here, not at the first token request.
+    let tokens = JwtTokenIssuer::new(
         &keys.jwt_secret,
         settings.jwt_lifetime_seconds,
         clock.clone(),
@@ -73,13 +75,16 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
         ids: Arc::new(UuidGenerator),
         secrets: Arc::new(OsSecretGenerator),
         cipher: Arc::new(cipher),
+        tokens: Arc::new(tokens),
     };
+    let passwords = Arc::new(PasswordUseCases::new(ports.clone()));
     let state = AppState {
         authenticator: Arc::new(PasswordCallerAuthenticator::new(ports.clone())),
         clients: Arc::new(ClientUseCases::new(ports.clone())),
         users: Arc::new(UserUseCases::new(ports.clone())),
         roles: Arc::new(RoleUseCases::new(ports.clone())),
         policies: Arc::new(PolicyUseCases::new(ports.clone())),
+        passwords: passwords.clone(),
         health: db,
         settings: HttpSettings {
             max_body_bytes: settings.max_body_bytes,
@@ -88,6 +93,7 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
     Ok(Service {
         state,
         bootstrapper: Bootstrapper::new(ports),
+        outbox: passwords,
     })
 }
 

@@ -184,7 +184,12 @@ pub trait PasswordService: Send + Sync {
         cmd: Body<CreatePassword>,
     ) -> AppResult<PasswordIssued>;
     /// Reads the user's Password credential (never the hash).
-    fn get_password(&self, caller: &Caller, client: &str, user: &str) -> AppResult<CredentialRecord>;
+    fn get_password(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+    ) -> AppResult<CredentialRecord>;
     /// Changes the state of the user's Password credential (unlock, disable, …).
     fn patch_password(
         &self,

@@ -35,7 +35,11 @@ impl PasswordUseCases {
 }
 
 /// The PwdPolicy a create names, or the client's default (SPEC §6.4's checks, for PwdPolicy).
-fn password_policy(repos: &mut dyn Repos, client: &Client, named: Option<&str>) -> AppResult<Policy> {
+fn password_policy(
+    repos: &mut dyn Repos,
+    client: &Client,
+    named: Option<&str>,
+) -> AppResult<Policy> {
     match named {
         Some(ext_id) => {
             let found = if ExtId::is_valid(ext_id) {
@@ -43,7 +47,8 @@ fn password_policy(repos: &mut dyn Repos, client: &Client, named: Option<&str>) 
             } else {
                 None
             };
-            let policy = found.ok_or_else(|| DomainError::UnknownPolicyConfiguration(ext_id.to_owned()))?;
+            let policy =
+                found.ok_or_else(|| DomainError::UnknownPolicyConfiguration(ext_id.to_owned()))?;
             if policy.policy_type != PolicyType::Pwd {
                 return Err(DomainError::PolicyTypeMismatch {
                     ext_id: ext_id.to_owned(),
@@ -91,11 +96,19 @@ impl PasswordService for PasswordUseCases {
         transact(&*ports.uow, TxMode::Write, |repos| {
             let (c, u) = lookup::client_and_user(repos, client, user)?;
             let cmd = cmd.clone()?;
-            if repos.credentials().find_password_of_user(&u.id, false)?.is_some() {
+            if repos
+                .credentials()
+                .find_password_of_user(&u.id, false)?
+                .is_some()
+            {
                 return Err(DomainError::PasswordExists(u.ext_id.to_string()).into());
             }
             let ext_id = lookup::ext_id_or_generated(cmd.ext_id.clone(), || ports.ids.new_id())?;
-            if repos.credentials().find_by_ext_id(&c.id, ext_id.as_str())?.is_some() {
+            if repos
+                .credentials()
+                .find_by_ext_id(&c.id, ext_id.as_str())?
+                .is_some()
+            {
                 return Err(DomainError::DuplicateCredentialExtId(ext_id.to_string()).into());
             }
             let state = match cmd.state_name.as_deref() {
@@ -123,7 +136,9 @@ impl PasswordService for PasswordUseCases {
                 validity_to: validity_end(now, &policy.parameters.lockout(PolicyType::Pwd)),
                 locked_until: None,
                 reset_count: 0,
-                secret: CredentialSecret::Password { hash: String::new() },
+                secret: CredentialSecret::Password {
+                    hash: String::new(),
+                },
                 created: now,
                 last_modified: now,
                 version: 1,
@@ -154,7 +169,10 @@ impl PasswordService for PasswordUseCases {
                     return Err(DomainError::PasswordExists(u.ext_id.to_string()).into())
                 }
                 Err(StoreError::Unique(UniqueKey::CredentialExtId)) => {
-                    return Err(DomainError::DuplicateCredentialExtId(credential.ext_id.to_string()).into())
+                    return Err(DomainError::DuplicateCredentialExtId(
+                        credential.ext_id.to_string(),
+                    )
+                    .into())
                 }
                 other => other?,
             }
@@ -174,7 +192,12 @@ impl PasswordService for PasswordUseCases {
         })
     }
 
-    fn get_password(&self, caller: &Caller, client: &str, user: &str) -> AppResult<CredentialRecord> {
+    fn get_password(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+    ) -> AppResult<CredentialRecord> {
         caller.authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?;
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let (_, u) = lookup::client_and_user(repos, client, user)?;
@@ -202,7 +225,11 @@ impl PasswordService for PasswordUseCases {
                 None => cred.state,
             };
             let expected = cred.version;
-            cred.change_state_by_admin(state, patch.modification_comment.clone(), ports.clock.now());
+            cred.change_state_by_admin(
+                state,
+                patch.modification_comment.clone(),
+                ports.clock.now(),
+            );
             repos.credentials().update(cred, expected)?;
             Ok(record)
         })
@@ -215,7 +242,11 @@ impl PasswordService for PasswordUseCases {
         user: &str,
         x_token: Option<String>,
     ) -> AppResult<PasswordIssued> {
-        let mode = caller.authorize(Requirement::rights_or_self(&VIEW_MODIFY), Some(client), Some(user))?;
+        let mode = caller.authorize(
+            Requirement::rights_or_self(&VIEW_MODIFY),
+            Some(client),
+            Some(user),
+        )?;
         let ports = &self.ports;
         transact(&*ports.uow, TxMode::Write, |repos| {
             let (_, u) = lookup::client_and_user(repos, client, user)?;
@@ -236,11 +267,17 @@ impl PasswordService for PasswordUseCases {
             };
             let mut record = password_of(repos, &u, true)?;
             let policy = policy_of(repos, &record.credential)?;
-            check_reset_allowed(&record.credential, &policy.parameters.password(), u.ext_id.as_str())?;
+            check_reset_allowed(
+                &record.credential,
+                &policy.parameters.password(),
+                u.ext_id.as_str(),
+            )?;
             let now = ports.clock.now();
             let generated = self.generate(&policy)?;
             let expected = record.credential.version;
-            record.credential.reset_password(generated.hash, reason, now);
+            record
+                .credential
+                .reset_password(generated.hash, reason, now);
             repos.credentials().update(&record.credential, expected)?;
             if let Some(rest) = &generated.rest {
                 self.enqueue(repos, &record.credential, rest, now)?;
@@ -321,14 +358,15 @@ impl OutboxService for PasswordUseCases {
         pending
             .into_iter()
             .map(|delivery| {
-                let payload = if reveal {
-                    let plain = self.ports.cipher.open(&delivery.sealed_payload)?;
-                    Some(String::from_utf8(plain).map_err(|_| {
-                        AppError::Internal("a delivery payload is not text".into())
-                    })?)
-                } else {
-                    None
-                };
+                let payload =
+                    if reveal {
+                        let plain = self.ports.cipher.open(&delivery.sealed_payload)?;
+                        Some(String::from_utf8(plain).map_err(|_| {
+                            AppError::Internal("a delivery payload is not text".into())
+                        })?)
+                    } else {
+                        None
+                    };
                 Ok(PendingDelivery { delivery, payload })
             })
             .collect()

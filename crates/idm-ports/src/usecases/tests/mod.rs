@@ -3,6 +3,7 @@
 mod authenticate;
 mod bootstrap;
 mod clients;
+mod passwords;
 mod policies;
 mod roles;
 mod support;

@@ -16,7 +16,7 @@ use idm_domain::{DomainError, ExtId};
 
 use crate::auth::{
     MockClock, MockIdGenerator, MockLoginCache, MockPasswordHasher, MockSecretCipher,
-    MockSecretGenerator,
+    MockSecretGenerator, MockTokenIssuer,
 };
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
@@ -42,6 +42,8 @@ pub struct Harness {
     pub cache: MockLoginCache,
     pub secrets: MockSecretGenerator,
     pub cipher: MockSecretCipher,
+    /// X-Token issuer; set `expect_validate` in self-admin write tests.
+    pub tokens: MockTokenIssuer,
 }
 
 impl Harness {
@@ -58,6 +60,7 @@ impl Harness {
             self.cache,
             self.secrets,
             self.cipher,
+            self.tokens,
         );
         (ports, uow)
     }
@@ -72,6 +75,7 @@ pub fn failing_ports(error: AppError) -> (Ports, Arc<MockedUnitOfWork>) {
         MockLoginCache::new(),
         MockSecretGenerator::new(),
         MockSecretCipher::new(),
+        MockTokenIssuer::new(),
     );
     (ports, uow)
 }
@@ -82,6 +86,7 @@ fn ports_with(
     cache: MockLoginCache,
     secrets: MockSecretGenerator,
     cipher: MockSecretCipher,
+    tokens: MockTokenIssuer,
 ) -> Ports {
     let mut clock = MockClock::new();
     clock.expect_now().return_const(now());
@@ -97,6 +102,7 @@ fn ports_with(
         ids: Arc::new(ids),
         secrets: Arc::new(secrets),
         cipher: Arc::new(cipher),
+        tokens: Arc::new(tokens),
     }
 }
 
@@ -144,6 +150,15 @@ pub fn helpdesk(clients: &[&str]) -> Caller {
         "c1",
         "helper",
         vec![RoleGrant::new(Role::Helpdesk, room(clients))],
+    )
+}
+
+/// A UserAdmin of the given clients.
+pub fn user_admin(clients: &[&str]) -> Caller {
+    caller(
+        "c1",
+        "uadmin",
+        vec![RoleGrant::new(Role::UserAdmin, room(clients))],
     )
 }
 
