@@ -206,6 +206,9 @@ pub enum DomainError {
     /// The client has no default policy of the needed type.
     #[error("Default Policy Configuration does not exist for type {0}!")]
     NoDefaultPolicy(String),
+    /// A credential that cannot be used for the operation (SPEC §6.3; message per case).
+    #[error("{0}")]
+    CredentialNotUsable(String),
     /// A self-admin write without a valid X-Token (SPEC §3.3).
     #[error("Invalid JWT token.")]
     InvalidJwtToken,
@@ -228,7 +231,7 @@ impl DomainError {
             MissingRight(_) | MissingSelfAdmin => "errors.insufficientRightsFunction",
             MaxResetCountExceeded(_) => "errors.maxResetCount",
             NoPasswordCredential(_) | PasswordResetDisabled => "errors.noRecord",
-            CredentialNotResettable { .. } => "errors.credentialNotActive",
+            CredentialNotResettable { .. } | CredentialNotUsable(_) => "errors.credentialNotActive",
             PasswordExists(_) => "errors.passwordExists",
             InvalidJwtToken => "errors.invalidJWTToken",
             PasswordNotAllowed => "errors.invalidParameter",

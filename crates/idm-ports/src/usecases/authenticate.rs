@@ -4,6 +4,7 @@ use idm_domain::credential::CredentialSecret;
 use idm_domain::user::{User, UserState};
 use idm_domain::{DomainError, ExtId};
 
+use super::login::record_password_login;
 use super::{CallerAuthenticator, Ports};
 use crate::auth::LoginCacheKey;
 use crate::caller::Caller;
@@ -26,38 +27,6 @@ impl PasswordCallerAuthenticator {
     fn reject(&self, password: &str) -> AppError {
         self.ports.hasher.verify_dummy(password);
         DomainError::AuthenticationFailed.into()
-    }
-
-    /// Records a login outcome on the user's password credential under a row lock; returns the
-    /// credential's version afterwards.
-    fn record(&self, user_id: &str, success: bool) -> AppResult<Option<i64>> {
-        let clock = &self.ports.clock;
-        transact(&*self.ports.uow, TxMode::Write, |repos| {
-            let Some(rec) = repos.credentials().find_password_of_user(user_id, true)? else {
-                return Ok(None);
-            };
-            let mut cred = rec.credential;
-            let now = clock.now();
-            if !cred.is_usable(now) {
-                return Ok(None);
-            }
-            let expected = cred.version;
-            if success {
-                if !cred.success_needs_write(now) {
-                    return Ok(Some(expected));
-                }
-                cred.record_success(now);
-            } else {
-                let rules = repos
-                    .policies()
-                    .find_by_id(&cred.policy_id)?
-                    .map(|p| p.parameters.lockout(p.policy_type))
-                    .unwrap_or_default();
-                cred.record_failure(&rules, now);
-            }
-            repos.credentials().update(&cred, expected)?;
-            Ok(Some(cred.version))
-        })
     }
 }
 
@@ -139,7 +108,7 @@ impl CallerAuthenticator for PasswordCallerAuthenticator {
         }
         if self.ports.hasher.verify(password, hash) {
             let version = if cred.success_needs_write(now) {
-                self.record(&candidate.user.id, true)?
+                record_password_login(&self.ports, &candidate.user.id, true)?
             } else {
                 Some(cred.version)
             };
@@ -157,7 +126,7 @@ impl CallerAuthenticator for PasswordCallerAuthenticator {
             );
             Ok(candidate.caller)
         } else {
-            self.record(&candidate.user.id, false)?;
+            record_password_login(&self.ports, &candidate.user.id, false)?;
             Err(DomainError::AuthenticationFailed.into())
         }
     }

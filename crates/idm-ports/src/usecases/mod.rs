@@ -4,10 +4,12 @@
 mod authenticate;
 mod bootstrap;
 mod clients;
+mod login;
 mod lookup;
 mod passwords;
 mod policies;
 mod roles;
+mod token;
 mod users;
 
 use std::collections::BTreeMap;
@@ -33,6 +35,7 @@ pub use clients::ClientUseCases;
 pub use passwords::{PasswordUseCases, PendingDelivery};
 pub use policies::PolicyUseCases;
 pub use roles::RoleUseCases;
+pub use token::TokenUseCases;
 pub use users::UserUseCases;
 
 /// Every driven port a use case may need, shared by all use cases.
@@ -214,6 +217,28 @@ pub trait PasswordService: Send + Sync {
 pub trait OutboxService: Send + Sync {
     /// Up to `limit` pending deliveries; payloads are opened only when `reveal` is set.
     fn pending_deliveries(&self, limit: u32, reveal: bool) -> AppResult<Vec<PendingDelivery>>;
+}
+
+/// A bearer-token request (SPEC §6.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenRequest {
+    /// Must be the caller's loginId.
+    pub username: Option<String>,
+    /// The caller's password, verified again.
+    pub password: Option<String>,
+    /// Must be `password`.
+    pub grant_type: Option<String>,
+}
+
+/// The bearer token endpoint (SPEC §6.3).
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait TokenService: Send + Sync {
+    /// Checks the request in SPEC order and issues an X-Token for the caller.
+    fn issue_token(
+        &self,
+        caller: &Caller,
+        request: Body<TokenRequest>,
+    ) -> AppResult<crate::auth::IssuedToken>;
 }
 
 /// A role-grant request (SPEC §8.3).

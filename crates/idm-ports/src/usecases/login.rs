@@ -1,0 +1,44 @@
+//! Recording a password login's outcome on the credential (SPEC §3.1, §6.2), shared by caller
+//! authentication and the token endpoint so both count failures under the same lockout rules.
+
+use super::Ports;
+use crate::error::AppResult;
+use crate::repos::{transact, TxMode};
+
+/// Records a success or failure on the user's password credential under a row lock, so
+/// concurrent outcomes are all counted. Returns the credential's version afterwards, or `None`
+/// when the credential is missing or no longer usable (nothing is recorded then).
+/// A success writes only when it clears something (failures, an expired lock).
+pub(crate) fn record_password_login(
+    ports: &Ports,
+    user_id: &str,
+    success: bool,
+) -> AppResult<Option<i64>> {
+    let clock = &ports.clock;
+    transact(&*ports.uow, TxMode::Write, |repos| {
+        let Some(rec) = repos.credentials().find_password_of_user(user_id, true)? else {
+            return Ok(None);
+        };
+        let mut cred = rec.credential;
+        let now = clock.now();
+        if !cred.is_usable(now) {
+            return Ok(None);
+        }
+        let expected = cred.version;
+        if success {
+            if !cred.success_needs_write(now) {
+                return Ok(Some(expected));
+            }
+            cred.record_success(now);
+        } else {
+            let rules = repos
+                .policies()
+                .find_by_id(&cred.policy_id)?
+                .map(|p| p.parameters.lockout(p.policy_type))
+                .unwrap_or_default();
+            cred.record_failure(&rules, now);
+        }
+        repos.credentials().update(&cred, expected)?;
+        Ok(Some(cred.version))
+    })
+}
