@@ -93,3 +93,98 @@ fn bad_configuration_fails_clearly() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("IDM_ENCRYPTION_KEY"));
 }
+
+#[test]
+fn postgres_without_secrets_fails_start_up_clearly() {
+    let Some(url) = idm_adapters_diesel::testdb::fresh_postgres_url() else {
+        return;
+    };
+    let out = Command::new(server_binary())
+        .arg("check-config")
+        .env_clear()
+        .env("IDM_DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("IDM_JWT_SECRET") && err.contains("PostgreSQL"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sqlite_key_file_keeps_tokens_valid_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite3").display());
+    // No configured secrets: the server generates them once into the key file.
+    let opts = Options {
+        database_url: Some(url),
+        env: vec![
+            ("IDM_JWT_SECRET".into(), String::new()),
+            ("IDM_ENCRYPTION_KEY".into(), String::new()),
+        ],
+        ..Options::default()
+    };
+    let s = TestServer::start_with(Backend::Sqlite, opts.clone()).unwrap();
+    assert!(
+        s.logs().contains("key file"),
+        "a warning names the key file"
+    );
+    let key_file = dir.path().join("db.sqlite3.keys.json");
+    assert!(key_file.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let admin = s.admin();
+    let api = "/nevisidm/api/core/v1/default/users";
+    assert_eq!(
+        admin
+            .post(api, &serde_json::json!({"extId": "u9", "loginId": "sam"}))
+            .status,
+        201
+    );
+    let created = admin.post(&format!("{api}/u9/password"), &serde_json::json!({}));
+    assert_eq!(created.status, 201, "{}", created.text);
+    let pw = created.json()["passwordFragment"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        admin
+            .post(
+                &format!("{api}/u9/roles"),
+                &serde_json::json!({"role": "SelfAdmin"})
+            )
+            .status,
+        201
+    );
+    let r = s.as_user("default/sam", &pw).post(
+        "/nevisidm/api/principal/v1/token",
+        &serde_json::json!({"username": "sam", "password": pw, "grant_type": "password"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let token = r.json()["access_token"].as_str().unwrap().to_owned();
+    let before = std::fs::read_to_string(&key_file).unwrap();
+    assert!(s.terminate().success());
+
+    let again = TestServer::start_with(Backend::Sqlite, opts).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&key_file).unwrap(),
+        before,
+        "generated once"
+    );
+    // The token still validates after the restart: the self-admin reset accepts it.
+    let r = again.as_user("default/sam", &pw).send(
+        "POST",
+        &format!("{api}/u9/password/reset"),
+        None,
+        &[("X-Token", token.as_str())],
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+}

@@ -43,6 +43,7 @@ pub const CASES: &[(&str, Case)] = &[
         "users_find_by_login_id_anywhere",
         users_find_by_login_id_anywhere,
     ),
+    ("users_record_login", users_record_login),
     (
         "policies_round_trip_and_unique_keys",
         policies_round_trip_and_unique_keys,
@@ -52,6 +53,7 @@ pub const CASES: &[(&str, Case)] = &[
         "credentials_round_trip_every_type",
         credentials_round_trip_every_type,
     ),
+    ("credentials_find_for_update", credentials_find_for_update),
     ("credentials_unique_keys", credentials_unique_keys),
     (
         "credentials_update_compare_and_set",
@@ -70,6 +72,10 @@ pub const CASES: &[(&str, Case)] = &[
     ),
     ("timestamps_keep_microseconds", timestamps_keep_microseconds),
     ("concurrent_failed_logins", concurrent_failed_logins),
+    (
+        "concurrent_counter_updates_by_ext_id",
+        concurrent_counter_updates_by_ext_id,
+    ),
 ];
 
 /// Runs every case on one fresh, migrated database.
@@ -484,6 +490,73 @@ pub fn users_find_by_login_id_anywhere(uow: &dyn UnitOfWork) {
     assert!(none.is_empty());
 }
 
+/// `record_login` writes `last_login` (success) or `last_login_failure` only, with
+/// `last_modified = at` and version + 1; `find_by_id` finds a user by storage identity.
+pub fn users_record_login(uow: &dyn UnitOfWork) {
+    let w = world(uow);
+    let mut bare = user(&w.client.id);
+    bare.last_login = None;
+    bare.last_login_failure = None;
+    write(uow, |r| Ok(r.users().insert(&bare)?));
+    let (found, missing) = read(uow, |r| {
+        Ok((
+            r.users().find_by_id(&bare.id)?,
+            r.users().find_by_id("no-such-user")?,
+        ))
+    });
+    assert_eq!(found.as_ref(), Some(&bare), "find_by_id round trip");
+    assert_eq!(missing, None, "find_by_id of an unknown id");
+
+    let ok_at = t0() + Duration::hours(1) + Duration::microseconds(11);
+    write(uow, |r| {
+        Ok(r.users().record_login(&bare.id, true, ok_at)?)
+    });
+    let mut expected = bare.clone();
+    expected.last_login = Some(ok_at);
+    expected.last_modified = ok_at;
+    expected.version = bare.version + 1;
+    let got = read(uow, |r| Ok(r.users().find_by_id(&bare.id)?));
+    assert_eq!(
+        got.as_ref(),
+        Some(&expected),
+        "a success sets last_login only"
+    );
+
+    let failed_at = t0() + Duration::hours(2) + Duration::microseconds(22);
+    write(uow, |r| {
+        Ok(r.users().record_login(&bare.id, false, failed_at)?)
+    });
+    expected.last_login_failure = Some(failed_at);
+    expected.last_modified = failed_at;
+    expected.version = bare.version + 2;
+    let got = read(uow, |r| Ok(r.users().find_by_id(&bare.id)?));
+    assert_eq!(
+        got.as_ref(),
+        Some(&expected),
+        "a failure sets last_login_failure only"
+    );
+
+    let again_at = t0() + Duration::hours(3);
+    write(uow, |r| {
+        Ok(r.users().record_login(&bare.id, true, again_at)?)
+    });
+    expected.last_login = Some(again_at);
+    expected.last_modified = again_at;
+    expected.version = bare.version + 3;
+    let (got, other) = read(uow, |r| {
+        Ok((
+            r.users().find_by_id(&bare.id)?,
+            r.users().find_by_id(&w.user.id)?,
+        ))
+    });
+    assert_eq!(
+        got.as_ref(),
+        Some(&expected),
+        "a later success keeps last_login_failure"
+    );
+    assert_eq!(other.as_ref(), Some(&w.user), "other users are untouched");
+}
+
 /// Policies: round trip of every field and parameter, finders, unique keys.
 pub fn policies_round_trip_and_unique_keys(uow: &dyn UnitOfWork) {
     let w = world(uow);
@@ -638,6 +711,56 @@ pub fn credentials_round_trip_every_type(uow: &dyn UnitOfWork) {
         Ok(r.credentials().find_password_of_user(&other.id, true)?)
     });
     assert_eq!(none, None, "a user without a Password credential");
+}
+
+/// `find_by_ext_id_for_update` returns what `find_by_ext_id` does, for every type, scoped to
+/// the client.
+pub fn credentials_find_for_update(uow: &dyn UnitOfWork) {
+    let w = world(uow);
+    let other = world(uow);
+    let pwd = credential(&w.client.id, Some(&w.user.id), &w.pwd.id, password_secret());
+    let oath = credential(&w.client.id, Some(&w.user.id), &w.oath.id, oath_secret());
+    let vasco = credential(&w.client.id, None, &w.vasco.id, vasco_secret());
+    write(uow, |r| {
+        for c in [&pwd, &oath, &vasco] {
+            r.credentials().insert(c)?;
+        }
+        Ok(())
+    });
+    for (c, user, policy) in [
+        (&pwd, Some(&w.user), &w.pwd),
+        (&oath, Some(&w.user), &w.oath),
+        (&vasco, None, &w.vasco),
+    ] {
+        let (plain, locked) = write(uow, |r| {
+            Ok((
+                r.credentials()
+                    .find_by_ext_id(&w.client.id, c.ext_id.as_str())?,
+                r.credentials()
+                    .find_by_ext_id_for_update(&w.client.id, c.ext_id.as_str())?,
+            ))
+        });
+        let expected = record_of(c, user, policy);
+        assert_eq!(plain.as_ref(), Some(&expected));
+        assert_eq!(
+            locked.as_ref(),
+            Some(&expected),
+            "the locking finder returns the same record"
+        );
+    }
+    let missing = write(uow, |r| {
+        Ok((
+            r.credentials()
+                .find_by_ext_id_for_update(&w.client.id, "no-such-credential")?,
+            r.credentials()
+                .find_by_ext_id_for_update(&other.client.id, pwd.ext_id.as_str())?,
+        ))
+    });
+    assert_eq!(
+        missing,
+        (None, None),
+        "an unknown extId, or one of another client"
+    );
 }
 
 /// Credential unique keys: extId across types, one Password per user, auth modes per token.
@@ -1046,6 +1169,22 @@ pub fn timestamps_keep_microseconds(uow: &dyn UnitOfWork) {
     assert_eq!(got.last_modified, c.last_modified);
 }
 
+/// Runs `work(i)` for `i` in `0..threads`, each on its own thread, all at once; returns the
+/// errors.
+fn concurrently(threads: i64, work: impl Fn(i64) -> Result<(), AppError> + Sync) -> Vec<AppError> {
+    std::thread::scope(|s| {
+        let work = &work;
+        let handles: Vec<_> = (0..threads).map(|i| s.spawn(move || work(i))).collect();
+        handles
+            .into_iter()
+            .filter_map(|h| match h.join() {
+                Ok(result) => result.err(),
+                Err(_) => Some(AppError::Internal("worker thread panicked".into())),
+            })
+            .collect()
+    })
+}
+
 /// 50 threads each count a failed login on the same Password credential (lock, read, +1,
 /// compare-and-set write): the count ends at exactly 50, without a single error.
 pub fn concurrent_failed_logins(uow: &dyn UnitOfWork) {
@@ -1054,34 +1193,19 @@ pub fn concurrent_failed_logins(uow: &dyn UnitOfWork) {
     let mut pwd = credential(&w.client.id, Some(&w.user.id), &w.pwd.id, password_secret());
     pwd.failed_login_count = 0;
     write(uow, |r| Ok(r.credentials().insert(&pwd)?));
-    let errors: Vec<AppError> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..THREADS)
-            .map(|_| {
-                s.spawn(|| {
-                    transact(uow, TxMode::Write, |r| {
-                        let rec = r
-                            .credentials()
-                            .find_password_of_user(&w.user.id, true)?
-                            .ok_or_else(|| {
-                                AppError::Internal("password credential vanished".into())
-                            })?;
-                        let mut c = rec.credential;
-                        let old = c.version;
-                        c.failed_login_count += 1;
-                        c.version += 1;
-                        r.credentials().update(&c, old)?;
-                        Ok(())
-                    })
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .filter_map(|h| match h.join() {
-                Ok(result) => result.err(),
-                Err(_) => Some(AppError::Internal("worker thread panicked".into())),
-            })
-            .collect()
+    let errors = concurrently(THREADS, |_| {
+        transact(uow, TxMode::Write, |r| {
+            let rec = r
+                .credentials()
+                .find_password_of_user(&w.user.id, true)?
+                .ok_or_else(|| AppError::Internal("password credential vanished".into()))?;
+            let mut c = rec.credential;
+            let old = c.version;
+            c.failed_login_count += 1;
+            c.version += 1;
+            r.credentials().update(&c, old)?;
+            Ok(())
+        })
     });
     assert!(errors.is_empty(), "concurrent updates failed: {errors:?}");
     let got = read(uow, |r| {
@@ -1091,6 +1215,70 @@ pub fn concurrent_failed_logins(uow: &dyn UnitOfWork) {
     .credential;
     assert_eq!(got.failed_login_count, THREADS);
     assert_eq!(got.version, 1 + THREADS);
+}
+
+/// 50 threads each count a failed login on the same (OATH) credential found by extId (lock
+/// with `find_by_ext_id_for_update`, +1, compare-and-set write): the count ends at exactly 50,
+/// without a single error. And 50 concurrent `record_login` reports on one user all count.
+pub fn concurrent_counter_updates_by_ext_id(uow: &dyn UnitOfWork) {
+    const THREADS: i64 = 50;
+    let w = world(uow);
+    let mut oath = credential(&w.client.id, Some(&w.user.id), &w.oath.id, oath_secret());
+    oath.failed_login_count = 0;
+    write(uow, |r| Ok(r.credentials().insert(&oath)?));
+    let errors = concurrently(THREADS, |_| {
+        transact(uow, TxMode::Write, |r| {
+            let rec = r
+                .credentials()
+                .find_by_ext_id_for_update(&w.client.id, oath.ext_id.as_str())?
+                .ok_or_else(|| AppError::Internal("credential vanished".into()))?;
+            let mut c = rec.credential;
+            let old = c.version;
+            c.failed_login_count += 1;
+            c.version += 1;
+            r.credentials().update(&c, old)?;
+            Ok(())
+        })
+    });
+    assert!(errors.is_empty(), "concurrent updates failed: {errors:?}");
+    let got = read(uow, |r| {
+        Ok(r.credentials()
+            .find_by_ext_id(&w.client.id, oath.ext_id.as_str())?)
+    })
+    .expect("credential exists")
+    .credential;
+    assert_eq!(got.failed_login_count, THREADS);
+    assert_eq!(got.version, oath.version + THREADS);
+
+    // Even threads report a success, odd ones a failure, each at its own instant.
+    let at = |i: i64| t0() + Duration::days(1) + Duration::seconds(i);
+    let errors = concurrently(THREADS, |i| {
+        transact(uow, TxMode::Write, |r| {
+            Ok(r.users().record_login(&w.user.id, i % 2 == 0, at(i))?)
+        })
+    });
+    assert!(
+        errors.is_empty(),
+        "concurrent record_login failed: {errors:?}"
+    );
+    let got = read(uow, |r| Ok(r.users().find_by_id(&w.user.id)?)).expect("user exists");
+    assert_eq!(got.version, w.user.version + THREADS, "no report is lost");
+    let successes: BTreeSet<_> = (0..THREADS).filter(|i| i % 2 == 0).map(at).collect();
+    let failures: BTreeSet<_> = (0..THREADS).filter(|i| i % 2 == 1).map(at).collect();
+    let last_login = got.last_login.expect("last_login set");
+    let last_failure = got.last_login_failure.expect("last_login_failure set");
+    assert!(
+        successes.contains(&last_login),
+        "last_login comes from a success"
+    );
+    assert!(
+        failures.contains(&last_failure),
+        "last_login_failure comes from a failure"
+    );
+    assert!(
+        got.last_modified == last_login || got.last_modified == last_failure,
+        "last_modified is the instant of the last report"
+    );
 }
 
 /// Generates one `#[test]` per contract case, plus `run_all_on_one_database` and a check that
@@ -1111,9 +1299,11 @@ macro_rules! storage_contract_tests {
             users_round_trip_and_unique_keys,
             users_update_compare_and_set,
             users_find_by_login_id_anywhere,
+            users_record_login,
             policies_round_trip_and_unique_keys,
             policies_default_switch,
             credentials_round_trip_every_type,
+            credentials_find_for_update,
             credentials_unique_keys,
             credentials_update_compare_and_set,
             credentials_keyset_pagination,
@@ -1123,6 +1313,7 @@ macro_rules! storage_contract_tests {
             failed_write_does_not_spoil_the_transaction,
             timestamps_keep_microseconds,
             concurrent_failed_logins,
+            concurrent_counter_updates_by_ext_id,
         );
     };
     (@cases $with:path; $($name:ident),* $(,)?) => {

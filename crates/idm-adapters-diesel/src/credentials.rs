@@ -279,17 +279,53 @@ fn insert_tokens(conn: &mut DbConnection, c: &Credential) -> RepoResult<()> {
     Ok(())
 }
 
-/// Locks the user's Password row until the transaction ends (PostgreSQL only: SQLite write
-/// transactions are `BEGIN IMMEDIATE` and so already exclude every other writer).
-fn lock_password_row(conn: &mut DbConnection, user_id: &str) -> RepoResult<()> {
+/// Runs a `SELECT … FOR UPDATE` that locks credential rows until the transaction ends, on
+/// PostgreSQL only: SQLite write transactions are `BEGIN IMMEDIATE` and so already exclude
+/// every other writer.
+fn lock_rows(
+    conn: &mut DbConnection,
+    select_for_update: impl FnOnce(&mut diesel::PgConnection) -> QueryResult<usize>,
+) -> RepoResult<()> {
     if let DbConnection::Pg(pg) = conn {
+        select_for_update(pg)?;
+    }
+    Ok(())
+}
+
+/// Locks the user's Password row until the transaction ends (see [`lock_rows`]).
+fn lock_password_row(conn: &mut DbConnection, user_id: &str) -> RepoResult<()> {
+    lock_rows(conn, |pg| {
         diesel::sql_query(
             "SELECT id FROM credentials WHERE user_id = $1 AND credential_type = 'Password' FOR UPDATE",
         )
         .bind::<Text, _>(user_id)
-        .execute(pg)?;
-    }
-    Ok(())
+        .execute(pg)
+    })
+}
+
+/// Locks the client's credential with this extId until the transaction ends (see
+/// [`lock_rows`]).
+fn lock_ext_id_row(conn: &mut DbConnection, client_id: &str, ext_id: &str) -> RepoResult<()> {
+    lock_rows(conn, |pg| {
+        diesel::sql_query(
+            "SELECT id FROM credentials WHERE client_id = $1 AND ext_id = $2 FOR UPDATE",
+        )
+        .bind::<Text, _>(client_id)
+        .bind::<Text, _>(ext_id)
+        .execute(pg)
+    })
+}
+
+/// The credential with this extId in the client, any type.
+fn load_by_ext_id(
+    conn: &mut DbConnection,
+    client_id: &str,
+    ext_id: &str,
+) -> RepoResult<Option<CredentialRecord>> {
+    let query = joined()
+        .filter(credentials::client_id.eq(client_id.to_owned()))
+        .filter(credentials::ext_id.eq(ext_id.to_owned()));
+    load_one(conn, query)
 }
 
 impl CredentialRepo for DieselRepos<'_> {
@@ -309,10 +345,17 @@ impl CredentialRepo for DieselRepos<'_> {
         client_id: &str,
         ext_id: &str,
     ) -> Result<Option<CredentialRecord>, StoreError> {
-        let query = joined()
-            .filter(credentials::client_id.eq(client_id.to_owned()))
-            .filter(credentials::ext_id.eq(ext_id.to_owned()));
-        let r = load_one(self.conn, query);
+        let r = load_by_ext_id(self.conn, client_id, ext_id);
+        self.done(r)
+    }
+
+    fn find_by_ext_id_for_update(
+        &mut self,
+        client_id: &str,
+        ext_id: &str,
+    ) -> Result<Option<CredentialRecord>, StoreError> {
+        let r = lock_ext_id_row(self.conn, client_id, ext_id)
+            .and_then(|()| load_by_ext_id(self.conn, client_id, ext_id));
         self.done(r)
     }
 

@@ -1,6 +1,6 @@
 //! `UserRepo` over the `users` table.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use idm_domain::user::{Contacts, PersonName, User};
 use idm_ports::error::StoreError;
@@ -170,5 +170,45 @@ impl UserRepo for DieselRepos<'_> {
             crate::changed(n)
         });
         self.done_guarded(r)
+    }
+
+    fn record_login(
+        &mut self,
+        user_id: &str,
+        success: bool,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let at = to_db(at);
+        let target = users::table.filter(users::id.eq(user_id));
+        let bump = (
+            users::last_modified.eq(at),
+            users::version.eq(users::version + 1),
+        );
+        // One statement: the row lock of the UPDATE serializes concurrent reports, and
+        // `version + 1` is evaluated on the latest row, so none is lost or conflicts.
+        // An unknown user matches no row, which is not an error.
+        let r = savepoint(self.conn, |c| {
+            if success {
+                diesel::update(target)
+                    .set((users::last_login.eq(at), bump))
+                    .execute(c)?;
+            } else {
+                diesel::update(target)
+                    .set((users::last_login_failure.eq(at), bump))
+                    .execute(c)?;
+            }
+            Ok(())
+        });
+        self.done_guarded(r)
+    }
+
+    fn find_by_id(&mut self, id: &str) -> Result<Option<User>, StoreError> {
+        let rows = users::table
+            .filter(users::id.eq(id))
+            .select(UserRow::as_select())
+            .first(self.conn)
+            .optional();
+        let r = first(rows);
+        self.done(r)
     }
 }

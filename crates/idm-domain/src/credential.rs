@@ -297,6 +297,33 @@ pub enum LoginOutcome {
     FailLocked,
 }
 
+impl LoginOutcome {
+    /// SPEC §6.2's `statusCode` of a response item.
+    pub fn status_code(self) -> i32 {
+        match self {
+            LoginOutcome::Succeeded => 0,
+            LoginOutcome::Failed => 2,
+            LoginOutcome::TmpLocked => 3,
+            LoginOutcome::FailLocked => 4,
+        }
+    }
+
+    /// SPEC §6.2's `description` of a response item.
+    pub fn description(self) -> &'static str {
+        match self {
+            LoginOutcome::Succeeded => "Login successful.",
+            LoginOutcome::Failed => "Login failed.",
+            LoginOutcome::TmpLocked => "Login failed. Credential temporarily locked.",
+            LoginOutcome::FailLocked => "Login failed. Credential locked.",
+        }
+    }
+
+    /// Whether the login succeeded.
+    pub fn is_success(self) -> bool {
+        self == LoginOutcome::Succeeded
+    }
+}
+
 impl Credential {
     /// The credential's type.
     pub fn credential_type(&self) -> CredentialType {

@@ -90,6 +90,14 @@ pub enum DomainError {
         role: String,
     },
 
+    /// A bulk-login entry names no credential of this user (SPEC §6.2).
+    #[error("Credential with extId '{credential_ext_id}' doesn't exist for user '{user_ext_id}'")]
+    CredentialNotFoundForUser {
+        /// The entry's credential extId.
+        credential_ext_id: String,
+        /// The path's user extId.
+        user_ext_id: String,
+    },
     /// The user has no Password credential (SPEC §6.1).
     #[error("User with extId {0} has no Password credential")]
     NoPasswordCredential(String),
@@ -206,6 +214,9 @@ pub enum DomainError {
     /// The client has no default policy of the needed type.
     #[error("Default Policy Configuration does not exist for type {0}!")]
     NoDefaultPolicy(String),
+    /// A bulk-login entry's credential is not usable (SPEC §6.2).
+    #[error("Credential with extId '{0}' is not active")]
+    CredentialNotActive(String),
     /// A credential that cannot be used for the operation (SPEC §6.3; message per case).
     #[error("{0}")]
     CredentialNotUsable(String),
@@ -230,8 +241,12 @@ impl DomainError {
             AuthenticationRequired | AuthenticationFailed => "errors.userLoginFailed",
             MissingRight(_) | MissingSelfAdmin => "errors.insufficientRightsFunction",
             MaxResetCountExceeded(_) => "errors.maxResetCount",
-            NoPasswordCredential(_) | PasswordResetDisabled => "errors.noRecord",
-            CredentialNotResettable { .. } | CredentialNotUsable(_) => "errors.credentialNotActive",
+            NoPasswordCredential(_) | PasswordResetDisabled | CredentialNotFoundForUser { .. } => {
+                "errors.noRecord"
+            }
+            CredentialNotResettable { .. } | CredentialNotUsable(_) | CredentialNotActive(_) => {
+                "errors.credentialNotActive"
+            }
             PasswordExists(_) => "errors.passwordExists",
             InvalidJwtToken => "errors.invalidJWTToken",
             PasswordNotAllowed => "errors.invalidParameter",
@@ -277,7 +292,9 @@ impl DomainError {
             | DataRoomDenied(_)
             | PrivilegeEscalation
             | MaxResetCountExceeded(_) => ErrorKind::Forbidden,
-            NoPasswordCredential(_) | PasswordResetDisabled => ErrorKind::NotFound,
+            NoPasswordCredential(_) | PasswordResetDisabled | CredentialNotFoundForUser { .. } => {
+                ErrorKind::NotFound
+            }
             ClientNotFound(_)
             | UserNotFound { .. }
             | PolicyNotFound(_)

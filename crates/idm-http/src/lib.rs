@@ -20,7 +20,8 @@
 //!   An `X-Token` header is trimmed; an empty one counts as absent.
 //! * An answer carrying a password fragment also carries `Cache-Control: no-store` and
 //!   `Pragma: no-cache`. A create that generated the password answers 201 with
-//!   `passwordFragment` and `extId` (or 204), both with `Location`.
+//!   `passwordFragment` and `extId` (or 204), both with `Location`. So does the bearer token
+//!   of `POST /principal/v1/token`, whose request password no `Debug` rendering shows.
 
 #![warn(missing_docs)]
 
@@ -42,7 +43,8 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{middleware, web, App};
 use idm_ports::repos::HealthCheck;
 use idm_ports::usecases::{
-    CallerAuthenticator, ClientService, PasswordService, PolicyService, RoleService, UserService,
+    CallerAuthenticator, ClientService, PasswordService, PolicyService, RoleService, TokenService,
+    UserService,
 };
 
 pub use body::BodyRejection;
@@ -84,6 +86,8 @@ pub struct AppState {
     pub policies: Arc<dyn PolicyService>,
     /// Password-credential use cases (SPEC §6.1, §8.5).
     pub passwords: Arc<dyn PasswordService>,
+    /// The self-admin bearer token (SPEC §6.3).
+    pub tokens: Arc<dyn TokenService>,
     /// Storage readiness for `GET /health/ready`.
     pub health: Arc<dyn HealthCheck>,
     /// Transport limits.

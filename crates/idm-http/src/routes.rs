@@ -11,7 +11,7 @@ use actix_web::dev::ResourceDef;
 use actix_web::{guard, web, HttpRequest, HttpResponse};
 
 use crate::error::ApiError;
-use crate::handlers::{clients, health, passwords, policies, roles, users};
+use crate::handlers::{clients, health, passwords, policies, roles, token, users};
 
 const CLIENTS: &str = "/nevisidm/api/core/v1/clients";
 const CLIENT: &str = "/nevisidm/api/core/v1/clients/{extId}";
@@ -24,6 +24,7 @@ const PASSWORD: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/pa
 const PASSWORD_RESET: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password/reset";
 const POLICIES: &str = "/nevisidm/api/core/v1/{clientExtId}/policies";
 const POLICY: &str = "/nevisidm/api/core/v1/{clientExtId}/policies/{extId}";
+const TOKEN: &str = "/nevisidm/api/principal/v1/token";
 const LIVE: &str = "/health/live";
 const READY: &str = "/health/ready";
 
@@ -44,6 +45,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str)] = &[
     ("POST", POLICIES),
     ("GET", POLICY),
     ("PATCH", POLICY),
+    ("POST", TOKEN),
     ("GET", LIVE),
     ("GET", READY),
 ];
@@ -97,6 +99,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .guard(guard::Patch())
             .to(policies::patch),
     )
+    .service(web::resource(TOKEN).guard(guard::Post()).to(token::issue))
     .service(web::resource(LIVE).guard(guard::Get()).to(health::live))
     .service(web::resource(READY).guard(guard::Get()).to(health::ready));
 }

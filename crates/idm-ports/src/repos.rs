@@ -54,6 +54,16 @@ pub trait UserRepo {
     ) -> Result<Vec<User>, StoreError>;
     /// Writes `user` if its stored version is still `expected_version`; `Conflict` otherwise.
     fn update(&mut self, user: &User, expected_version: i64) -> Result<(), StoreError>;
+    /// Sets `last_login` (success) or `last_login_failure` to `at`, with `last_modified = at`
+    /// and version + 1, in one statement, so concurrent reports never conflict or get lost.
+    fn record_login(
+        &mut self,
+        user_id: &str,
+        success: bool,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The user with this storage identity.
+    fn find_by_id(&mut self, id: &str) -> Result<Option<User>, StoreError>;
 }
 
 /// Policies.
@@ -106,6 +116,14 @@ pub trait CredentialRepo {
     fn insert(&mut self, credential: &Credential) -> Result<(), StoreError>;
     /// The credential with this extId in the client, any type.
     fn find_by_ext_id(
+        &mut self,
+        client_id: &str,
+        ext_id: &str,
+    ) -> Result<Option<CredentialRecord>, StoreError>;
+    /// The credential with this extId in the client, its row locked against concurrent writers
+    /// until the transaction ends (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's write
+    /// transaction already serializes writers).
+    fn find_by_ext_id_for_update(
         &mut self,
         client_id: &str,
         ext_id: &str,

@@ -14,7 +14,7 @@ use idm_http::{AppState, HttpSettings};
 use idm_ports::auth::Clock;
 use idm_ports::usecases::{
     BootstrapSettings, Bootstrapper, ClientUseCases, OutboxService, PasswordCallerAuthenticator,
-    PasswordUseCases, PolicyUseCases, Ports, RoleUseCases, UserUseCases,
+    PasswordUseCases, PolicyUseCases, Ports, RoleUseCases, TokenUseCases, UserUseCases,
 };
 
 use crate::config::{redact_url, Settings};
@@ -85,6 +85,7 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
         roles: Arc::new(RoleUseCases::new(ports.clone())),
         policies: Arc::new(PolicyUseCases::new(ports.clone())),
         passwords: passwords.clone(),
+        tokens: Arc::new(TokenUseCases::new(ports.clone())),
         health: db,
         settings: HttpSettings {
             max_body_bytes: settings.max_body_bytes,

@@ -9,6 +9,7 @@ pub(crate) mod page;
 pub(crate) mod password;
 pub(crate) mod policy;
 pub(crate) mod role;
+pub(crate) mod token;
 pub(crate) mod user;
 
 use std::str::FromStr;

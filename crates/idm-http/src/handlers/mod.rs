@@ -6,9 +6,11 @@ pub(crate) mod health;
 pub(crate) mod passwords;
 pub(crate) mod policies;
 pub(crate) mod roles;
+pub(crate) mod token;
 pub(crate) mod users;
 
-use actix_web::{web, HttpRequest};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, HttpRequest, HttpResponse};
 use idm_ports::AppResult;
 
 use crate::error::ApiError;
@@ -30,3 +32,11 @@ pub(crate) fn param(req: &HttpRequest, name: &str) -> String {
 
 /// The API's path prefix, for `Location` headers.
 pub(crate) const API: &str = "/nevisidm/api";
+
+/// A secret (password fragment, bearer token) must never be stored by a cache on the way.
+pub(crate) fn no_store(mut res: HttpResponse) -> HttpResponse {
+    let headers = res.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    res
+}

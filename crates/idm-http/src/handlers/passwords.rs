@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use idm_ports::usecases::PasswordIssued;
 
-use super::{blocking, param, API};
+use super::{blocking, no_store, param, API};
 use crate::auth::authenticate;
 use crate::body::JsonBody;
 use crate::dto::credential::CredentialResponse;
@@ -21,14 +21,6 @@ const X_TOKEN: &str = "x-token";
 /// both are valid extIds and safe in a path.
 fn location(client: &str, user: &str) -> String {
     format!("{API}/core/v1/{client}/users/{user}/password")
-}
-
-/// A password part must never be stored by a cache on the way.
-fn no_store(mut res: HttpResponse) -> HttpResponse {
-    let headers = res.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    res
 }
 
 /// 201 with the fragment (and `no-store`), or 204 without a body when there is none.

@@ -9,4 +9,5 @@ mod policies;
 mod roles;
 mod server;
 mod support;
+mod token;
 mod users;

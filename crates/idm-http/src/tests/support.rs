@@ -18,7 +18,7 @@ use idm_domain::ExtId;
 use idm_ports::repos::{CredentialRecord, MockHealthCheck};
 use idm_ports::usecases::{
     MockCallerAuthenticator, MockClientService, MockPasswordService, MockPolicyService,
-    MockRoleService, MockUserService, PolicyView, UserView,
+    MockRoleService, MockTokenService, MockUserService, PolicyView, UserView,
 };
 use idm_ports::Caller;
 use serde_json::Value;
@@ -36,6 +36,7 @@ pub struct Mocks {
     pub roles: MockRoleService,
     pub policies: MockPolicyService,
     pub passwords: MockPasswordService,
+    pub tokens: MockTokenService,
     pub health: MockHealthCheck,
     pub settings: HttpSettings,
 }
@@ -59,6 +60,7 @@ impl Mocks {
             roles: MockRoleService::new(),
             policies: MockPolicyService::new(),
             passwords: MockPasswordService::new(),
+            tokens: MockTokenService::new(),
             health: MockHealthCheck::new(),
             settings: HttpSettings::default(),
         }
@@ -72,6 +74,7 @@ impl Mocks {
             roles: Arc::new(self.roles),
             policies: Arc::new(self.policies),
             passwords: Arc::new(self.passwords),
+            tokens: Arc::new(self.tokens),
             health: Arc::new(self.health),
             settings: self.settings,
         }

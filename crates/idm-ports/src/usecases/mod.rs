@@ -5,6 +5,7 @@ mod authenticate;
 mod bootstrap;
 mod clients;
 mod login;
+mod login_info;
 mod lookup;
 mod passwords;
 mod policies;
@@ -32,6 +33,7 @@ use crate::repos::{CredentialRecord, UnitOfWork};
 pub use authenticate::PasswordCallerAuthenticator;
 pub use bootstrap::{BootstrapReport, BootstrapSettings, Bootstrapper};
 pub use clients::ClientUseCases;
+pub use login_info::LoginInfoUseCases;
 pub use passwords::{PasswordUseCases, PendingDelivery};
 pub use policies::PolicyUseCases;
 pub use roles::RoleUseCases;
@@ -139,8 +141,8 @@ pub trait UserService: Send + Sync {
     ) -> AppResult<Page<CredentialRecord>>;
 }
 
-/// A password-create request (SPEC §8.5).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A password-create request (SPEC §8.5). `Debug` never shows the password.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct CreatePassword {
     /// Wanted credential extId; generated when absent.
     pub ext_id: Option<String>,
@@ -173,6 +175,17 @@ pub struct PasswordIssued {
     pub fragment: Option<String>,
     /// Whether the server generated the password.
     pub generated: bool,
+}
+
+impl std::fmt::Debug for CreatePassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatePassword")
+            .field("ext_id", &self.ext_id)
+            .field("policy_ext_id", &self.policy_ext_id)
+            .field("state_name", &self.state_name)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// Password credentials (SPEC §6.1, §8.5).
@@ -219,8 +232,82 @@ pub trait OutboxService: Send + Sync {
     fn pending_deliveries(&self, limit: u32, reveal: bool) -> AppResult<Vec<PendingDelivery>>;
 }
 
-/// A bearer-token request (SPEC §6.3).
+/// The body of a bulk login-information report (SPEC §6.2).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoginReport {
+    /// Whether the user's login succeeded; mandatory.
+    pub user_login_successful: Option<bool>,
+    /// Per-credential outcomes; at most 100.
+    pub credentials: Option<Vec<CredentialLoginReport>>,
+}
+
+/// One credential's reported outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CredentialLoginReport {
+    /// Success or failure; mandatory.
+    pub success: Option<bool>,
+    /// The credential; mandatory.
+    pub credential_ext_id: Option<String>,
+}
+
+/// One applied outcome: a credential's, or the user's alone when no credentials were reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginItem {
+    /// What happened.
+    pub outcome: idm_domain::credential::LoginOutcome,
+    /// The user's extId.
+    pub user_ext_id: ExtId,
+    /// The client's extId.
+    pub client_ext_id: ExtId,
+    /// The credential after the update; `None` for the user-only item.
+    pub credential: Option<CredentialRecord>,
+    /// The user's last successful login after the update.
+    pub user_last_login: Option<chrono::DateTime<chrono::Utc>>,
+    /// The user's last failed login after the update.
+    pub user_last_login_failure: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// One entry that could not be applied, with the identifier SPEC §2 puts beside bulk errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginItemError {
+    /// The rule the entry broke.
+    pub error: idm_domain::DomainError,
+    /// The client's extId.
+    pub client_ext_id: String,
+    /// The user's extId.
+    pub user_ext_id: String,
+    /// The entry's credential extId, when it named one.
+    pub credential_ext_id: Option<String>,
+}
+
+/// The outcome of a bulk report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginInfoResult {
+    /// Applied outcomes, in request order.
+    pub items: Vec<LoginItem>,
+    /// Entries that could not be applied, in request order.
+    pub errors: Vec<LoginItemError>,
+    /// The user's last successful login after the report.
+    pub last_login: Option<chrono::DateTime<chrono::Utc>>,
+    /// The user's last failed login after the report.
+    pub last_login_failure: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Login information reported by a login service (SPEC §6.2).
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait LoginInfoService: Send + Sync {
+    /// Applies the user's and each credential's outcome; one entry's error never stops another.
+    fn bulk_login_info(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        report: Body<LoginReport>,
+    ) -> AppResult<LoginInfoResult>;
+}
+
+/// A bearer-token request (SPEC §6.3). `Debug` never shows the password.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct TokenRequest {
     /// Must be the caller's loginId.
     pub username: Option<String>,
@@ -228,6 +315,16 @@ pub struct TokenRequest {
     pub password: Option<String>,
     /// Must be `password`.
     pub grant_type: Option<String>,
+}
+
+impl std::fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRequest")
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("grant_type", &self.grant_type)
+            .finish()
+    }
 }
 
 /// The bearer token endpoint (SPEC §6.3).

@@ -28,6 +28,12 @@ fn invalid(message: &str) -> DomainError {
     DomainError::InvalidParameter(message.to_owned())
 }
 
+fn not_active() -> DomainError {
+    DomainError::CredentialNotUsable(
+        "Failed to verify password. The password credential is not active.".into(),
+    )
+}
+
 /// `Some(value)` when present and not empty.
 fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|v| !v.is_empty())
@@ -71,17 +77,22 @@ impl TokenService for TokenUseCases {
         let CredentialSecret::Password { hash } = &credential.secret else {
             return Err(invalid("Failed to verify password.").into());
         };
-        if !credential.is_usable(self.ports.clock.now()) {
-            return Err(DomainError::CredentialNotUsable(
-                "Failed to verify password. The password credential is not active.".into(),
-            )
-            .into());
+        let now = self.ports.clock.now();
+        if !credential.is_usable(now) {
+            return Err(not_active().into());
         }
         if !self.ports.hasher.verify(password, hash) {
             record_password_login(&self.ports, &caller.user_id, false)?;
             return Err(invalid("Failed to verify password.").into());
         }
-        record_password_login(&self.ports, &caller.user_id, true)?;
+        // A success writes only when it clears something (SPEC §3.1), so a plain success
+        // stays a read. `None`: the locked re-read found the credential gone or no longer
+        // usable (a concurrent failure locked it), so no token is issued.
+        if credential.success_needs_write(now)
+            && record_password_login(&self.ports, &caller.user_id, true)?.is_none()
+        {
+            return Err(not_active().into());
+        }
         self.ports.tokens.issue(&TokenSubject {
             user_ext_id: caller.user_ext_id.to_string(),
             client_ext_id: caller.client_ext_id.to_string(),

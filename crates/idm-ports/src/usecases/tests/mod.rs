@@ -7,5 +7,6 @@ mod passwords;
 mod policies;
 mod roles;
 mod support;
+mod token;
 mod unavailable;
 mod users;
