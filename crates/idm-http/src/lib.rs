@@ -22,6 +22,8 @@
 //!   `Pragma: no-cache`. A create that generated the password answers 201 with
 //!   `passwordFragment` and `extId` (or 204), both with `Location`. So does the bearer token
 //!   of `POST /principal/v1/token`, whose request password no `Debug` rendering shows.
+//! * `POST …/bulk-login-info`: a `null` entry of `credentials` counts as an entry whose
+//!   fields are all missing (per-entry `errors.nullParameter`), like a `null` field.
 
 #![warn(missing_docs)]
 
@@ -43,8 +45,8 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{middleware, web, App};
 use idm_ports::repos::HealthCheck;
 use idm_ports::usecases::{
-    CallerAuthenticator, ClientService, PasswordService, PolicyService, RoleService, TokenService,
-    UserService,
+    CallerAuthenticator, ClientService, LoginInfoService, PasswordService, PolicyService,
+    RoleService, TokenService, UserService,
 };
 
 pub use body::BodyRejection;
@@ -86,6 +88,8 @@ pub struct AppState {
     pub policies: Arc<dyn PolicyService>,
     /// Password-credential use cases (SPEC §6.1, §8.5).
     pub passwords: Arc<dyn PasswordService>,
+    /// Bulk login information (SPEC §6.2).
+    pub login_info: Arc<dyn LoginInfoService>,
     /// The self-admin bearer token (SPEC §6.3).
     pub tokens: Arc<dyn TokenService>,
     /// Storage readiness for `GET /health/ready`.

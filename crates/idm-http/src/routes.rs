@@ -11,7 +11,7 @@ use actix_web::dev::ResourceDef;
 use actix_web::{guard, web, HttpRequest, HttpResponse};
 
 use crate::error::ApiError;
-use crate::handlers::{clients, health, passwords, policies, roles, token, users};
+use crate::handlers::{clients, health, login_info, passwords, policies, roles, token, users};
 
 const CLIENTS: &str = "/nevisidm/api/core/v1/clients";
 const CLIENT: &str = "/nevisidm/api/core/v1/clients/{extId}";
@@ -22,6 +22,7 @@ const ROLES: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/roles
 const ROLE: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/roles/{role}";
 const PASSWORD: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password";
 const PASSWORD_RESET: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password/reset";
+const LOGIN_INFO: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/bulk-login-info";
 const POLICIES: &str = "/nevisidm/api/core/v1/{clientExtId}/policies";
 const POLICY: &str = "/nevisidm/api/core/v1/{clientExtId}/policies/{extId}";
 const TOKEN: &str = "/nevisidm/api/principal/v1/token";
@@ -42,6 +43,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str)] = &[
     ("GET", PASSWORD),
     ("PATCH", PASSWORD),
     ("POST", PASSWORD_RESET),
+    ("POST", LOGIN_INFO),
     ("POST", POLICIES),
     ("GET", POLICY),
     ("PATCH", POLICY),
@@ -87,6 +89,11 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         web::resource(PASSWORD_RESET)
             .guard(guard::Post())
             .to(passwords::reset),
+    )
+    .service(
+        web::resource(LOGIN_INFO)
+            .guard(guard::Post())
+            .to(login_info::bulk),
     )
     .service(
         web::resource(POLICIES)

@@ -13,7 +13,7 @@ use idm_adapters_diesel::Database;
 use idm_http::{AppState, HttpSettings};
 use idm_ports::auth::Clock;
 use idm_ports::usecases::{
-    BootstrapSettings, Bootstrapper, ClientUseCases, OutboxService, PasswordCallerAuthenticator,
+    BootstrapSettings, Bootstrapper, ClientUseCases, LoginInfoUseCases, OutboxService, PasswordCallerAuthenticator,
     PasswordUseCases, PolicyUseCases, Ports, RoleUseCases, TokenUseCases, UserUseCases,
 };
 
@@ -86,6 +86,7 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
         policies: Arc::new(PolicyUseCases::new(ports.clone())),
         passwords: passwords.clone(),
         tokens: Arc::new(TokenUseCases::new(ports.clone())),
+        login_info: Arc::new(LoginInfoUseCases::new(ports.clone())),
         health: db,
         settings: HttpSettings {
             max_body_bytes: settings.max_body_bytes,

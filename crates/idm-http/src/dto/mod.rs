@@ -5,6 +5,7 @@
 
 pub(crate) mod client;
 pub(crate) mod credential;
+pub(crate) mod login_info;
 pub(crate) mod page;
 pub(crate) mod password;
 pub(crate) mod policy;

@@ -3,6 +3,7 @@
 
 pub(crate) mod clients;
 pub(crate) mod health;
+pub(crate) mod login_info;
 pub(crate) mod passwords;
 pub(crate) mod policies;
 pub(crate) mod roles;

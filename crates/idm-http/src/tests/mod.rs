@@ -4,6 +4,7 @@ mod clients;
 mod generic;
 mod health;
 mod logging;
+mod login_info;
 mod passwords;
 mod policies;
 mod roles;

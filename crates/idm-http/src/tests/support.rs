@@ -17,8 +17,8 @@ use idm_domain::user::{Contacts, LanguageCode, PersonName, User, UserState};
 use idm_domain::ExtId;
 use idm_ports::repos::{CredentialRecord, MockHealthCheck};
 use idm_ports::usecases::{
-    MockCallerAuthenticator, MockClientService, MockPasswordService, MockPolicyService,
-    MockRoleService, MockTokenService, MockUserService, PolicyView, UserView,
+    MockCallerAuthenticator, MockClientService, MockLoginInfoService, MockPasswordService,
+    MockPolicyService, MockRoleService, MockTokenService, MockUserService, PolicyView, UserView,
 };
 use idm_ports::Caller;
 use serde_json::Value;
@@ -36,6 +36,7 @@ pub struct Mocks {
     pub roles: MockRoleService,
     pub policies: MockPolicyService,
     pub passwords: MockPasswordService,
+    pub login_info: MockLoginInfoService,
     pub tokens: MockTokenService,
     pub health: MockHealthCheck,
     pub settings: HttpSettings,
@@ -60,6 +61,7 @@ impl Mocks {
             roles: MockRoleService::new(),
             policies: MockPolicyService::new(),
             passwords: MockPasswordService::new(),
+            login_info: MockLoginInfoService::new(),
             tokens: MockTokenService::new(),
             health: MockHealthCheck::new(),
             settings: HttpSettings::default(),
@@ -74,6 +76,7 @@ impl Mocks {
             roles: Arc::new(self.roles),
             policies: Arc::new(self.policies),
             passwords: Arc::new(self.passwords),
+            login_info: Arc::new(self.login_info),
             tokens: Arc::new(self.tokens),
             health: Arc::new(self.health),
             settings: self.settings,
