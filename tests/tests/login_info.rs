@@ -12,13 +12,35 @@ const API: &str = "/nevisidm/api/core/v1";
 /// lockout parameters are `lockout`.
 fn setup(s: &TestServer, lockout: Value) {
     let admin = s.admin();
-    assert_eq!(admin.post(&format!("{API}/clients"), &json!({"extId": "acme", "name": "Acme"})).status, 201);
+    assert_eq!(
+        admin
+            .post(
+                &format!("{API}/clients"),
+                &json!({"extId": "acme", "name": "Acme"})
+            )
+            .status,
+        201
+    );
     let mut params = json!({"resetCodeEnabled": "false"});
-    params.as_object_mut().unwrap().extend(lockout.as_object().unwrap().clone());
-    let r = admin.post(&format!("{API}/acme/policies"), &json!({"extId": "pwd", "name": "P", "policyType": "PwdPolicy", "parameters": params}));
+    params
+        .as_object_mut()
+        .unwrap()
+        .extend(lockout.as_object().unwrap().clone());
+    let r = admin.post(
+        &format!("{API}/acme/policies"),
+        &json!({"extId": "pwd", "name": "P", "policyType": "PwdPolicy", "parameters": params}),
+    );
     assert_eq!(r.status, 201, "{}", r.text);
     for (user, login, cred) in [("u1", "jdoe", "pw-1"), ("u2", "mallory", "pw-2")] {
-        assert_eq!(admin.post(&format!("{API}/acme/users"), &json!({"extId": user, "loginId": login})).status, 201);
+        assert_eq!(
+            admin
+                .post(
+                    &format!("{API}/acme/users"),
+                    &json!({"extId": user, "loginId": login})
+                )
+                .status,
+            201
+        );
         let r = admin.post(
             &format!("{API}/acme/users/{user}/password"),
             &json!({"extId": cred, "policyExtId": "pwd", "password": "Long-Enough-1"}),
@@ -28,7 +50,9 @@ fn setup(s: &TestServer, lockout: Value) {
 }
 
 fn report(s: &TestServer, body: Value) -> Value {
-    let r = s.admin().post(&format!("{API}/acme/users/u1/bulk-login-info"), &body);
+    let r = s
+        .admin()
+        .post(&format!("{API}/acme/users/u1/bulk-login-info"), &body);
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(!r.text.contains(":null"), "{}", r.text);
     r.json()
@@ -60,24 +84,45 @@ fn success_and_failure_items(s: &TestServer) {
     assert!(f1.get("lastLoginFailure").is_some());
     let f2 = report(s, entry(false));
     assert_eq!(f2["successes"][0]["statusCode"], 3);
-    assert_eq!(f2["successes"][0]["description"], "Login failed. Credential temporarily locked.");
+    assert_eq!(
+        f2["successes"][0]["description"],
+        "Login failed. Credential temporarily locked."
+    );
     let f3 = report(s, entry(false));
     assert_eq!(f3["successes"], json!([]));
     assert_eq!(f3["errors"][0]["code"], "errors.credentialNotActive");
-    assert_eq!(f3["errors"][0]["message"], "Credential with extId 'pw-1' is not active");
-    assert_eq!(f3["errors"][0]["identifier"], json!({"clientExtId": "acme", "userExtId": "u1", "credentialExtId": "pw-1"}));
-    let cred = s.admin().get(&format!("{API}/acme/users/u1/password")).json();
+    assert_eq!(
+        f3["errors"][0]["message"],
+        "Credential with extId 'pw-1' is not active"
+    );
+    assert_eq!(
+        f3["errors"][0]["identifier"],
+        json!({"clientExtId": "acme", "userExtId": "u1", "credentialExtId": "pw-1"})
+    );
+    let cred = s
+        .admin()
+        .get(&format!("{API}/acme/users/u1/password"))
+        .json();
     assert_eq!(cred["stateName"], "tmp-locked");
     assert_eq!(cred["failedLoginCount"], 2);
 }
 
 fn fail_lock_at_max_failures(s: &TestServer) {
-    setup(s, json!({"maxCredFailureCount": "2", "tmpLockingThreshold": "-1"}));
+    setup(
+        s,
+        json!({"maxCredFailureCount": "2", "tmpLockingThreshold": "-1"}),
+    );
     assert_eq!(report(s, entry(false))["successes"][0]["statusCode"], 2);
     let locked = report(s, entry(false));
     assert_eq!(locked["successes"][0]["statusCode"], 4);
-    assert_eq!(locked["successes"][0]["description"], "Login failed. Credential locked.");
-    let cred = s.admin().get(&format!("{API}/acme/users/u1/password")).json();
+    assert_eq!(
+        locked["successes"][0]["description"],
+        "Login failed. Credential locked."
+    );
+    let cred = s
+        .admin()
+        .get(&format!("{API}/acme/users/u1/password"))
+        .json();
     assert_eq!(cred["stateName"], "fail-locked");
     assert_eq!(cred["stateChangeReason"], "too-many-login-failures");
     // The lock also refuses the API login with the right password.
@@ -100,17 +145,38 @@ fn entry_errors_do_not_stop_other_entries(s: &TestServer) {
     );
     let errors = r["errors"].as_array().unwrap();
     let expected = [
-        ("errors.nullParameter", "The 'success' parameter is mandatory.", Some("pw-1")),
-        ("errors.nullParameter", "The 'credentialExtId' parameter is mandatory.", None),
-        ("errors.noRecord", "Credential with extId 'nope' doesn't exist for user 'u1'", Some("nope")),
-        ("errors.noRecord", "Credential with extId 'pw-2' doesn't exist for user 'u1'", Some("pw-2")),
+        (
+            "errors.nullParameter",
+            "The 'success' parameter is mandatory.",
+            Some("pw-1"),
+        ),
+        (
+            "errors.nullParameter",
+            "The 'credentialExtId' parameter is mandatory.",
+            None,
+        ),
+        (
+            "errors.noRecord",
+            "Credential with extId 'nope' doesn't exist for user 'u1'",
+            Some("nope"),
+        ),
+        (
+            "errors.noRecord",
+            "Credential with extId 'pw-2' doesn't exist for user 'u1'",
+            Some("pw-2"),
+        ),
     ];
     assert_eq!(errors.len(), expected.len(), "{r}");
     for (e, (code, message, cred)) in errors.iter().zip(expected) {
         assert_eq!(e["code"], code);
         assert_eq!(e["message"], message);
         assert_eq!(e["identifier"]["userExtId"], "u1");
-        assert_eq!(e["identifier"].get("credentialExtId").and_then(Value::as_str), cred);
+        assert_eq!(
+            e["identifier"]
+                .get("credentialExtId")
+                .and_then(Value::as_str),
+            cred
+        );
     }
     assert_eq!(r["successes"].as_array().unwrap().len(), 1);
     assert_eq!(r["successes"][0]["credentialExtId"], "pw-1");
@@ -131,23 +197,49 @@ fn user_only_reports_and_request_errors(s: &TestServer) {
     let path = format!("{API}/acme/users/u1/bulk-login-info");
     s.admin()
         .post(&path, &json!({"credentials": []}))
-        .assert_error(422, "errors.nullParameter", "The 'userLoginSuccessful' parameter is mandatory.");
-    let many: Vec<Value> = (0..101).map(|i| json!({"success": true, "credentialExtId": format!("c{i}")})).collect();
+        .assert_error(
+            422,
+            "errors.nullParameter",
+            "The 'userLoginSuccessful' parameter is mandatory.",
+        );
+    let many: Vec<Value> = (0..101)
+        .map(|i| json!({"success": true, "credentialExtId": format!("c{i}")}))
+        .collect();
     s.admin()
-        .post(&path, &json!({"userLoginSuccessful": true, "credentials": many}))
-        .assert_error(422, "errors.invalidParameter", "At most 100 credentials can be updated at once.");
+        .post(
+            &path,
+            &json!({"userLoginSuccessful": true, "credentials": many}),
+        )
+        .assert_error(
+            422,
+            "errors.invalidParameter",
+            "At most 100 credentials can be updated at once.",
+        );
     s.admin()
-        .post(&format!("{API}/acme/users/u9/bulk-login-info"), &json!({"userLoginSuccessful": true}))
-        .assert_error(404, "errors.noRecord", "A user with extId 'u9' doesn't exist on client with name Acme");
+        .post(
+            &format!("{API}/acme/users/u9/bulk-login-info"),
+            &json!({"userLoginSuccessful": true}),
+        )
+        .assert_error(
+            404,
+            "errors.noRecord",
+            "A user with extId 'u9' doesn't exist on client with name Acme",
+        );
 }
 
 fn fifty_concurrent_failures_add_fifty_and_lock_once(s: &TestServer) {
-    setup(s, json!({"maxCredFailureCount": "50", "tmpLockingThreshold": "-1"}));
+    setup(
+        s,
+        json!({"maxCredFailureCount": "50", "tmpLockingThreshold": "-1"}),
+    );
     let codes: Vec<i64> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..50)
             .map(|_| {
                 scope.spawn(|| {
-                    let r = s.admin().post(&format!("{API}/acme/users/u1/bulk-login-info"), &entry(false));
+                    let r = s.admin().post(
+                        &format!("{API}/acme/users/u1/bulk-login-info"),
+                        &entry(false),
+                    );
                     assert_eq!(r.status, 200, "{}", r.text);
                     r.json()["successes"][0]["statusCode"].as_i64().unwrap()
                 })
@@ -155,9 +247,16 @@ fn fifty_concurrent_failures_add_fifty_and_lock_once(s: &TestServer) {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert_eq!(codes.iter().filter(|c| **c == 4).count(), 1, "locked exactly once: {codes:?}");
+    assert_eq!(
+        codes.iter().filter(|c| **c == 4).count(),
+        1,
+        "locked exactly once: {codes:?}"
+    );
     assert_eq!(codes.iter().filter(|c| **c == 2).count(), 49, "{codes:?}");
-    let cred = s.admin().get(&format!("{API}/acme/users/u1/password")).json();
+    let cred = s
+        .admin()
+        .get(&format!("{API}/acme/users/u1/password"))
+        .json();
     assert_eq!(cred["failedLoginCount"], 50);
     assert_eq!(cred["stateName"], "fail-locked");
     let user = s.admin().get(&format!("{API}/acme/users/u1")).json();

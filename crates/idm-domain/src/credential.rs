@@ -561,4 +561,311 @@ pub(crate) mod tests {
         let c = password(CredentialState::Active);
         assert!(!format!("{c:?}").contains("argon2"));
     }
+
+    #[test]
+    fn outcome_codes_and_descriptions_follow_the_spec() {
+        let table = [
+            (LoginOutcome::Succeeded, 0, "Login successful.", true),
+            (LoginOutcome::Failed, 2, "Login failed.", false),
+            (
+                LoginOutcome::TmpLocked,
+                3,
+                "Login failed. Credential temporarily locked.",
+                false,
+            ),
+            (
+                LoginOutcome::FailLocked,
+                4,
+                "Login failed. Credential locked.",
+                false,
+            ),
+        ];
+        for (outcome, code, description, success) in table {
+            assert_eq!(outcome.status_code(), code, "{outcome:?}");
+            assert_eq!(outcome.description(), description, "{outcome:?}");
+            assert_eq!(outcome.is_success(), success, "{outcome:?}");
+        }
+    }
+
+    /// Property tests of the lockout state machine (SPEC §4.4, §5, §6.2).
+    mod lockout_properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn oath() -> CredentialSecret {
+            CredentialSecret::Oath(OathDetails {
+                issuer: "nevisIDM".into(),
+                authentication_method: "TOTP".into(),
+                hashing_algorithm: "SHA1".into(),
+                digits: 6,
+                period: 30,
+                counter: 0,
+                encrypted_secret: "bm9uY2U=~c2VhbGVk".into(),
+                label: "jdoe".into(),
+            })
+        }
+
+        fn secret_of(t: CredentialType) -> CredentialSecret {
+            match t {
+                CredentialType::Password => CredentialSecret::Password {
+                    hash: "$argon2id$x".into(),
+                },
+                CredentialType::Vasco => CredentialSecret::Vasco { tokens: vec![] },
+                CredentialType::Oath => oath(),
+            }
+        }
+
+        fn limit() -> impl Strategy<Value = Option<u32>> {
+            prop::option::of(1u32..=10)
+        }
+
+        fn rules() -> impl Strategy<Value = LockoutRules> {
+            (limit(), limit(), 0i64..=120_000).prop_map(|(max, tmp, duration)| LockoutRules {
+                max_failures: max,
+                tmp_lock_threshold: tmp,
+                tmp_lock_duration_ms: duration,
+                ..LockoutRules::default()
+            })
+        }
+
+        fn credential_type() -> impl Strategy<Value = CredentialType> {
+            prop_oneof![
+                Just(CredentialType::Password),
+                Just(CredentialType::Vasco),
+                Just(CredentialType::Oath),
+            ]
+        }
+
+        fn usable_start_state() -> impl Strategy<Value = CredentialState> {
+            prop_oneof![
+                Just(CredentialState::Initial),
+                Just(CredentialState::Active),
+                Just(CredentialState::AdminChanged),
+                Just(CredentialState::TmpLocked),
+            ]
+        }
+
+        /// One reported outcome (`true` = success) and the time that passed before it.
+        fn steps() -> impl Strategy<Value = Vec<(bool, i64)>> {
+            prop::collection::vec((any::<bool>(), 0i64..=150_000), 0..40)
+        }
+
+        /// A usable credential consistent with `rules`: a starting `tmp-locked` state has an
+        /// expired lock and a failure count at the threshold (or is `active` without one).
+        fn start(
+            rules: &LockoutRules,
+            t: CredentialType,
+            state: CredentialState,
+            failures: i64,
+            resets: i64,
+            lock_age_ms: Option<i64>,
+            t0: DateTime<Utc>,
+        ) -> Credential {
+            let mut c = password(state);
+            c.secret = secret_of(t);
+            c.failed_login_count = failures;
+            c.reset_count = resets;
+            c.version = 7;
+            if state == CredentialState::TmpLocked {
+                match rules.tmp_lock_threshold {
+                    Some(threshold) => {
+                        c.failed_login_count = failures.max(i64::from(threshold));
+                        c.state_change_reason = StateChangeReason::TooManyLoginFailures;
+                        c.locked_until = lock_age_ms.map(|age| t0 - Duration::milliseconds(age));
+                    }
+                    None => c.state = CredentialState::Active,
+                }
+            }
+            assert!(c.is_usable(t0));
+            c
+        }
+
+        /// Invariants that hold at every instant, whatever was applied.
+        fn check_invariants(
+            c: &Credential,
+            rules: &LockoutRules,
+            now: DateTime<Utc>,
+        ) -> Result<(), TestCaseError> {
+            let count = c.failed_login_count;
+            prop_assert!(count >= 0);
+            prop_assert!(c.reset_count >= 0);
+            if c.state == CredentialState::FailLocked {
+                prop_assert!(
+                    rules.max_failures.is_some_and(|m| count >= i64::from(m)),
+                    "fail-locked at {count} failures under {rules:?}"
+                );
+                prop_assert!(!c.is_usable(now));
+                prop_assert!(!c.is_usable(now + Duration::days(365 * 100)));
+            }
+            if c.state == CredentialState::TmpLocked {
+                prop_assert!(
+                    rules
+                        .tmp_lock_threshold
+                        .is_some_and(|t| count >= i64::from(t)),
+                    "tmp-locked at {count} failures under {rules:?}"
+                );
+                // A lock without an end (legacy rows) counts as expired.
+                let until = c.locked_until;
+                prop_assert_eq!(c.is_usable(now), until.is_none_or(|u| u <= now));
+            }
+            if c.state.is_locked() {
+                prop_assert_eq!(
+                    c.state_change_reason,
+                    StateChangeReason::TooManyLoginFailures
+                );
+            }
+            if rules.max_failures.is_none() && rules.tmp_lock_threshold.is_none() {
+                prop_assert!(!c.state.is_locked(), "locked without limits: {:?}", c.state);
+            }
+            prop_assert_eq!(
+                c.success_needs_write(now),
+                count > 0
+                    || (c.state == CredentialState::TmpLocked
+                        && c.locked_until.is_none_or(|u| u <= now))
+            );
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn reported_outcomes_follow_the_lockout_rules(
+                rules in rules(),
+                t in credential_type(),
+                state in usable_start_state(),
+                failures in 0i64..=5,
+                resets in 0i64..=3,
+                lock_age_ms in prop::option::of(0i64..=100_000),
+                steps in steps(),
+            ) {
+                let mut now = DateTime::<Utc>::UNIX_EPOCH + Duration::days(1);
+                let mut c = start(&rules, t, state, failures, resets, lock_age_ms, now);
+                let mut since_success = c.failed_login_count;
+                let mut applied = 0i64;
+                let mut fail_locked_since = None;
+                check_invariants(&c, &rules, now)?;
+                for (i, (success, step_ms)) in steps.into_iter().enumerate() {
+                    now += Duration::milliseconds(step_ms);
+                    if let Some(at) = fail_locked_since {
+                        prop_assert_eq!(c.state, CredentialState::FailLocked, "left fail-locked after step {}", at);
+                    }
+                    if !c.is_usable(now) {
+                        // Only a lock keeps a credential that started usable from a login, and
+                        // only an unexpired one if it is temporary.
+                        prop_assert!(
+                            c.state == CredentialState::FailLocked
+                                || (c.state == CredentialState::TmpLocked
+                                    && c.locked_until.is_some_and(|u| u > now)),
+                            "unusable in state {:?}", c.state
+                        );
+                        check_invariants(&c, &rules, now)?;
+                        continue;
+                    }
+                    let before = c.clone();
+                    let outcome = if success {
+                        c.record_success(now)
+                    } else {
+                        c.record_failure(&rules, now)
+                    };
+                    applied += 1;
+                    prop_assert_eq!(c.version, before.version + 1);
+                    prop_assert_eq!(c.version, 7 + applied);
+                    prop_assert_eq!(c.last_modified, now);
+                    prop_assert_eq!(&c.secret, &before.secret);
+                    if success {
+                        since_success = 0;
+                        prop_assert_eq!(outcome, LoginOutcome::Succeeded);
+                        prop_assert_eq!((c.failed_login_count, c.reset_count), (0, 0));
+                        prop_assert_eq!(c.successful_login_count, before.successful_login_count + 1);
+                        prop_assert_eq!(c.last_successful_login, Some(now));
+                        prop_assert_eq!(c.last_failed_login, before.last_failed_login);
+                        prop_assert_eq!(c.locked_until, None);
+                        prop_assert!(!c.success_needs_write(now));
+                        let (want_state, want_reason) = match before.state {
+                            CredentialState::Initial if t == CredentialType::Password => {
+                                (CredentialState::Initial, before.state_change_reason)
+                            }
+                            CredentialState::Initial | CredentialState::TmpLocked => {
+                                (CredentialState::Active, StateChangeReason::Activated)
+                            }
+                            other => (other, before.state_change_reason),
+                        };
+                        prop_assert_eq!(c.state, want_state);
+                        prop_assert_eq!(c.state_change_reason, want_reason);
+                    } else {
+                        since_success += 1;
+                        let count = c.failed_login_count;
+                        prop_assert_eq!(count, before.failed_login_count + 1);
+                        prop_assert_eq!(c.last_failed_login, Some(now));
+                        prop_assert_eq!(c.successful_login_count, before.successful_login_count);
+                        prop_assert_eq!(c.last_successful_login, before.last_successful_login);
+                        prop_assert_eq!(c.reset_count, before.reset_count);
+                        let reached = |l: Option<u32>| l.is_some_and(|l| count >= i64::from(l));
+                        if reached(rules.max_failures) {
+                            prop_assert_eq!(outcome, LoginOutcome::FailLocked);
+                            prop_assert_eq!(c.state, CredentialState::FailLocked);
+                            prop_assert_eq!(c.locked_until, None);
+                            fail_locked_since = Some(i);
+                        } else if reached(rules.tmp_lock_threshold) {
+                            prop_assert_eq!(outcome, LoginOutcome::TmpLocked);
+                            prop_assert_eq!(c.state, CredentialState::TmpLocked);
+                            prop_assert_eq!(
+                                c.locked_until,
+                                Some(now + Duration::milliseconds(rules.tmp_lock_duration_ms))
+                            );
+                        } else {
+                            prop_assert_eq!(outcome, LoginOutcome::Failed);
+                            let want = if before.state == CredentialState::TmpLocked {
+                                CredentialState::Active
+                            } else {
+                                before.state
+                            };
+                            prop_assert_eq!(c.state, want);
+                            prop_assert!(c.is_usable(now));
+                        }
+                    }
+                    prop_assert_eq!(c.failed_login_count, since_success);
+                    check_invariants(&c, &rules, now)?;
+                }
+            }
+
+            #[test]
+            fn a_success_never_lifts_a_fail_lock(
+                t in credential_type(),
+                failures in 1i64..=10,
+                at_ms in 0i64..=1_000_000,
+            ) {
+                let now = DateTime::<Utc>::UNIX_EPOCH + Duration::milliseconds(at_ms);
+                let mut c = password(CredentialState::FailLocked);
+                c.secret = secret_of(t);
+                c.failed_login_count = failures;
+                c.state_change_reason = StateChangeReason::TooManyLoginFailures;
+                prop_assert!(!c.is_usable(now));
+                c.record_success(now);
+                prop_assert_eq!(c.state, CredentialState::FailLocked);
+                prop_assert!(!c.is_usable(now + Duration::days(365)));
+            }
+
+            #[test]
+            fn only_temporary_locks_expire(
+                state in prop::sample::select(CredentialState::ALL.to_vec()),
+                until_ms in 0i64..=120_000,
+                at_ms in 0i64..=240_000,
+            ) {
+                let t0 = DateTime::<Utc>::UNIX_EPOCH;
+                let now = t0 + Duration::milliseconds(at_ms);
+                let mut c = password(state);
+                c.locked_until = Some(t0 + Duration::milliseconds(until_ms));
+                let expected = match state {
+                    CredentialState::Initial
+                    | CredentialState::Active
+                    | CredentialState::AdminChanged => true,
+                    CredentialState::TmpLocked => until_ms <= at_ms,
+                    _ => false,
+                };
+                prop_assert_eq!(c.is_usable(now), expected);
+            }
+        }
+    }
 }

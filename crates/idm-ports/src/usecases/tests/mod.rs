@@ -3,6 +3,7 @@
 mod authenticate;
 mod bootstrap;
 mod clients;
+mod login_info;
 mod passwords;
 mod policies;
 mod roles;
