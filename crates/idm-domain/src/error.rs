@@ -98,6 +98,17 @@ pub enum DomainError {
         /// The path's user extId.
         user_ext_id: String,
     },
+    /// No VASCO credential with that extId in the client (SPEC §8.7).
+    #[error("VASCO credential with the extId {0} does not exist")]
+    VascoNotFound(String),
+    /// No OATH credential with that extId under the user (SPEC §6.5).
+    #[error("OATH credential with the extId {ext_id} does not exist under the user {user_ext_id}")]
+    OathNotFound {
+        /// The path's credential extId.
+        ext_id: String,
+        /// The path's user extId.
+        user_ext_id: String,
+    },
     /// The user has no Password credential (SPEC §6.1).
     #[error("User with extId {0} has no Password credential")]
     NoPasswordCredential(String),
@@ -220,6 +231,12 @@ pub enum DomainError {
     /// A credential that cannot be used for the operation (SPEC §6.3; message per case).
     #[error("{0}")]
     CredentialNotUsable(String),
+    /// A VASCO create without token data blocks (SPEC §6.4).
+    #[error("Vasco Digipass Token is necessary.")]
+    VascoTokenRequired,
+    /// A VASCO credential assigned to another user (SPEC §8.7).
+    #[error("VASCO credential {0} is already assigned")]
+    VascoAssigned(String),
     /// A self-admin write without a valid X-Token (SPEC §3.3).
     #[error("Invalid JWT token.")]
     InvalidJwtToken,
@@ -241,9 +258,13 @@ impl DomainError {
             AuthenticationRequired | AuthenticationFailed => "errors.userLoginFailed",
             MissingRight(_) | MissingSelfAdmin => "errors.insufficientRightsFunction",
             MaxResetCountExceeded(_) => "errors.maxResetCount",
-            NoPasswordCredential(_) | PasswordResetDisabled | CredentialNotFoundForUser { .. } => {
-                "errors.noRecord"
-            }
+            NoPasswordCredential(_)
+            | PasswordResetDisabled
+            | CredentialNotFoundForUser { .. }
+            | VascoNotFound(_)
+            | OathNotFound { .. } => "errors.noRecord",
+            VascoTokenRequired => "errors.invalidData",
+            VascoAssigned(_) => "errors.vascoExists",
             CredentialNotResettable { .. } | CredentialNotUsable(_) | CredentialNotActive(_) => {
                 "errors.credentialNotActive"
             }
@@ -292,9 +313,11 @@ impl DomainError {
             | DataRoomDenied(_)
             | PrivilegeEscalation
             | MaxResetCountExceeded(_) => ErrorKind::Forbidden,
-            NoPasswordCredential(_) | PasswordResetDisabled | CredentialNotFoundForUser { .. } => {
-                ErrorKind::NotFound
-            }
+            NoPasswordCredential(_)
+            | PasswordResetDisabled
+            | CredentialNotFoundForUser { .. }
+            | VascoNotFound(_)
+            | OathNotFound { .. } => ErrorKind::NotFound,
             ClientNotFound(_)
             | UserNotFound { .. }
             | PolicyNotFound(_)

@@ -11,10 +11,12 @@ pub mod credential;
 pub mod delivery;
 pub mod error;
 pub mod ext_id;
+pub mod oath;
 pub mod paging;
 pub mod password;
 pub mod policy;
 pub mod user;
+pub mod vasco;
 
 pub use error::{DomainError, ErrorKind};
 pub use ext_id::ExtId;

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use idm_domain::access::{Role, RoleGrant};
 use idm_domain::client::Client;
-use idm_domain::credential::Credential;
+use idm_domain::credential::{Credential, CredentialType};
 use idm_domain::delivery::Delivery;
 use idm_domain::paging::PageRequest;
 use idm_domain::policy::{Policy, PolicyType};
@@ -144,6 +144,17 @@ pub trait CredentialRepo {
     ) -> Result<Vec<CredentialRecord>, StoreError>;
     /// Writes `credential` if its stored version is still `expected_version`; `Conflict` otherwise.
     fn update(&mut self, credential: &Credential, expected_version: i64) -> Result<(), StoreError>;
+    /// Credentials of one type in the client (of one user when `user_id` is given), after
+    /// `page.after`, by creation time then extId: up to `page.limit + 1` rows.
+    fn list_of_type(
+        &mut self,
+        client_id: &str,
+        user_id: Option<&str>,
+        credential_type: CredentialType,
+        page: &PageRequest,
+    ) -> Result<Vec<CredentialRecord>, StoreError>;
+    /// Deletes the credential (and its token data blocks); `false` when it did not exist.
+    fn delete(&mut self, id: &str) -> Result<bool, StoreError>;
 }
 
 /// Role grants.

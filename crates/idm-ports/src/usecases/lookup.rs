@@ -1,9 +1,14 @@
 //! The resolution steps every use case shares: SPEC §3.4 steps 3 and 4.
 
+use idm_domain::access::AccessMode;
 use idm_domain::client::Client;
+use idm_domain::policy::{Policy, PolicyType};
 use idm_domain::user::User;
 use idm_domain::{DomainError, ExtId};
 
+use super::Ports;
+use crate::auth::TokenSubject;
+use crate::caller::Caller;
 use crate::error::AppResult;
 use crate::repos::Repos;
 
@@ -52,5 +57,79 @@ pub(crate) fn ext_id_or_generated(
     match wanted {
         Some(raw) => Ok(ExtId::parse_field(&raw, "extId")?),
         None => Ok(ExtId::generated(generate())),
+    }
+}
+
+/// The policy a credential create names, or the client's default of `policy_type`, with
+/// SPEC §6.4's errors (unknown, wrong type, no default).
+pub(crate) fn policy_for_create(
+    repos: &mut dyn Repos,
+    client: &Client,
+    named: Option<&str>,
+    policy_type: PolicyType,
+) -> AppResult<Policy> {
+    match named {
+        Some(ext_id) => {
+            let found = if ExtId::is_valid(ext_id) {
+                repos.policies().find_by_ext_id(&client.id, ext_id)?
+            } else {
+                None
+            };
+            let policy =
+                found.ok_or_else(|| DomainError::UnknownPolicyConfiguration(ext_id.to_owned()))?;
+            if policy.policy_type != policy_type {
+                return Err(DomainError::PolicyTypeMismatch {
+                    ext_id: ext_id.to_owned(),
+                    policy_type: policy_type.as_str().to_owned(),
+                }
+                .into());
+            }
+            Ok(policy)
+        }
+        None => Ok(repos
+            .policies()
+            .find_default(&client.id, policy_type)?
+            .ok_or_else(|| DomainError::NoDefaultPolicy(policy_type.as_str().to_owned()))?),
+    }
+}
+
+/// A new credential's extId: the requested one if free in the client (any type), else the
+/// SPEC duplicate error; a generated one when none was requested.
+pub(crate) fn new_credential_ext_id(
+    repos: &mut dyn Repos,
+    client: &Client,
+    wanted: Option<String>,
+    generate: impl FnOnce() -> String,
+) -> AppResult<ExtId> {
+    let ext_id = ext_id_or_generated(wanted, generate)?;
+    if repos
+        .credentials()
+        .find_by_ext_id(&client.id, ext_id.as_str())?
+        .is_some()
+    {
+        return Err(DomainError::DuplicateCredentialExtId(ext_id.to_string()).into());
+    }
+    Ok(ext_id)
+}
+
+/// SPEC §3.4 step 5: a write in self-admin mode needs a valid X-Token naming the caller.
+/// Writes allowed through rights need none.
+pub(crate) fn require_x_token(
+    ports: &Ports,
+    caller: &Caller,
+    mode: AccessMode,
+    x_token: Option<&str>,
+) -> AppResult<()> {
+    if mode == AccessMode::Rights {
+        return Ok(());
+    }
+    let subject = TokenSubject {
+        user_ext_id: caller.user_ext_id.to_string(),
+        client_ext_id: caller.client_ext_id.to_string(),
+    };
+    if x_token.is_some_and(|t| ports.tokens.validate(t, &subject)) {
+        Ok(())
+    } else {
+        Err(DomainError::InvalidJwtToken.into())
     }
 }

@@ -7,11 +7,13 @@ mod clients;
 mod login;
 mod login_info;
 mod lookup;
+mod oath;
 mod passwords;
 mod policies;
 mod roles;
 mod token;
 mod users;
+mod vasco;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -34,11 +36,13 @@ pub use authenticate::PasswordCallerAuthenticator;
 pub use bootstrap::{BootstrapReport, BootstrapSettings, Bootstrapper};
 pub use clients::ClientUseCases;
 pub use login_info::LoginInfoUseCases;
+pub use oath::OathUseCases;
 pub use passwords::{PasswordUseCases, PendingDelivery};
 pub use policies::PolicyUseCases;
 pub use roles::RoleUseCases;
 pub use token::TokenUseCases;
 pub use users::UserUseCases;
+pub use vasco::VascoUseCases;
 
 /// Every driven port a use case may need, shared by all use cases.
 #[derive(Clone)]
@@ -304,6 +308,136 @@ pub trait LoginInfoService: Send + Sync {
         user: &str,
         report: Body<LoginReport>,
     ) -> AppResult<LoginInfoResult>;
+}
+
+/// One Digipass data block of a VASCO create, as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VascoTokenInput {
+    /// Two-character authentication mode.
+    pub auth_mode: Option<String>,
+    /// Base64 data block.
+    pub data: Option<String>,
+}
+
+/// A VASCO-create request (SPEC §6.4).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateVasco {
+    /// Wanted extId; generated when absent.
+    pub ext_id: Option<String>,
+    /// The VascoPolicy; the client's default when absent.
+    pub policy_ext_id: Option<String>,
+    /// Initial state name; `initial` when absent.
+    pub state_name: Option<String>,
+    /// The data blocks; at least one.
+    pub vasco_tokens: Option<Vec<VascoTokenInput>>,
+}
+
+/// VASCO Digipass credentials (SPEC §6.4, §8.7).
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait VascoService: Send + Sync {
+    /// Creates an unassigned VASCO credential.
+    fn create_vasco(
+        &self,
+        caller: &Caller,
+        client: &str,
+        cmd: Body<CreateVasco>,
+    ) -> AppResult<CredentialRecord>;
+    /// One page of the client's VASCO credentials.
+    fn list_vasco(
+        &self,
+        caller: &Caller,
+        client: &str,
+        page: PageRequest,
+    ) -> AppResult<Page<CredentialRecord>>;
+    /// Reads one VASCO credential.
+    fn get_vasco(&self, caller: &Caller, client: &str, ext_id: &str)
+        -> AppResult<CredentialRecord>;
+    /// Assigns a VASCO credential to a user.
+    fn assign_vasco(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        ext_id: &str,
+    ) -> AppResult<CredentialRecord>;
+    /// Removes the user from a VASCO credential; its state returns to `initial`.
+    fn unassign_vasco(
+        &self,
+        caller: &Caller,
+        client: &str,
+        ext_id: &str,
+    ) -> AppResult<CredentialRecord>;
+}
+
+/// An OATH-create request (SPEC §8.6).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateOath {
+    /// Wanted extId; generated when absent.
+    pub ext_id: Option<String>,
+    /// The OathPolicy; the client's default when absent.
+    pub policy_ext_id: Option<String>,
+    /// The user-facing label; mandatory.
+    pub label: Option<String>,
+    /// Initial state name; `active` when absent.
+    pub state_name: Option<String>,
+}
+
+/// A created OATH credential and its enrolment URI, the only time the plain secret leaves the
+/// service. `Debug` never shows the URI.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OathCreated {
+    /// The credential (secret sealed).
+    pub record: CredentialRecord,
+    /// `otpauth://…` with the Base32 secret.
+    pub uri: String,
+}
+
+impl std::fmt::Debug for OathCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OathCreated")
+            .field("record", &self.record)
+            .field("uri", &"<redacted>")
+            .finish()
+    }
+}
+
+/// OATH credentials (SPEC §6.5, §8.6).
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait OathService: Send + Sync {
+    /// Creates an OATH credential with a server-drawn secret; `x_token` is needed in self-admin mode.
+    fn create_oath(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        x_token: Option<String>,
+        cmd: Body<CreateOath>,
+    ) -> AppResult<OathCreated>;
+    /// Reads one OATH credential of the user.
+    fn get_oath(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        ext_id: &str,
+    ) -> AppResult<CredentialRecord>;
+    /// One page of the user's OATH credentials.
+    fn list_oath(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        page: PageRequest,
+    ) -> AppResult<Page<CredentialRecord>>;
+    /// Deletes one OATH credential of the user; `x_token` is needed in self-admin mode.
+    fn delete_oath(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        ext_id: &str,
+        x_token: Option<String>,
+    ) -> AppResult<()>;
 }
 
 /// A bearer-token request (SPEC §6.3). `Debug` never shows the password.

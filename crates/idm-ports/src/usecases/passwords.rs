@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use idm_domain::access::{AccessMode, Requirement, Right};
-use idm_domain::client::Client;
 use idm_domain::credential::{
     validity_end, Credential, CredentialSecret, CredentialState, StateChangeReason,
 };
@@ -11,13 +10,12 @@ use idm_domain::delivery::{Delivery, DeliveryKind};
 use idm_domain::password::{check_reset_allowed, check_supplied, split_for_delivery};
 use idm_domain::policy::{check_version, Policy, PolicyType};
 use idm_domain::user::User;
-use idm_domain::{DomainError, ExtId};
+use idm_domain::DomainError;
 
 use super::{
     lookup, Body, CreatePassword, OutboxService, PasswordIssued, PasswordService, PatchPassword,
     Ports,
 };
-use crate::auth::TokenSubject;
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult, StoreError, UniqueKey};
 use crate::repos::{transact, CredentialRecord, Repos, TxMode};
@@ -31,37 +29,6 @@ impl PasswordUseCases {
     /// Builds the use cases over the shared ports.
     pub fn new(ports: Ports) -> Self {
         PasswordUseCases { ports }
-    }
-}
-
-/// The PwdPolicy a create names, or the client's default (SPEC §6.4's checks, for PwdPolicy).
-fn password_policy(
-    repos: &mut dyn Repos,
-    client: &Client,
-    named: Option<&str>,
-) -> AppResult<Policy> {
-    match named {
-        Some(ext_id) => {
-            let found = if ExtId::is_valid(ext_id) {
-                repos.policies().find_by_ext_id(&client.id, ext_id)?
-            } else {
-                None
-            };
-            let policy =
-                found.ok_or_else(|| DomainError::UnknownPolicyConfiguration(ext_id.to_owned()))?;
-            if policy.policy_type != PolicyType::Pwd {
-                return Err(DomainError::PolicyTypeMismatch {
-                    ext_id: ext_id.to_owned(),
-                    policy_type: PolicyType::Pwd.as_str().to_owned(),
-                }
-                .into());
-            }
-            Ok(policy)
-        }
-        None => Ok(repos
-            .policies()
-            .find_default(&client.id, PolicyType::Pwd)?
-            .ok_or_else(|| DomainError::NoDefaultPolicy(PolicyType::Pwd.as_str().to_owned()))?),
     }
 }
 
@@ -103,19 +70,19 @@ impl PasswordService for PasswordUseCases {
             {
                 return Err(DomainError::PasswordExists(u.ext_id.to_string()).into());
             }
-            let ext_id = lookup::ext_id_or_generated(cmd.ext_id.clone(), || ports.ids.new_id())?;
-            if repos
-                .credentials()
-                .find_by_ext_id(&c.id, ext_id.as_str())?
-                .is_some()
-            {
-                return Err(DomainError::DuplicateCredentialExtId(ext_id.to_string()).into());
-            }
+            let ext_id = lookup::new_credential_ext_id(repos, &c, cmd.ext_id.clone(), || {
+                ports.ids.new_id()
+            })?;
             let state = match cmd.state_name.as_deref() {
                 Some(name) => name.parse::<CredentialState>()?,
                 None => CredentialState::Active,
             };
-            let policy = password_policy(repos, &c, cmd.policy_ext_id.as_deref())?;
+            let policy = lookup::policy_for_create(
+                repos,
+                &c,
+                cmd.policy_ext_id.as_deref(),
+                PolicyType::Pwd,
+            )?;
             let rules = policy.parameters.password();
             let now = ports.clock.now();
             let mut credential = Credential {
@@ -250,20 +217,10 @@ impl PasswordService for PasswordUseCases {
         let ports = &self.ports;
         transact(&*ports.uow, TxMode::Write, |repos| {
             let (_, u) = lookup::client_and_user(repos, client, user)?;
-            let reason = if mode == AccessMode::SelfAdmin {
-                let subject = TokenSubject {
-                    user_ext_id: caller.user_ext_id.to_string(),
-                    client_ext_id: caller.client_ext_id.to_string(),
-                };
-                let valid = x_token
-                    .as_deref()
-                    .is_some_and(|t| ports.tokens.validate(t, &subject));
-                if !valid {
-                    return Err(DomainError::InvalidJwtToken.into());
-                }
-                StateChangeReason::Reset
-            } else {
-                StateChangeReason::ResetByAdmin
+            lookup::require_x_token(ports, caller, mode, x_token.as_deref())?;
+            let reason = match mode {
+                AccessMode::SelfAdmin => StateChangeReason::Reset,
+                AccessMode::Rights => StateChangeReason::ResetByAdmin,
             };
             let mut record = password_of(repos, &u, true)?;
             let policy = policy_of(repos, &record.credential)?;
