@@ -261,6 +261,40 @@ fn load_one(
     row.map(|r| record(conn, r)).transpose()
 }
 
+/// One keyset page of `query`: rows strictly after `page.after` in `(created, ext_id)` order,
+/// up to `page.limit + 1` of them (the extra one tells the caller that another page follows).
+fn load_page(
+    conn: &mut DbConnection,
+    mut query: diesel::dsl::IntoBoxed<
+        '_,
+        diesel::dsl::LeftJoin<
+            diesel::dsl::InnerJoin<credentials::table, policies::table>,
+            users::table,
+        >,
+        Db,
+    >,
+    page: &PageRequest,
+) -> RepoResult<Vec<CredentialRecord>> {
+    if let Some(after) = &page.after {
+        let created = to_db(after.created);
+        query = query.filter(
+            credentials::created.gt(created).or(credentials::created
+                .eq(created)
+                .and(credentials::ext_id.gt(after.ext_id.clone()))),
+        );
+    }
+    let rows = query
+        .order((credentials::created.asc(), credentials::ext_id.asc()))
+        .limit(i64::from(page.limit) + 1)
+        .select((
+            CredentialRow::as_select(),
+            policies::ext_id,
+            users::ext_id.nullable(),
+        ))
+        .load::<Joined>(conn)?;
+    rows.into_iter().map(|row| record(conn, row)).collect()
+}
+
 fn insert_tokens(conn: &mut DbConnection, c: &Credential) -> RepoResult<()> {
     if let CredentialSecret::Vasco { tokens } = &c.secret {
         for (position, token) in tokens.iter().enumerate() {
@@ -383,27 +417,8 @@ impl CredentialRepo for DieselRepos<'_> {
         user_id: &str,
         page: &PageRequest,
     ) -> Result<Vec<CredentialRecord>, StoreError> {
-        let mut query = joined().filter(credentials::user_id.eq(user_id.to_owned()));
-        if let Some(after) = &page.after {
-            let created = to_db(after.created);
-            query = query.filter(
-                credentials::created.gt(created).or(credentials::created
-                    .eq(created)
-                    .and(credentials::ext_id.gt(after.ext_id.clone()))),
-            );
-        }
-        let rows = query
-            .order((credentials::created.asc(), credentials::ext_id.asc()))
-            .limit(i64::from(page.limit) + 1)
-            .select((
-                CredentialRow::as_select(),
-                policies::ext_id,
-                users::ext_id.nullable(),
-            ))
-            .load::<Joined>(self.conn)
-            .map_err(RepoError::from);
-        let conn = &mut *self.conn;
-        let r = rows.and_then(|rows| rows.into_iter().map(|row| record(conn, row)).collect());
+        let query = joined().filter(credentials::user_id.eq(user_id.to_owned()));
+        let r = load_page(self.conn, query, page);
         self.done(r)
     }
 
@@ -426,6 +441,39 @@ impl CredentialRepo for DieselRepos<'_> {
                 insert_tokens(c, credential)?;
             }
             Ok(())
+        });
+        self.done_guarded(r)
+    }
+
+    fn list_of_type(
+        &mut self,
+        client_id: &str,
+        user_id: Option<&str>,
+        credential_type: CredentialType,
+        page: &PageRequest,
+    ) -> Result<Vec<CredentialRecord>, StoreError> {
+        let mut query = joined()
+            .filter(credentials::client_id.eq(client_id.to_owned()))
+            .filter(credentials::credential_type.eq(credential_type.as_str()));
+        // Without a user, every credential of the type in the client, unassigned VASCO
+        // credentials (`user_id IS NULL`) included.
+        if let Some(user_id) = user_id {
+            query = query.filter(credentials::user_id.eq(user_id.to_owned()));
+        }
+        let r = load_page(self.conn, query, page);
+        self.done(r)
+    }
+
+    fn delete(&mut self, id: &str) -> Result<bool, StoreError> {
+        let r = savepoint(self.conn, |c| {
+            // `vasco_tokens` would also go by `ON DELETE CASCADE`; deleting them first keeps
+            // the delete independent of the foreign-key enforcement of the connection.
+            diesel::delete(vasco_tokens::table.filter(vasco_tokens::credential_id.eq(id)))
+                .execute(c)?;
+            // `delivery_outbox.credential_id` is `ON DELETE SET NULL` (both migrations): queued
+            // deliveries stay, without their credential (see `DeliveryPort::pending`).
+            let n = diesel::delete(credentials::table.filter(credentials::id.eq(id))).execute(c)?;
+            Ok(n > 0)
         });
         self.done_guarded(r)
     }

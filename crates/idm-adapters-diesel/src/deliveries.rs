@@ -60,14 +60,11 @@ impl DeliveryRow {
                 self.kind, self.id
             ))
         })?;
-        // The column is nullable only so a deleted credential does not block the delete
-        // (ON DELETE SET NULL); the domain requires one.
-        let credential_id = self.credential_id.ok_or_else(|| {
-            RepoError::Data(format!(
-                "delivery_outbox.credential_id is NULL (id {})",
-                self.id
-            ))
-        })?;
+        // The column is nullable only so deleting a credential does not block on (or delete)
+        // its queued deliveries: `ON DELETE SET NULL`. Such a row is kept and still listed, its
+        // `credential_id` read as the empty string, so `pending` never fails on it and the
+        // operator still sees (and can hand over) what was queued for the user.
+        let credential_id = self.credential_id.unwrap_or_default();
         Ok(Delivery {
             id: self.id,
             client_id: self.client_id,

@@ -13,7 +13,7 @@ use idm_adapters_diesel::Database;
 use idm_http::{AppState, HttpSettings};
 use idm_ports::auth::Clock;
 use idm_ports::usecases::{
-    BootstrapSettings, Bootstrapper, ClientUseCases, LoginInfoUseCases, OutboxService,
+    BootstrapSettings, Bootstrapper, ClientUseCases, LoginInfoUseCases, OathUseCases, OutboxService,
     PasswordCallerAuthenticator, PasswordUseCases, PolicyUseCases, Ports, RoleUseCases,
     TokenUseCases, UserUseCases,
 };
@@ -88,6 +88,8 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
         passwords: passwords.clone(),
         tokens: Arc::new(TokenUseCases::new(ports.clone())),
         login_info: Arc::new(LoginInfoUseCases::new(ports.clone())),
+        vasco: Arc::new(VascoUseCases::new(ports.clone())),
+        oath: Arc::new(OathUseCases::new(ports.clone())),
         health: db,
         settings: HttpSettings {
             max_body_bytes: settings.max_body_bytes,

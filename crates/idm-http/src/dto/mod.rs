@@ -6,12 +6,14 @@
 pub(crate) mod client;
 pub(crate) mod credential;
 pub(crate) mod login_info;
+pub(crate) mod oath;
 pub(crate) mod page;
 pub(crate) mod password;
 pub(crate) mod policy;
 pub(crate) mod role;
 pub(crate) mod token;
 pub(crate) mod user;
+pub(crate) mod vasco;
 
 use std::str::FromStr;
 

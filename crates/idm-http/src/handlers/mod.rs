@@ -4,11 +4,13 @@
 pub(crate) mod clients;
 pub(crate) mod health;
 pub(crate) mod login_info;
+pub(crate) mod oath;
 pub(crate) mod passwords;
 pub(crate) mod policies;
 pub(crate) mod roles;
 pub(crate) mod token;
 pub(crate) mod users;
+pub(crate) mod vasco;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};

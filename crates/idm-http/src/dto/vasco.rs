@@ -1,0 +1,86 @@
+//! VASCO credential bodies (SPEC §6.4, §8.7): the common credential fields plus the Digipass
+//! data blocks as stored.
+
+use idm_domain::credential::CredentialSecret;
+use idm_ports::repos::CredentialRecord;
+use idm_ports::usecases::{CreateVasco, VascoTokenInput};
+use serde::{Deserialize, Serialize};
+
+use super::credential::CredentialResponse;
+
+/// One entry of `vascoTokens` in a create body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VascoTokenRequest {
+    auth_mode: Option<String>,
+    data: Option<String>,
+}
+
+/// `POST /core/v1/:clientExtId/vasco` body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CreateVascoRequest {
+    ext_id: Option<String>,
+    policy_ext_id: Option<String>,
+    state_name: Option<String>,
+    vasco_tokens: Option<Vec<VascoTokenRequest>>,
+}
+
+impl From<CreateVascoRequest> for CreateVasco {
+    fn from(r: CreateVascoRequest) -> Self {
+        CreateVasco {
+            ext_id: r.ext_id,
+            policy_ext_id: r.policy_ext_id,
+            state_name: r.state_name,
+            vasco_tokens: r.vasco_tokens.map(|tokens| {
+                tokens
+                    .into_iter()
+                    .map(|t| VascoTokenInput {
+                        auth_mode: t.auth_mode,
+                        data: t.data,
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+/// One stored Digipass data block as responses show it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VascoTokenDto {
+    auth_mode: String,
+    data: String,
+}
+
+/// A VASCO credential: the common fields and `vascoTokens`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VascoResponse {
+    #[serde(flatten)]
+    common: CredentialResponse,
+    /// Absent only if the record is not a VASCO credential (the use case never answers one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vasco_tokens: Option<Vec<VascoTokenDto>>,
+}
+
+impl From<&CredentialRecord> for VascoResponse {
+    fn from(r: &CredentialRecord) -> Self {
+        let vasco_tokens = match &r.credential.secret {
+            CredentialSecret::Vasco { tokens } => Some(
+                tokens
+                    .iter()
+                    .map(|t| VascoTokenDto {
+                        auth_mode: t.auth_mode.clone(),
+                        data: t.data.clone(),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
+        VascoResponse {
+            common: CredentialResponse::from(r),
+            vasco_tokens,
+        }
+    }
+}
