@@ -13,7 +13,8 @@ use chrono::{DateTime, Duration, Utc};
 use idm_domain::access::{DataRoom, Role, RoleGrant};
 use idm_domain::client::Client;
 use idm_domain::credential::{
-    Credential, CredentialSecret, CredentialState, OathDetails, StateChangeReason, VascoToken,
+    Credential, CredentialSecret, CredentialState, CredentialType, OathDetails, StateChangeReason,
+    VascoToken,
 };
 use idm_domain::delivery::{Delivery, DeliveryKind};
 use idm_domain::paging::{PageCursor, PageRequest};
@@ -63,6 +64,8 @@ pub const CASES: &[(&str, Case)] = &[
         "credentials_keyset_pagination",
         credentials_keyset_pagination,
     ),
+    ("credentials_list_of_type", credentials_list_of_type),
+    ("credentials_delete", credentials_delete),
     ("role_grants", role_grants),
     ("deliveries_round_trip", deliveries_round_trip),
     ("rollback_on_error", rollback_on_error),
@@ -996,6 +999,322 @@ pub fn credentials_keyset_pagination(uow: &dyn UnitOfWork) {
     assert!(none.is_empty());
 }
 
+/// `list_of_type`: one type in one client, of one user or (without a user) of every user and
+/// none, by (created, extId), strictly after the cursor, `limit + 1` rows at most.
+pub fn credentials_list_of_type(uow: &dyn UnitOfWork) {
+    let w = world(uow);
+    let other = world(uow);
+    let second = user(&w.client.id);
+    write(uow, |r| Ok(r.users().insert(&second)?));
+    let u1 = Some(&w.user);
+    let u2 = Some(&second);
+    // (user, type, seconds after t0, leading letter of the extId): several share a creation
+    // time, so the extId decides; inserted out of order.
+    let specs: [(Option<&User>, CredentialType, i64, &str); 11] = [
+        (u1, CredentialType::Vasco, 3, "b"),
+        (None, CredentialType::Vasco, 3, "a"),
+        (u2, CredentialType::Password, 1, "p"),
+        (u1, CredentialType::Oath, 2, "o"),
+        (None, CredentialType::Vasco, 1, "z"),
+        (u2, CredentialType::Vasco, 3, "c"),
+        (u1, CredentialType::Password, 1, "q"),
+        (u2, CredentialType::Oath, 2, "n"),
+        (None, CredentialType::Vasco, 5, "a"),
+        (u1, CredentialType::Oath, 4, "m"),
+        (u1, CredentialType::Oath, 2, "k"),
+    ];
+    let make = |w: &World, owner: Option<&User>, kind: CredentialType, secs: i64, name: &str| {
+        let (policy, secret) = match kind {
+            CredentialType::Password => (&w.pwd, password_secret()),
+            CredentialType::Oath => (&w.oath, oath_secret()),
+            CredentialType::Vasco => (&w.vasco, vasco_secret()),
+        };
+        let mut c = credential(
+            &w.client.id,
+            owner.map(|u| u.id.as_str()),
+            &policy.id,
+            secret,
+        );
+        c.ext_id = ext(&format!("{name}-{}", c.id));
+        c.created = t0() + Duration::seconds(secs) + Duration::microseconds(11);
+        let expected = record_of(&c, owner, policy);
+        (c, kind, expected)
+    };
+    let mine: Vec<_> = specs
+        .iter()
+        .map(|&(owner, kind, secs, name)| make(&w, owner, kind, secs, name))
+        .collect();
+    // The other client has one of each, an unassigned VASCO credential included.
+    let theirs: Vec<_> = [
+        (Some(&other.user), CredentialType::Password),
+        (Some(&other.user), CredentialType::Oath),
+        (Some(&other.user), CredentialType::Vasco),
+        (None, CredentialType::Vasco),
+    ]
+    .into_iter()
+    .map(|(owner, kind)| make(&other, owner, kind, 2, "a"))
+    .collect();
+    write(uow, |r| {
+        for (c, _, _) in mine.iter().chain(&theirs) {
+            r.credentials().insert(c)?;
+        }
+        Ok(())
+    });
+    let expected = |owner: Option<&User>, kind: CredentialType| -> Vec<CredentialRecord> {
+        let mut v: Vec<_> = mine
+            .iter()
+            .filter(|(c, k, _)| {
+                *k == kind && owner.is_none_or(|u| c.user_id.as_deref() == Some(u.id.as_str()))
+            })
+            .map(|(_, _, rec)| rec.clone())
+            .collect();
+        v.sort_by_key(|rec| (rec.credential.created, rec.credential.ext_id.to_string()));
+        v
+    };
+    let all = PageRequest {
+        limit: 100,
+        after: None,
+    };
+    let list = |client_id: &str, user_id: Option<&str>, kind: CredentialType| {
+        read(uow, |r| {
+            Ok(r.credentials()
+                .list_of_type(client_id, user_id, kind, &all)?)
+        })
+    };
+
+    for kind in [
+        CredentialType::Password,
+        CredentialType::Oath,
+        CredentialType::Vasco,
+    ] {
+        for owner in [u1, u2] {
+            let user_id = owner.map(|u| u.id.as_str());
+            assert_eq!(
+                list(&w.client.id, user_id, kind),
+                expected(owner, kind),
+                "{kind:?} credentials of one user"
+            );
+        }
+        assert_eq!(
+            list(&w.client.id, None, kind),
+            expected(None, kind),
+            "{kind:?} credentials of the whole client"
+        );
+    }
+    let vasco = list(&w.client.id, None, CredentialType::Vasco);
+    assert_eq!(
+        vasco.len(),
+        5,
+        "assigned and unassigned VASCO of the client only"
+    );
+    assert_eq!(
+        vasco.iter().filter(|rec| rec.user_ext_id.is_none()).count(),
+        3,
+        "unassigned VASCO credentials are listed without a user"
+    );
+    assert_eq!(
+        list(&w.client.id, Some(&w.user.id), CredentialType::Password).len(),
+        1
+    );
+    assert_eq!(
+        list(&w.client.id, Some(&other.user.id), CredentialType::Password),
+        Vec::new(),
+        "a user of another client"
+    );
+    assert_eq!(
+        list(&w.client.id, Some("no-such-user"), CredentialType::Oath),
+        Vec::new()
+    );
+    assert_eq!(
+        list(&other.client.id, None, CredentialType::Vasco),
+        theirs[2..]
+            .iter()
+            .map(|(_, _, rec)| rec.clone())
+            .collect::<Vec<_>>(),
+        "the other client's VASCO credentials only"
+    );
+
+    // Paging the client's five VASCO credentials two at a time: three pages.
+    let mut seen = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let page = PageRequest {
+            limit: 2,
+            after: after.clone(),
+        };
+        let rows = read(uow, |r| {
+            Ok(r.credentials()
+                .list_of_type(&w.client.id, None, CredentialType::Vasco, &page)?)
+        });
+        pages += 1;
+        assert!(rows.len() <= 3, "at most limit + 1 rows");
+        let more = rows.len() > 2;
+        let items: Vec<_> = rows.into_iter().take(2).collect();
+        seen.extend(items.iter().cloned());
+        if !more {
+            break;
+        }
+        let last = items.last().expect("a full page");
+        after = Some(PageCursor {
+            created: last.credential.created,
+            ext_id: last.credential.ext_id.to_string(),
+        });
+        assert!(pages < 10, "pagination must end");
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(
+        seen,
+        expected(None, CredentialType::Vasco),
+        "every VASCO credential once, in (created, extId) order"
+    );
+}
+
+/// `delete`: `true` once, then `false`; the credential and its VASCO tokens are gone (its id
+/// and auth modes can be stored again), other credentials are untouched, and a queued delivery
+/// of the deleted credential stays pending with an empty `credential_id`.
+pub fn credentials_delete(uow: &dyn UnitOfWork) {
+    let w = world(uow);
+    let pwd = credential(&w.client.id, Some(&w.user.id), &w.pwd.id, password_secret());
+    let oath = credential(&w.client.id, Some(&w.user.id), &w.oath.id, oath_secret());
+    let vasco = credential(&w.client.id, None, &w.vasco.id, vasco_secret());
+    let kept = credential(&w.client.id, Some(&w.user.id), &w.vasco.id, vasco_secret());
+    write(uow, |r| {
+        for c in [&pwd, &oath, &vasco, &kept] {
+            r.credentials().insert(c)?;
+        }
+        Ok(())
+    });
+    let (first, again) = write(uow, |r| {
+        Ok((
+            r.credentials().delete(&pwd.id)?,
+            r.credentials().delete(&pwd.id)?,
+        ))
+    });
+    assert!(first, "the credential existed");
+    assert!(!again, "nothing left to delete");
+    assert!(write(uow, |r| Ok(r.credentials().delete(&vasco.id)?)));
+    assert!(!write(uow, |r| Ok(r.credentials().delete(&vasco.id)?)));
+    assert!(!write(uow, |r| Ok(r.credentials().delete("no-such-id")?)));
+
+    let got = read(uow, |r| {
+        Ok((
+            r.credentials()
+                .find_by_ext_id(&w.client.id, pwd.ext_id.as_str())?,
+            r.credentials()
+                .find_by_ext_id(&w.client.id, vasco.ext_id.as_str())?,
+            r.credentials().find_password_of_user(&w.user.id, false)?,
+            r.credentials()
+                .find_by_ext_id(&w.client.id, oath.ext_id.as_str())?,
+            r.credentials()
+                .find_by_ext_id(&w.client.id, kept.ext_id.as_str())?,
+        ))
+    });
+    assert_eq!(
+        (got.0, got.1, got.2),
+        (None, None, None),
+        "the records are gone"
+    );
+    assert_eq!(got.3, Some(record_of(&oath, Some(&w.user), &w.oath)));
+    assert_eq!(
+        got.4,
+        Some(record_of(&kept, Some(&w.user), &w.vasco)),
+        "another VASCO credential keeps its tokens"
+    );
+    let left = read(uow, |r| {
+        Ok(r.credentials().list_by_user(
+            &w.user.id,
+            &PageRequest {
+                limit: 100,
+                after: None,
+            },
+        )?)
+    });
+    assert_eq!(left.len(), 2, "only the undeleted credentials of the user");
+
+    // The deleted VASCO credential's tokens are gone: a new credential with its id, extId and
+    // auth modes (other data) is stored, and reads back with only the new tokens.
+    let mut reused = credential(&w.client.id, None, &w.vasco.id, vasco_secret());
+    reused.id = vasco.id.clone();
+    reused.ext_id = vasco.ext_id.clone();
+    if let CredentialSecret::Vasco { tokens } = &mut reused.secret {
+        for t in tokens.iter_mut() {
+            t.data = format!("{}AA", t.data);
+        }
+    }
+    let fresh = credential(&w.client.id, None, &w.vasco.id, vasco_secret());
+    write(uow, |r| {
+        r.credentials().insert(&reused)?;
+        r.credentials().insert(&fresh)?;
+        Ok(())
+    });
+    let got = read(uow, |r| {
+        Ok((
+            r.credentials()
+                .find_by_ext_id(&w.client.id, reused.ext_id.as_str())?,
+            r.credentials()
+                .find_by_ext_id(&w.client.id, fresh.ext_id.as_str())?,
+        ))
+    });
+    assert_eq!(got.0, Some(record_of(&reused, None, &w.vasco)));
+    assert_eq!(got.1, Some(record_of(&fresh, None, &w.vasco)));
+
+    // The outbox row of a deleted credential stays (ON DELETE SET NULL), read back with an
+    // empty credential id, so `pending` never fails on it. All of it runs in a unit of work
+    // that fails, so no pending delivery outlives this case (`pending` lists every client's)
+    // and the delete is rolled back with it.
+    let doomed = credential(&w.client.id, Some(&w.user.id), &w.pwd.id, password_secret());
+    let delivery = |credential: &Credential, created: DateTime<Utc>| Delivery {
+        id: unique("d"),
+        client_id: w.client.id.clone(),
+        user_id: w.user.id.clone(),
+        credential_id: credential.id.clone(),
+        kind: DeliveryKind::PasswordRemainder,
+        sealed_payload: "bm9uY2U=~Y2lwaGVy".into(),
+        created,
+    };
+    let orphaned = delivery(&doomed, t0());
+    let intact = delivery(&oath, t0() + Duration::seconds(1));
+    let mut seen = None;
+    let result = uow.run(TxMode::Write, &mut |r| {
+        r.credentials().insert(&doomed)?;
+        r.deliveries().enqueue(&orphaned)?;
+        r.deliveries().enqueue(&intact)?;
+        let deleted = r.credentials().delete(&doomed.id)?;
+        let pending = r.deliveries().pending(1000)?;
+        seen = Some((deleted, pending));
+        Err(DomainError::OptimisticLockingFailure.into())
+    });
+    assert_eq!(
+        result,
+        Err(AppError::Domain(DomainError::OptimisticLockingFailure))
+    );
+    let (deleted, pending) = seen.expect("the unit of work ran");
+    assert!(deleted);
+    let mine: Vec<_> = pending
+        .into_iter()
+        .filter(|d| d.client_id == w.client.id)
+        .collect();
+    let mut expected_orphan = orphaned.clone();
+    expected_orphan.credential_id = String::new();
+    assert_eq!(
+        mine,
+        vec![expected_orphan, intact],
+        "a delivery of a deleted credential stays pending, without its credential"
+    );
+    let after = read(uow, |r| {
+        Ok((
+            r.credentials().find_password_of_user(&w.user.id, false)?,
+            r.deliveries().pending(1000)?,
+        ))
+    });
+    assert_eq!(after.0, None, "the failed unit of work stored nothing");
+    assert!(
+        after.1.iter().all(|d| d.client_id != w.client.id),
+        "the failed unit of work queued nothing"
+    );
+}
+
 /// Grants: upsert inserts or replaces the data room, delete reports whether it removed one.
 pub fn role_grants(uow: &dyn UnitOfWork) {
     let w = world(uow);
@@ -1307,6 +1626,8 @@ macro_rules! storage_contract_tests {
             credentials_unique_keys,
             credentials_update_compare_and_set,
             credentials_keyset_pagination,
+            credentials_list_of_type,
+            credentials_delete,
             role_grants,
             deliveries_round_trip,
             rollback_on_error,
