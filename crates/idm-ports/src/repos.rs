@@ -146,10 +146,12 @@ pub trait CredentialRepo {
     fn update(&mut self, credential: &Credential, expected_version: i64) -> Result<(), StoreError>;
     /// Credentials of one type in the client (of one user when `user_id` is given), after
     /// `page.after`, by creation time then extId: up to `page.limit + 1` rows.
-    fn list_of_type(
+    // mockall cannot mock an elided lifetime inside `Option<&str>`; it needs a named one.
+    #[allow(clippy::needless_lifetimes)]
+    fn list_of_type<'a>(
         &mut self,
         client_id: &str,
-        user_id: Option<&str>,
+        user_id: Option<&'a str>,
         credential_type: CredentialType,
         page: &PageRequest,
     ) -> Result<Vec<CredentialRecord>, StoreError>;
