@@ -22,6 +22,10 @@
 //!   `Pragma: no-cache`. A create that generated the password answers 201 with
 //!   `passwordFragment` and `extId` (or 204), both with `Location`. So does the bearer token
 //!   of `POST /principal/v1/token`, whose request password no `Debug` rendering shows.
+//! * `PUT …/users/:userExtId/vasco/:extId` and `PUT …/vasco/:extId/unassign` read no body;
+//!   whatever is sent is ignored.
+//! * The OATH create answer carries `uri` (the plain secret) and therefore `Cache-Control:
+//!   no-store`/`Pragma: no-cache`; reads and lists never show `uri`.
 //! * `POST …/bulk-login-info`: a `null` entry of `credentials` counts as an entry whose
 //!   fields are all missing (per-entry `errors.nullParameter`), like a `null` field.
 
@@ -45,8 +49,8 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{middleware, web, App};
 use idm_ports::repos::HealthCheck;
 use idm_ports::usecases::{
-    CallerAuthenticator, ClientService, LoginInfoService, PasswordService, PolicyService,
-    RoleService, TokenService, UserService,
+    CallerAuthenticator, ClientService, LoginInfoService, OathService, PasswordService,
+    PolicyService, RoleService, TokenService, UserService, VascoService,
 };
 
 pub use body::BodyRejection;
@@ -90,6 +94,10 @@ pub struct AppState {
     pub passwords: Arc<dyn PasswordService>,
     /// Bulk login information (SPEC §6.2).
     pub login_info: Arc<dyn LoginInfoService>,
+    /// VASCO Digipass credentials (SPEC §6.4, §8.7).
+    pub vasco: Arc<dyn VascoService>,
+    /// OATH credentials (SPEC §6.5, §8.6).
+    pub oath: Arc<dyn OathService>,
     /// The self-admin bearer token (SPEC §6.3).
     pub tokens: Arc<dyn TokenService>,
     /// Storage readiness for `GET /health/ready`.

@@ -4,6 +4,12 @@
 //! not fit falls through to the next template (`/core/v1/clients/users` is both "GET client
 //! users" and "POST users of client clients") and finally to [`fallback`], which decides
 //! between 404 and 405 from [`ENDPOINTS`].
+//!
+//! Templates are tried in table order. `GET …/core/v1/clients/vasco` fits both "GET client
+//! `vasco`" and "list the VASCO credentials of client `clients`"; the client read comes
+//! first, as it did before the VASCO routes existed (Decision). `POST …/clients/vasco` only
+//! fits the VASCO create. `{extId}` never spans a `/`, so `…/vasco/{extId}` and
+//! `…/vasco/{extId}/unassign` cannot overlap.
 
 use std::sync::OnceLock;
 
@@ -11,7 +17,9 @@ use actix_web::dev::ResourceDef;
 use actix_web::{guard, web, HttpRequest, HttpResponse};
 
 use crate::error::ApiError;
-use crate::handlers::{clients, health, login_info, passwords, policies, roles, token, users};
+use crate::handlers::{
+    clients, health, login_info, oath, passwords, policies, roles, token, users, vasco,
+};
 
 const CLIENTS: &str = "/nevisidm/api/core/v1/clients";
 const CLIENT: &str = "/nevisidm/api/core/v1/clients/{extId}";
@@ -23,6 +31,12 @@ const ROLE: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/roles/
 const PASSWORD: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password";
 const PASSWORD_RESET: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password/reset";
 const LOGIN_INFO: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/bulk-login-info";
+const OATHS: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/oath-credentials";
+const OATH: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/oath-credentials/{extId}";
+const USER_VASCO: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/vasco/{extId}";
+const VASCOS: &str = "/nevisidm/api/core/v1/{clientExtId}/vasco";
+const VASCO: &str = "/nevisidm/api/core/v1/{clientExtId}/vasco/{extId}";
+const VASCO_UNASSIGN: &str = "/nevisidm/api/core/v1/{clientExtId}/vasco/{extId}/unassign";
 const POLICIES: &str = "/nevisidm/api/core/v1/{clientExtId}/policies";
 const POLICY: &str = "/nevisidm/api/core/v1/{clientExtId}/policies/{extId}";
 const TOKEN: &str = "/nevisidm/api/principal/v1/token";
@@ -44,6 +58,15 @@ pub(crate) const ENDPOINTS: &[(&str, &str)] = &[
     ("PATCH", PASSWORD),
     ("POST", PASSWORD_RESET),
     ("POST", LOGIN_INFO),
+    ("POST", OATHS),
+    ("GET", OATHS),
+    ("GET", OATH),
+    ("DELETE", OATH),
+    ("PUT", USER_VASCO),
+    ("POST", VASCOS),
+    ("GET", VASCOS),
+    ("GET", VASCO),
+    ("PUT", VASCO_UNASSIGN),
     ("POST", POLICIES),
     ("GET", POLICY),
     ("PATCH", POLICY),
@@ -94,6 +117,23 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         web::resource(LOGIN_INFO)
             .guard(guard::Post())
             .to(login_info::bulk),
+    )
+    .service(web::resource(OATHS).guard(guard::Post()).to(oath::create))
+    .service(web::resource(OATHS).guard(guard::Get()).to(oath::list))
+    .service(web::resource(OATH).guard(guard::Get()).to(oath::get))
+    .service(web::resource(OATH).guard(guard::Delete()).to(oath::delete))
+    .service(
+        web::resource(USER_VASCO)
+            .guard(guard::Put())
+            .to(vasco::assign),
+    )
+    .service(web::resource(VASCOS).guard(guard::Post()).to(vasco::create))
+    .service(web::resource(VASCOS).guard(guard::Get()).to(vasco::list))
+    .service(web::resource(VASCO).guard(guard::Get()).to(vasco::get))
+    .service(
+        web::resource(VASCO_UNASSIGN)
+            .guard(guard::Put())
+            .to(vasco::unassign),
     )
     .service(
         web::resource(POLICIES)

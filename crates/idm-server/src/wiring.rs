@@ -13,9 +13,9 @@ use idm_adapters_diesel::Database;
 use idm_http::{AppState, HttpSettings};
 use idm_ports::auth::Clock;
 use idm_ports::usecases::{
-    BootstrapSettings, Bootstrapper, ClientUseCases, LoginInfoUseCases, OathUseCases, OutboxService,
-    PasswordCallerAuthenticator, PasswordUseCases, PolicyUseCases, Ports, RoleUseCases,
-    TokenUseCases, UserUseCases,
+    BootstrapSettings, Bootstrapper, ClientUseCases, LoginInfoUseCases, OathUseCases,
+    OutboxService, PasswordCallerAuthenticator, PasswordUseCases, PolicyUseCases, Ports,
+    RoleUseCases, TokenUseCases, UserUseCases,
 };
 
 use crate::config::{redact_url, Settings};

@@ -43,3 +43,16 @@ pub(crate) fn no_store(mut res: HttpResponse) -> HttpResponse {
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     res
 }
+
+/// The self-admin JWT header (SPEC §3.3).
+const X_TOKEN: &str = "x-token";
+
+/// The `X-Token` header, trimmed; absent, empty or not visible ASCII → `None`.
+pub(crate) fn x_token(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(X_TOKEN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(ToOwned::to_owned)
+}

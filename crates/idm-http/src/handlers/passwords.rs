@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use idm_ports::usecases::PasswordIssued;
 
-use super::{blocking, no_store, param, API};
+use super::{blocking, no_store, param, x_token, API};
 use crate::auth::authenticate;
 use crate::body::JsonBody;
 use crate::dto::credential::CredentialResponse;
@@ -13,9 +13,6 @@ use crate::dto::password::{CreatePasswordRequest, FragmentResponse, PatchPasswor
 use crate::dto::{created, json};
 use crate::error::ApiError;
 use crate::AppState;
-
-/// The self-admin JWT header (SPEC §3.3).
-const X_TOKEN: &str = "x-token";
 
 /// `Location` of a user's Password credential. The use case resolved client and user, so
 /// both are valid extIds and safe in a path.
@@ -95,16 +92,6 @@ pub(crate) async fn patch(
     let patch = body.0.map(Into::into);
     let record = blocking(move || passwords.patch_password(&caller, &client, &user, patch)).await?;
     Ok(json(StatusCode::OK, &CredentialResponse::from(&record)))
-}
-
-/// The `X-Token` header, trimmed; absent, empty or not visible ASCII → `None`.
-fn x_token(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(X_TOKEN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(ToOwned::to_owned)
 }
 
 /// `POST …/password/reset` (no body; any sent is ignored) → 201 with the fragment, or 204.

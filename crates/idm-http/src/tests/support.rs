@@ -17,8 +17,9 @@ use idm_domain::user::{Contacts, LanguageCode, PersonName, User, UserState};
 use idm_domain::ExtId;
 use idm_ports::repos::{CredentialRecord, MockHealthCheck};
 use idm_ports::usecases::{
-    MockCallerAuthenticator, MockClientService, MockLoginInfoService, MockPasswordService,
-    MockPolicyService, MockRoleService, MockTokenService, MockUserService, PolicyView, UserView,
+    MockCallerAuthenticator, MockClientService, MockLoginInfoService, MockOathService,
+    MockPasswordService, MockPolicyService, MockRoleService, MockTokenService, MockUserService,
+    MockVascoService, PolicyView, UserView,
 };
 use idm_ports::Caller;
 use serde_json::Value;
@@ -37,6 +38,8 @@ pub struct Mocks {
     pub policies: MockPolicyService,
     pub passwords: MockPasswordService,
     pub login_info: MockLoginInfoService,
+    pub vasco: MockVascoService,
+    pub oath: MockOathService,
     pub tokens: MockTokenService,
     pub health: MockHealthCheck,
     pub settings: HttpSettings,
@@ -62,6 +65,8 @@ impl Mocks {
             policies: MockPolicyService::new(),
             passwords: MockPasswordService::new(),
             login_info: MockLoginInfoService::new(),
+            vasco: MockVascoService::new(),
+            oath: MockOathService::new(),
             tokens: MockTokenService::new(),
             health: MockHealthCheck::new(),
             settings: HttpSettings::default(),
@@ -77,6 +82,8 @@ impl Mocks {
             policies: Arc::new(self.policies),
             passwords: Arc::new(self.passwords),
             login_info: Arc::new(self.login_info),
+            vasco: Arc::new(self.vasco),
+            oath: Arc::new(self.oath),
             tokens: Arc::new(self.tokens),
             health: Arc::new(self.health),
             settings: self.settings,
