@@ -1,38 +1,14 @@
 //! The access log: one line per request with ID, method, route template, status and latency,
 //! and nothing secret.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use actix_web::test::TestRequest;
 use idm_domain::DomainError;
 
 use super::support::*;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[actix_rt::test]
 async fn one_line_per_request_with_the_route_template_and_no_secrets() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    super::log_capture::start();
 
     let mut m = Mocks::new();
     m.users.expect_get_user().returning(|_, _, u| {
@@ -47,8 +23,11 @@ async fn one_line_per_request_with_the_route_template_and_no_secrets() {
     let r = send(m, req).await;
     assert_eq!(r.status, 404);
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let lines: Vec<&str> = log.lines().filter(|l| l.contains("log-test-1")).collect();
+    let log = super::log_capture::lines();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("log-test-1") && l.contains(" INFO "))
+        .collect();
     assert_eq!(lines.len(), 1, "{log}");
     let line = lines[0];
     assert!(line.contains("INFO"), "{line}");
@@ -66,13 +45,7 @@ async fn one_line_per_request_with_the_route_template_and_no_secrets() {
 
 #[actix_rt::test]
 async fn internal_errors_are_logged_under_the_request_id() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    super::log_capture::start();
 
     let mut m = Mocks::new();
     m.clients
@@ -82,7 +55,7 @@ async fn internal_errors_are_logged_under_the_request_id() {
         .insert_header(("X-Request-Id", "log-test-2"));
     let r = send(m, req).await;
     assert_eq!(r.status, 500);
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = super::log_capture::lines();
     let error_line = log
         .lines()
         .find(|l| l.contains("ERROR"))

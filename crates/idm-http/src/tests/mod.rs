@@ -3,6 +3,7 @@
 mod clients;
 mod generic;
 mod health;
+mod log_capture;
 mod logging;
 mod login_info;
 mod oath;

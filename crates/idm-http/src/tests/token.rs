@@ -1,8 +1,5 @@
 //! `POST /principal/v1/token` (SPEC §6.3).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use actix_web::test::TestRequest;
 use idm_domain::DomainError;
 use idm_ports::auth::IssuedToken;
@@ -191,30 +188,9 @@ async fn the_core_path_is_not_the_token_endpoint() {
     assert_ne!(r.status, 200, "{}", r.raw);
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[actix_rt::test]
 async fn neither_the_password_nor_the_token_reaches_the_log() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    super::log_capture::start();
 
     let m = expecting(Ok(IssuedToken {
         token: JWT.into(),
@@ -223,7 +199,7 @@ async fn neither_the_password_nor_the_token_reaches_the_log() {
     let r = send(m, post(BODY).insert_header(("X-Request-Id", "token-log-1"))).await;
     assert_eq!(r.status, 200, "{}", r.raw);
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = super::log_capture::lines();
     assert!(log.contains("token-log-1"), "{log}");
     for secret in ["hunter2-pw", JWT, PASSWORD] {
         assert!(!log.contains(secret), "log leaks {secret}: {log}");
