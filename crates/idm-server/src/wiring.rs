@@ -15,7 +15,7 @@ use idm_ports::auth::Clock;
 use idm_ports::usecases::{
     BootstrapSettings, Bootstrapper, ClientUseCases, LoginInfoUseCases, OathUseCases,
     OutboxService, PasswordCallerAuthenticator, PasswordUseCases, PolicyUseCases, Ports,
-    RoleUseCases, TokenUseCases, UserUseCases,
+    RoleUseCases, TokenUseCases, UserUseCases, VascoUseCases,
 };
 
 use crate::config::{redact_url, Settings};
