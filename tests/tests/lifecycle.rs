@@ -188,3 +188,33 @@ fn sqlite_key_file_keeps_tokens_valid_across_restarts() {
     );
     assert_eq!(r.status, 201, "{}", r.text);
 }
+
+#[test]
+fn a_wrong_encryption_key_fails_start_up_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite3").display());
+    let opts = Options {
+        database_url: Some(url.clone()),
+        ..Options::default()
+    };
+    let s = TestServer::start_with(Backend::Sqlite, opts).unwrap();
+    assert!(s.terminate().success());
+    let other_key = "MTExMTExMTExMTExMTExMTExMTExMTExMTExMTExMTE="; // 32 bytes of '1'
+    for command in ["check-config", "serve"] {
+        let out = Command::new(server_binary())
+            .arg(command)
+            .env_clear()
+            .env("IDM_DATABASE_URL", &url)
+            .env("IDM_LISTEN", "127.0.0.1:0")
+            .env("IDM_JWT_SECRET", idm_blackbox_tests::JWT_SECRET)
+            .env("IDM_ENCRYPTION_KEY", other_key)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{command} must refuse a wrong key");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("IDM_ENCRYPTION_KEY is not the key"),
+            "{command}: {err}"
+        );
+    }
+}

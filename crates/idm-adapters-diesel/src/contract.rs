@@ -68,6 +68,7 @@ pub const CASES: &[(&str, Case)] = &[
     ("credentials_delete", credentials_delete),
     ("role_grants", role_grants),
     ("deliveries_round_trip", deliveries_round_trip),
+    ("meta_insert_if_absent", meta_insert_if_absent),
     ("rollback_on_error", rollback_on_error),
     (
         "failed_write_does_not_spoil_the_transaction",
@@ -1600,6 +1601,30 @@ pub fn concurrent_counter_updates_by_ext_id(uow: &dyn UnitOfWork) {
     );
 }
 
+/// `server_meta`: absent names read `None`; the first value stored under a name wins; a value
+/// stored in a rolled-back transaction is not kept.
+pub fn meta_insert_if_absent(uow: &dyn UnitOfWork) {
+    let name = "contract-check";
+    let r = transact(uow, TxMode::Write, |repos| {
+        let before = repos.meta().get(name)?;
+        let first = repos.meta().insert_if_absent(name, "one")?;
+        let second = repos.meta().insert_if_absent(name, "two")?;
+        Ok((before, first, second, repos.meta().get(name)?))
+    })
+    .expect("meta round trip");
+    assert_eq!(r, (None, true, false, Some("one".to_owned())));
+    let rolled_back: Result<(), AppError> = transact(uow, TxMode::Write, |repos| {
+        repos.meta().insert_if_absent("contract-rolled-back", "x")?;
+        Err(AppError::Internal("roll back".into()))
+    });
+    assert!(rolled_back.is_err());
+    let kept = transact(uow, TxMode::Read, |repos| {
+        Ok(repos.meta().get("contract-rolled-back")?)
+    })
+    .expect("read");
+    assert_eq!(kept, None);
+}
+
 /// Generates one `#[test]` per contract case, plus `run_all_on_one_database` and a check that
 /// no case of [`CASES`] lacks a test. `$with_fresh_store` is a `fn(&dyn Fn(&dyn UnitOfWork))`
 /// that opens a fresh, migrated, empty store, runs the case on it (or returns without running
@@ -1630,6 +1655,7 @@ macro_rules! storage_contract_tests {
             credentials_delete,
             role_grants,
             deliveries_round_trip,
+            meta_insert_if_absent,
             rollback_on_error,
             failed_write_does_not_spoil_the_transaction,
             timestamps_keep_microseconds,

@@ -13,6 +13,7 @@ mod connection;
 mod credentials;
 mod deliveries;
 mod errors;
+mod meta;
 mod policies;
 mod roles;
 #[allow(missing_docs)]
@@ -32,8 +33,8 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use idm_ports::error::{AppError, StoreError};
 use idm_ports::repos::{
-    ClientRepo, CredentialRepo, DeliveryPort, HealthCheck, PolicyRepo, Repos, RoleRepo, TxMode,
-    UnitOfWork, UserRepo,
+    ClientRepo, CredentialRepo, DeliveryPort, HealthCheck, MetaRepo, PolicyRepo, Repos, RoleRepo,
+    TxMode, UnitOfWork, UserRepo,
 };
 
 pub use connection::{Backend, ConnectError, DbConnection, Manager};
@@ -397,6 +398,9 @@ impl Repos for DieselRepos<'_> {
         self
     }
     fn roles(&mut self) -> &mut dyn RoleRepo {
+        self
+    }
+    fn meta(&mut self) -> &mut dyn MetaRepo {
         self
     }
     fn deliveries(&mut self) -> &mut dyn DeliveryPort {

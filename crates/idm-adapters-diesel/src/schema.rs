@@ -118,6 +118,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    server_meta (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
 diesel::joinable!(users -> clients (client_id));
 diesel::joinable!(policies -> clients (client_id));
 diesel::joinable!(credentials -> users (user_id));

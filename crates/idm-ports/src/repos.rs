@@ -185,6 +185,15 @@ pub trait DeliveryPort {
     fn pending(&mut self, limit: u32) -> Result<Vec<Delivery>, StoreError>;
 }
 
+/// Facts about the database itself (name → value), such as the encryption-key check value.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait MetaRepo {
+    /// The value stored under `name`.
+    fn get(&mut self, name: &str) -> Result<Option<String>, StoreError>;
+    /// Stores `value` under `name` unless a value is there already; `false` when one was.
+    fn insert_if_absent(&mut self, name: &str, value: &str) -> Result<bool, StoreError>;
+}
+
 /// All repositories of one transaction.
 pub trait Repos {
     /// Clients.
@@ -199,6 +208,8 @@ pub trait Repos {
     fn roles(&mut self) -> &mut dyn RoleRepo;
     /// The delivery outbox.
     fn deliveries(&mut self) -> &mut dyn DeliveryPort;
+    /// Facts about the database.
+    fn meta(&mut self) -> &mut dyn MetaRepo;
 }
 
 /// Whether a transaction will write; lets SQLite take its write lock up front

@@ -5,9 +5,9 @@ use std::sync::Mutex;
 
 use crate::error::AppError;
 use crate::repos::{
-    ClientRepo, CredentialRepo, DeliveryPort, MockClientRepo, MockCredentialRepo, MockDeliveryPort,
-    MockPolicyRepo, MockRoleRepo, MockUserRepo, PolicyRepo, Repos, RoleRepo, TxMode, UnitOfWork,
-    UserRepo,
+    ClientRepo, CredentialRepo, DeliveryPort, MetaRepo, MockClientRepo, MockCredentialRepo,
+    MockDeliveryPort, MockMetaRepo, MockPolicyRepo, MockRoleRepo, MockUserRepo, PolicyRepo, Repos,
+    RoleRepo, TxMode, UnitOfWork, UserRepo,
 };
 
 /// One mock per repository; set expectations on the fields, then hand it to [`MockedUnitOfWork`].
@@ -25,6 +25,8 @@ pub struct MockRepos {
     pub roles: MockRoleRepo,
     /// Delivery outbox mock.
     pub deliveries: MockDeliveryPort,
+    /// Database facts mock.
+    pub meta: MockMetaRepo,
 }
 
 impl Repos for MockRepos {
@@ -45,6 +47,9 @@ impl Repos for MockRepos {
     }
     fn deliveries(&mut self) -> &mut dyn DeliveryPort {
         &mut self.deliveries
+    }
+    fn meta(&mut self) -> &mut dyn MetaRepo {
+        &mut self.meta
     }
 }
 

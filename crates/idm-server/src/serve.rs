@@ -11,6 +11,7 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     let db = wiring::open_database(&settings)?;
     db.migrate().context("running database migrations")?;
     let service = wiring::build(&settings, db.clone())?;
+    service.verify_encryption_key()?;
     if let Some(report) = service
         .bootstrapper
         .run(&wiring::bootstrap_settings(&settings))
@@ -67,7 +68,8 @@ pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
 /// `idm-server check-config`: the configuration parses, the secrets resolve, the database answers.
 pub fn check_config(settings: &Settings) -> anyhow::Result<()> {
     let db = wiring::open_database(settings)?;
-    wiring::build(settings, db.clone())?;
+    db.migrate().context("running database migrations")?;
+    wiring::build(settings, db.clone())?.verify_encryption_key()?;
     idm_ports::repos::HealthCheck::check(&*db)
         .map_err(|e| anyhow::anyhow!("the database does not answer: {e}"))?;
     println!("configuration ok: {settings:?}");
@@ -79,6 +81,7 @@ pub fn outbox_list(settings: &Settings, limit: u32, reveal: bool) -> anyhow::Res
     let db = wiring::open_database(settings)?;
     db.migrate().context("running database migrations")?;
     let service = wiring::build(settings, db)?;
+    service.verify_encryption_key()?;
     let pending = service
         .outbox
         .pending_deliveries(limit, reveal)

@@ -13,9 +13,9 @@ use idm_adapters_diesel::Database;
 use idm_http::{AppState, HttpSettings};
 use idm_ports::auth::Clock;
 use idm_ports::usecases::{
-    BootstrapSettings, Bootstrapper, ClientUseCases, LoginInfoUseCases, OathUseCases,
-    OutboxService, PasswordCallerAuthenticator, PasswordUseCases, PolicyUseCases, Ports,
-    RoleUseCases, TokenUseCases, UserUseCases, VascoUseCases,
+    BootstrapSettings, Bootstrapper, ClientUseCases, EncryptionKeyCheck, KeyCheck,
+    LoginInfoUseCases, OathUseCases, OutboxService, PasswordCallerAuthenticator, PasswordUseCases,
+    PolicyUseCases, Ports, RoleUseCases, TokenUseCases, UserUseCases, VascoUseCases,
 };
 
 use crate::config::{redact_url, Settings};
@@ -45,6 +45,26 @@ pub struct Service {
     pub bootstrapper: Bootstrapper,
     /// The delivery outbox, for the `outbox list` subcommand.
     pub outbox: Arc<dyn OutboxService>,
+    /// Proves the encryption key matches the database.
+    pub key_check: EncryptionKeyCheck,
+}
+
+impl Service {
+    /// Fails clearly when `IDM_ENCRYPTION_KEY` is not the key the database's secrets were
+    /// sealed with; records the check value on a new database.
+    pub fn verify_encryption_key(&self) -> anyhow::Result<()> {
+        match self
+            .key_check
+            .run()
+            .map_err(|e| anyhow::anyhow!("checking the encryption key: {e}"))?
+        {
+            KeyCheck::Mismatch => anyhow::bail!(
+                "IDM_ENCRYPTION_KEY is not the key this database's secrets were encrypted with; \
+                 start with the original key (see the key file or your secret store)"
+            ),
+            KeyCheck::Recorded | KeyCheck::Verified => Ok(()),
+        }
+    }
 }
 
 /// Builds every adapter and use case over `db`.
@@ -97,8 +117,9 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
     };
     Ok(Service {
         state,
-        bootstrapper: Bootstrapper::new(ports),
+        bootstrapper: Bootstrapper::new(ports.clone()),
         outbox: passwords,
+        key_check: EncryptionKeyCheck::new(ports.clone()),
     })
 }
 

@@ -4,6 +4,7 @@
 mod authenticate;
 mod bootstrap;
 mod clients;
+mod key_check;
 mod login;
 mod login_info;
 mod lookup;
@@ -35,6 +36,7 @@ use crate::repos::{CredentialRecord, UnitOfWork};
 pub use authenticate::PasswordCallerAuthenticator;
 pub use bootstrap::{BootstrapReport, BootstrapSettings, Bootstrapper};
 pub use clients::ClientUseCases;
+pub use key_check::{EncryptionKeyCheck, KeyCheck};
 pub use login_info::LoginInfoUseCases;
 pub use oath::OathUseCases;
 pub use passwords::{PasswordUseCases, PendingDelivery};

@@ -8,7 +8,7 @@ mod oath;
 mod passwords;
 mod policies;
 mod roles;
-mod support;
+pub(crate) mod support;
 mod token;
 mod unavailable;
 mod users;
