@@ -10,6 +10,7 @@ pub mod auth;
 pub mod caller;
 pub mod error;
 pub mod repos;
+pub mod telemetry;
 #[cfg(feature = "mock")]
 pub mod testing;
 pub mod usecases;

@@ -97,6 +97,7 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
         secrets: Arc::new(OsSecretGenerator),
         cipher: Arc::new(cipher),
         tokens: Arc::new(tokens),
+        telemetry: Arc::new(idm_ports::telemetry::NoTelemetry),
     };
     let passwords = Arc::new(PasswordUseCases::new(ports.clone()));
     let state = AppState {

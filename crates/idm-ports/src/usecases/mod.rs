@@ -65,6 +65,8 @@ pub struct Ports {
     pub cipher: Arc<dyn SecretCipher>,
     /// X-Token issue and validation.
     pub tokens: Arc<dyn TokenIssuer>,
+    /// Operational metrics.
+    pub telemetry: Arc<dyn crate::telemetry::Telemetry>,
 }
 
 /// A request body as the transport parsed it. A syntax failure (400/413/415) travels in the

@@ -103,6 +103,7 @@ fn ports_with(
         secrets: Arc::new(secrets),
         cipher: Arc::new(cipher),
         tokens: Arc::new(tokens),
+        telemetry: Arc::new(crate::telemetry::NoTelemetry),
     }
 }
 
