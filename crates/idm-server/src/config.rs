@@ -47,6 +47,10 @@ pub struct Settings {
     pub shutdown_timeout_seconds: u64,
     /// `IDM_WORKERS`: HTTP worker threads; 0 = one per core.
     pub workers: usize,
+    /// `IDM_CONFIG`: the configuration file read before the environment (consumed by
+    /// [`Settings::load`]; listed so the environment source accepts the variable).
+    #[serde(default)]
+    pub config: Option<String>,
 }
 
 /// How log lines are written.
@@ -169,6 +173,7 @@ fn redacted(value: &Option<String>) -> &'static str {
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
+            .field("config", &self.config)
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
             .field("db_pool_size", &self.pool_size())
@@ -211,6 +216,19 @@ mod tests {
             "postgres://idm:***@db:5432/idm"
         );
         assert_eq!(redact_url("sqlite://./data/x"), "sqlite://./data/x");
+    }
+
+    #[test]
+    fn idm_config_names_a_file_and_is_accepted() {
+        let dir = std::env::temp_dir().join(format!("idm-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("idm.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9999\"\n").unwrap();
+        // The only test of this binary that touches IDM_CONFIG.
+        std::env::set_var("IDM_CONFIG", &file);
+        let loaded = Settings::load(None);
+        std::env::remove_var("IDM_CONFIG");
+        assert_eq!(loaded.unwrap().listen, "127.0.0.1:9999");
     }
 
     #[test]
