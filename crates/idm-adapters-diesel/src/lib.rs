@@ -26,6 +26,7 @@ pub mod contract;
 #[cfg(feature = "contract-tests")]
 pub mod testdb;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -100,6 +101,11 @@ pub struct PoolStats {
     pub idle: u32,
     /// The most connections the pool opens.
     pub max_size: u32,
+    /// Checkouts since start that found no idle connection and had to wait (for a connection
+    /// to be returned or opened).
+    pub waits: u64,
+    /// Checkouts since start that got no connection within the pool timeout.
+    pub timeouts: u64,
 }
 
 /// The storage of the service: a connection pool over one backend. Cheap to share behind an
@@ -107,6 +113,10 @@ pub struct PoolStats {
 pub struct Database {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    /// Checkouts that had to wait (see [`PoolStats::waits`]).
+    waits: AtomicU64,
+    /// Checkouts that timed out (see [`PoolStats::timeouts`]).
+    timeouts: AtomicU64,
 }
 
 impl std::fmt::Debug for Database {
@@ -171,14 +181,18 @@ impl Database {
             pool_size = pool.max_size(),
             "database pool ready"
         );
-        Ok(Database { pool, backend })
+        Ok(Database {
+            pool,
+            backend,
+            waits: AtomicU64::new(0),
+            timeouts: AtomicU64::new(0),
+        })
     }
 
     /// Runs the pending embedded migrations of this backend (at start-up and from the CLI).
     pub fn migrate(&self) -> Result<(), DatabaseError> {
         let mut conn = self
-            .pool
-            .get()
+            .checkout()
             .map_err(|e| DatabaseError::Pool(e.to_string()))?;
         let applied = match &mut *conn {
             DbConnection::Pg(c) => c
@@ -196,18 +210,32 @@ impl Database {
         self.backend
     }
 
-    /// Pool statistics for metrics: open and idle connections.
+    /// Pool statistics for metrics: open and idle connections, waits and timeouts so far.
     pub fn pool_state(&self) -> PoolStats {
         let state = self.pool.state();
         PoolStats {
             size: state.connections,
             idle: state.idle_connections,
             max_size: self.pool.max_size(),
+            waits: self.waits.load(Ordering::Relaxed),
+            timeouts: self.timeouts.load(Ordering::Relaxed),
         }
     }
 
+    /// A pooled connection within the pool timeout, counting checkouts that found no idle
+    /// connection (a wait) and those that then timed out.
+    fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>, r2d2::Error> {
+        if let Some(conn) = self.pool.try_get() {
+            return Ok(conn);
+        }
+        self.waits.fetch_add(1, Ordering::Relaxed);
+        self.pool.get().inspect_err(|_| {
+            self.timeouts.fetch_add(1, Ordering::Relaxed);
+        })
+    }
+
     fn connection(&self) -> Result<r2d2::PooledConnection<Manager>, AppError> {
-        self.pool.get().map_err(|e| {
+        self.checkout().map_err(|e| {
             tracing::warn!(error = %e, "no database connection available within the pool timeout");
             AppError::Unavailable
         })
@@ -321,7 +349,7 @@ impl UnitOfWork for Database {
 impl HealthCheck for Database {
     /// `SELECT 1` on a pooled connection; any failure means "not ready".
     fn check(&self) -> Result<(), StoreError> {
-        let mut conn = self.pool.get().map_err(|_| StoreError::Unavailable)?;
+        let mut conn = self.checkout().map_err(|_| StoreError::Unavailable)?;
         conn.batch_execute("SELECT 1").map_err(|e| {
             tracing::warn!(error = %e, "database health check failed");
             StoreError::Unavailable
@@ -405,5 +433,26 @@ impl Repos for DieselRepos<'_> {
     }
     fn deliveries(&mut self) -> &mut dyn DeliveryPort {
         self
+    }
+}
+
+#[cfg(test)]
+mod pool_counter_tests {
+    use super::*;
+
+    #[test]
+    fn checkouts_that_wait_or_time_out_are_counted() {
+        // In memory: exactly one connection, so a second checkout must wait.
+        let db = Database::connect("sqlite::memory:", 4, Duration::from_millis(50)).unwrap();
+        assert!(db.check().is_ok());
+        let stats = db.pool_state();
+        assert_eq!((stats.waits, stats.timeouts), (0, 0), "{stats:?}");
+        let held = db.checkout().unwrap();
+        assert_eq!(db.check(), Err(StoreError::Unavailable));
+        let stats = db.pool_state();
+        assert_eq!((stats.waits, stats.timeouts), (1, 1), "{stats:?}");
+        drop(held);
+        assert!(db.check().is_ok());
+        assert_eq!(db.pool_state().timeouts, 1);
     }
 }

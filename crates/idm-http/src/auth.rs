@@ -1,12 +1,13 @@
 //! Caller authentication from the `Authorization: Basic` header (SPEC §3.1, §3.4 step 1).
 
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{web, HttpRequest};
+use actix_web::{web, HttpMessage, HttpRequest};
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine;
 use idm_domain::DomainError;
 use idm_ports::Caller;
 
+use crate::access_log::CallerIds;
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -54,12 +55,17 @@ pub(crate) fn basic_credentials(req: &HttpRequest) -> Result<BasicCredentials, D
 }
 
 /// SPEC §3.4 step 1 for a handler: parse the header and ask the authenticator on the
-/// blocking pool (it may hash a password).
+/// blocking pool (it may hash a password). A success leaves the caller's extIds (never the
+/// login ID or password) in the request extensions for the access log.
 pub(crate) async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Caller, ApiError> {
     let creds = basic_credentials(req)?;
     let authenticator = state.authenticator.clone();
     let caller =
         web::block(move || authenticator.authenticate(&creds.user_id, &creds.password)).await??;
+    req.extensions_mut().insert(CallerIds {
+        client_ext_id: caller.client_ext_id.to_string(),
+        user_ext_id: caller.user_ext_id.to_string(),
+    });
     Ok(caller)
 }
 

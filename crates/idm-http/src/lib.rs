@@ -37,6 +37,8 @@ mod body;
 mod dto;
 mod error;
 mod handlers;
+mod metrics;
+mod openapi;
 mod request_id;
 mod routes;
 #[cfg(test)]
@@ -48,6 +50,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{middleware, web, App};
 use idm_ports::repos::HealthCheck;
+use idm_ports::telemetry::Telemetry;
 use idm_ports::usecases::{
     CallerAuthenticator, ClientService, LoginInfoService, OathService, PasswordService,
     PolicyService, RoleService, TokenService, UserService, VascoService,
@@ -102,6 +105,8 @@ pub struct AppState {
     pub tokens: Arc<dyn TokenService>,
     /// Storage readiness for `GET /health/ready`.
     pub health: Arc<dyn HealthCheck>,
+    /// Operational metrics: fed by the access log, rendered by `GET /metrics` (SPEC §9).
+    pub telemetry: Arc<dyn Telemetry>,
     /// Transport limits.
     pub settings: HttpSettings,
 }

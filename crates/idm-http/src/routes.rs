@@ -18,7 +18,7 @@ use actix_web::{guard, web, HttpRequest, HttpResponse};
 
 use crate::error::ApiError;
 use crate::handlers::{
-    clients, health, login_info, oath, passwords, policies, roles, token, users, vasco,
+    clients, docs, health, login_info, oath, passwords, policies, roles, token, users, vasco,
 };
 
 const CLIENTS: &str = "/nevisidm/api/core/v1/clients";
@@ -42,6 +42,7 @@ const POLICY: &str = "/nevisidm/api/core/v1/{clientExtId}/policies/{extId}";
 const TOKEN: &str = "/nevisidm/api/principal/v1/token";
 const LIVE: &str = "/health/live";
 const READY: &str = "/health/ready";
+const METRICS: &str = "/metrics";
 
 /// Every (method, template) the app serves; [`configure`] registers exactly these.
 pub(crate) const ENDPOINTS: &[(&str, &str)] = &[
@@ -73,6 +74,10 @@ pub(crate) const ENDPOINTS: &[(&str, &str)] = &[
     ("POST", TOKEN),
     ("GET", LIVE),
     ("GET", READY),
+    ("GET", docs::OPENAPI_JSON),
+    ("GET", docs::DOCS),
+    ("GET", docs::DOCS_FILE),
+    ("GET", METRICS),
 ];
 
 /// Registers [`ENDPOINTS`] with their handlers.
@@ -148,7 +153,23 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource(TOKEN).guard(guard::Post()).to(token::issue))
     .service(web::resource(LIVE).guard(guard::Get()).to(health::live))
-    .service(web::resource(READY).guard(guard::Get()).to(health::ready));
+    .service(web::resource(READY).guard(guard::Get()).to(health::ready))
+    .service(
+        web::resource(docs::OPENAPI_JSON)
+            .guard(guard::Get())
+            .to(docs::openapi_json),
+    )
+    .service(web::resource(docs::DOCS).guard(guard::Get()).to(docs::page))
+    .service(
+        web::resource(docs::DOCS_FILE)
+            .guard(guard::Get())
+            .to(docs::file),
+    )
+    .service(
+        web::resource(METRICS)
+            .guard(guard::Get())
+            .to(crate::metrics::render),
+    );
 }
 
 fn templates() -> &'static [(&'static str, ResourceDef)] {

@@ -10,8 +10,10 @@ use idm_adapters_crypto::{
     SystemClock, UuidGenerator,
 };
 use idm_adapters_diesel::Database;
+use idm_adapters_metrics::{PoolSnapshot, PrometheusTelemetry};
 use idm_http::{AppState, HttpSettings};
 use idm_ports::auth::Clock;
+use idm_ports::telemetry::Telemetry;
 use idm_ports::usecases::{
     BootstrapSettings, Bootstrapper, ClientUseCases, EncryptionKeyCheck, KeyCheck,
     LoginInfoUseCases, OathUseCases, OutboxService, PasswordCallerAuthenticator, PasswordUseCases,
@@ -85,6 +87,7 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
         clock.clone(),
     )
     .context("IDM_JWT_SECRET")?;
+    let telemetry = telemetry_over(db.clone());
     let ports = Ports {
         uow: db.clone(),
         hasher: Arc::new(hasher),
@@ -97,7 +100,7 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
         secrets: Arc::new(OsSecretGenerator),
         cipher: Arc::new(cipher),
         tokens: Arc::new(tokens),
-        telemetry: Arc::new(idm_ports::telemetry::NoTelemetry),
+        telemetry: telemetry.clone(),
     };
     let passwords = Arc::new(PasswordUseCases::new(ports.clone()));
     let state = AppState {
@@ -112,6 +115,7 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
         vasco: Arc::new(VascoUseCases::new(ports.clone())),
         oath: Arc::new(OathUseCases::new(ports.clone())),
         health: db,
+        telemetry,
         settings: HttpSettings {
             max_body_bytes: settings.max_body_bytes,
         },
@@ -122,6 +126,20 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
         outbox: passwords,
         key_check: EncryptionKeyCheck::new(ports.clone()),
     })
+}
+
+/// The Prometheus telemetry of `/metrics`, reading the pool figures of `db` at each scrape.
+fn telemetry_over(db: Arc<Database>) -> Arc<dyn Telemetry> {
+    Arc::new(PrometheusTelemetry::new(Box::new(move || {
+        let pool = db.pool_state();
+        PoolSnapshot {
+            connections: pool.size,
+            idle: pool.idle,
+            max_connections: pool.max_size,
+            waits: pool.waits,
+            timeouts: pool.timeouts,
+        }
+    })))
 }
 
 /// The bootstrap settings of the configuration.

@@ -3,11 +3,12 @@
 use idm_domain::client::Client;
 use idm_ports::usecases::CreateClient;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::timestamp;
 
 /// `POST /core/v1/clients` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CreateClientRequest {
     ext_id: Option<String>,
@@ -24,12 +25,14 @@ impl From<CreateClientRequest> for CreateClient {
 }
 
 /// A client as responses show it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ClientResponse {
     ext_id: String,
     name: String,
+    #[schema(format = DateTime)]
     created: String,
+    #[schema(format = DateTime)]
     last_modified: String,
     version: i64,
 }

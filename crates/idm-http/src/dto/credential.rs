@@ -2,40 +2,53 @@
 
 use idm_ports::repos::CredentialRecord;
 use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::doc;
 use super::timestamp;
 
 /// `validity` of a credential.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ValidityDto {
+    #[schema(format = DateTime)]
     from: String,
+    #[schema(format = DateTime)]
     to: String,
 }
 
 /// A credential's common fields as responses show them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CredentialResponse {
+    #[schema(format = DateTime)]
     created: String,
+    #[schema(format = DateTime)]
     last_modified: String,
     version: i64,
     ext_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     user_ext_id: Option<String>,
     policy_ext_id: String,
+    #[schema(value_type = doc::CredentialStateName)]
     state_name: &'static str,
     state_change_reason: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     state_change_detail: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, format = DateTime)]
     last_successful_login_date: Option<String>,
     successful_login_count: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, format = DateTime)]
     last_failed_login_date: Option<String>,
     failed_login_count: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     modification_comment: Option<String>,
     #[serde(rename = "type")]
+    #[schema(value_type = doc::CredentialTypeName)]
     credential_type: &'static str,
     validity: ValidityDto,
 }

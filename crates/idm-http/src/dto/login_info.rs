@@ -5,12 +5,14 @@ use idm_ports::usecases::{
     CredentialLoginReport, LoginInfoResult, LoginItem, LoginItemError, LoginReport,
 };
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::doc;
 use super::timestamp;
 
 /// `POST …/users/:userExtId/bulk-login-info` body. Every field is optional here: the use
 /// case reports a missing one as SPEC §6.2's `errors.nullParameter`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct LoginInfoRequest {
     user_login_successful: Option<bool>,
@@ -19,7 +21,7 @@ pub(crate) struct LoginInfoRequest {
 }
 
 /// One entry of `credentials`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CredentialLoginRequest {
     success: Option<bool>,
@@ -50,20 +52,22 @@ impl From<CredentialLoginRequest> for CredentialLoginReport {
 }
 
 /// The 200 answer: applied items, per-entry errors (`[]` when none) and the user's dates.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct LoginInfoResponse {
     successes: Vec<LoginItemDto>,
     errors: Vec<LoginErrorDto>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, format = DateTime)]
     last_login: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, format = DateTime)]
     last_login_failure: Option<String>,
 }
 
 /// One applied outcome. Success items carry the success dates and counter, failure items the
 /// failure ones; the credential fields are absent on the user-only item.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct LoginItemDto {
     status_code: i32,
@@ -71,25 +75,33 @@ struct LoginItemDto {
     user_ext_id: String,
     client_ext_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     credential_ext_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<doc::CredentialTypeName>, nullable = false)]
     credential_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, format = DateTime)]
     user_last_login: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, format = DateTime)]
     user_last_login_failure: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, format = DateTime)]
     credential_last_login: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, format = DateTime)]
     credential_last_login_failure: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     credential_success_counter: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     credential_failure_counter: Option<i64>,
 }
 
 /// A per-entry error: the SPEC §2 error item with its `identifier`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct LoginErrorDto {
     code: &'static str,
     message: String,
@@ -97,12 +109,13 @@ struct LoginErrorDto {
 }
 
 /// `errors[].identifier` of a bulk operation (SPEC §2).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct IdentifierDto {
     client_ext_id: String,
     user_ext_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     credential_ext_id: Option<String>,
 }
 

@@ -5,6 +5,7 @@
 
 pub(crate) mod client;
 pub(crate) mod credential;
+pub(crate) mod doc;
 pub(crate) mod login_info;
 pub(crate) mod oath;
 pub(crate) mod page;

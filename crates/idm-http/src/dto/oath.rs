@@ -6,16 +6,19 @@ use idm_domain::credential::{CredentialSecret, OathDetails};
 use idm_ports::repos::CredentialRecord;
 use idm_ports::usecases::CreateOath;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::credential::CredentialResponse;
+use super::doc;
 
 /// `POST …/users/:userExtId/oath-credentials` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CreateOathRequest {
     ext_id: Option<String>,
     policy_ext_id: Option<String>,
     label: Option<String>,
+    #[schema(value_type = Option<doc::CredentialStateName>)]
     state_name: Option<String>,
 }
 
@@ -31,7 +34,7 @@ impl From<CreateOathRequest> for CreateOath {
 }
 
 /// The OATH-specific fields of a response.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct OathFieldsDto {
     issuer: String,
@@ -61,15 +64,17 @@ impl From<&OathDetails> for OathFieldsDto {
 }
 
 /// An OATH credential: the common fields, the OATH fields and, on create only, `uri`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct OathResponse {
     #[serde(flatten)]
     common: CredentialResponse,
     /// Absent only if the record is not an OATH credential (the use case never answers one).
     #[serde(flatten)]
+    #[schema(value_type = OathFieldsDto)]
     oath: Option<OathFieldsDto>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     uri: Option<String>,
 }
 

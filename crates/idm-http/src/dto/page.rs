@@ -6,21 +6,24 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use idm_domain::paging::{Page, PageCursor, PageRequest};
 use idm_domain::{DomainError, ExtId};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// `_pagination` of a list answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PaginationDto {
     limit: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     continuation_token: Option<String>,
 }
 
 /// A list answer; `_pagination` is omitted for lists that are not paged (role grants).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ListResponse<T> {
     items: Vec<T>,
     #[serde(rename = "_pagination", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pagination: Option<PaginationDto>,
 }
 

@@ -3,13 +3,18 @@
 
 use idm_ports::usecases::{CreatePassword, PatchPassword};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::credential::CredentialResponse;
+use super::doc;
 
 /// `POST …/users/:userExtId/password` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CreatePasswordRequest {
     ext_id: Option<String>,
     policy_ext_id: Option<String>,
+    #[schema(value_type = Option<doc::CredentialStateName>)]
     state_name: Option<String>,
     password: Option<String>,
 }
@@ -26,9 +31,10 @@ impl From<CreatePasswordRequest> for CreatePassword {
 }
 
 /// `PATCH …/users/:userExtId/password` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PatchPasswordRequest {
+    #[schema(value_type = Option<doc::CredentialStateName>)]
     state_name: Option<String>,
     modification_comment: Option<String>,
     version: Option<i64>,
@@ -45,11 +51,12 @@ impl From<PatchPasswordRequest> for PatchPassword {
 }
 
 /// The caller's part of a generated password; on create also the new credential's extId.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct FragmentResponse {
     pub(crate) password_fragment: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub(crate) ext_id: Option<String>,
 }
 
@@ -59,4 +66,16 @@ impl std::fmt::Debug for FragmentResponse {
             .field("ext_id", &self.ext_id)
             .finish_non_exhaustive()
     }
+}
+
+/// The 201 body of `POST …/password`: the fragment when the server generated the password,
+/// the credential when the caller supplied it. Documentation only.
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code, clippy::large_enum_variant)] // Never built.
+pub(crate) enum PasswordCreated {
+    /// Generated password: the caller's fragment and the new credential's extId.
+    Fragment(FragmentResponse),
+    /// Supplied password: the new credential.
+    Credential(CredentialResponse),
 }

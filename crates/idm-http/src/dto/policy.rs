@@ -6,16 +6,19 @@ use std::collections::BTreeMap;
 use idm_domain::policy::PolicyPatch;
 use idm_ports::usecases::{CreatePolicy, PolicyView};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::doc;
 use super::timestamp;
 
 /// `POST /core/v1/:clientExtId/policies` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CreatePolicyRequest {
     ext_id: Option<String>,
     name: Option<String>,
     description: Option<String>,
+    #[schema(value_type = Option<doc::PolicyTypeName>)]
     policy_type: Option<String>,
     default_policy: Option<bool>,
     parameters: Option<BTreeMap<String, String>>,
@@ -35,7 +38,7 @@ impl From<CreatePolicyRequest> for CreatePolicy {
 }
 
 /// `PATCH /core/v1/:clientExtId/policies/:extId` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PatchPolicyRequest {
     name: Option<String>,
@@ -58,18 +61,22 @@ impl From<PatchPolicyRequest> for PolicyPatch {
 }
 
 /// A policy as responses show it, with every parameter's effective value.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PolicyResponse {
     ext_id: String,
     client_ext_id: String,
     name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     description: Option<String>,
+    #[schema(value_type = doc::PolicyTypeName)]
     policy_type: &'static str,
     default_policy: bool,
     parameters: BTreeMap<String, String>,
+    #[schema(format = DateTime)]
     created: String,
+    #[schema(format = DateTime)]
     last_modified: String,
     version: i64,
 }

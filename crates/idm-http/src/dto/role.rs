@@ -3,9 +3,10 @@
 use idm_domain::access::{DataRoom, RoleGrant};
 use idm_ports::usecases::GrantRole;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// `POST …/roles` body; `clientExtIds` absent (or `null`) means a global data room.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct GrantRoleRequest {
     role: Option<String>,
@@ -22,11 +23,12 @@ impl From<GrantRoleRequest> for GrantRole {
 }
 
 /// A grant as responses show it; `clientExtIds` omitted for a global data room.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct GrantResponse {
     role: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     client_ext_ids: Option<Vec<String>>,
 }
 

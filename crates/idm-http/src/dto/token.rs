@@ -4,9 +4,10 @@
 use idm_ports::auth::IssuedToken;
 use idm_ports::usecases::TokenRequest;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// `POST /principal/v1/token` body. Field names are snake_case as in SPEC (`grant_type`).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct TokenRequestBody {
     username: Option<String>,
     password: Option<String>,
@@ -34,7 +35,7 @@ impl From<TokenRequestBody> for TokenRequest {
 }
 
 /// The issued bearer token (OAuth 2 token-response field names).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct TokenResponse {
     access_token: String,
     token_type: &'static str,

@@ -3,11 +3,13 @@
 use idm_domain::user::{Contacts, LanguageCode, PersonName, UserState};
 use idm_ports::usecases::{CreateUser, UserView};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::doc;
 use super::{opt_from_str, timestamp};
 
 /// `name` of a user, both ways.
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct NameDto {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -19,7 +21,7 @@ pub(crate) struct NameDto {
 }
 
 /// `contacts` of a user, both ways.
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ContactsDto {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -29,14 +31,16 @@ pub(crate) struct ContactsDto {
 }
 
 /// `POST /core/v1/:clientExtId/users` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CreateUserRequest {
     ext_id: Option<String>,
     login_id: Option<String>,
     #[serde(default, deserialize_with = "opt_from_str")]
+    #[schema(value_type = Option<doc::UserStateName>)]
     user_state: Option<UserState>,
     #[serde(default, deserialize_with = "opt_from_str")]
+    #[schema(value_type = Option<doc::LanguageCodeName>)]
     language_code: Option<LanguageCode>,
     is_technical_user: Option<bool>,
     name: Option<NameDto>,
@@ -67,24 +71,32 @@ impl From<CreateUserRequest> for CreateUser {
 }
 
 /// A user as responses show it; `name`/`contacts` are omitted when every part is absent.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct UserResponse {
     ext_id: String,
     client_ext_id: String,
     login_id: String,
+    #[schema(value_type = doc::UserStateName)]
     user_state: &'static str,
+    #[schema(value_type = doc::LanguageCodeName)]
     language_code: &'static str,
     is_technical_user: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     name: Option<NameDto>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     contacts: Option<ContactsDto>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, format = DateTime)]
     last_login: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, format = DateTime)]
     last_login_failure: Option<String>,
+    #[schema(format = DateTime)]
     created: String,
+    #[schema(format = DateTime)]
     last_modified: String,
     version: i64,
 }

@@ -5,11 +5,13 @@ use idm_domain::credential::CredentialSecret;
 use idm_ports::repos::CredentialRecord;
 use idm_ports::usecases::{CreateVasco, VascoTokenInput};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::credential::CredentialResponse;
+use super::doc;
 
 /// One entry of `vascoTokens` in a create body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct VascoTokenRequest {
     auth_mode: Option<String>,
@@ -17,11 +19,12 @@ pub(crate) struct VascoTokenRequest {
 }
 
 /// `POST /core/v1/:clientExtId/vasco` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CreateVascoRequest {
     ext_id: Option<String>,
     policy_ext_id: Option<String>,
+    #[schema(value_type = Option<doc::CredentialStateName>)]
     state_name: Option<String>,
     vasco_tokens: Option<Vec<VascoTokenRequest>>,
 }
@@ -46,7 +49,7 @@ impl From<CreateVascoRequest> for CreateVasco {
 }
 
 /// One stored Digipass data block as responses show it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct VascoTokenDto {
     auth_mode: String,
@@ -54,13 +57,14 @@ pub(crate) struct VascoTokenDto {
 }
 
 /// A VASCO credential: the common fields and `vascoTokens`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct VascoResponse {
     #[serde(flatten)]
     common: CredentialResponse,
     /// Absent only if the record is not a VASCO credential (the use case never answers one).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     vasco_tokens: Option<Vec<VascoTokenDto>>,
 }
 

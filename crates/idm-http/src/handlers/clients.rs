@@ -7,11 +7,32 @@ use super::{blocking, param, API};
 use crate::auth::authenticate;
 use crate::body::JsonBody;
 use crate::dto::client::{ClientResponse, CreateClientRequest};
+use crate::dto::doc;
 use crate::dto::{created, json};
 use crate::error::ApiError;
 use crate::AppState;
 
 /// `POST /core/v1/clients` → 201 with the client.
+#[utoipa::path(
+    post,
+    path = "/nevisidm/api/core/v1/clients",
+    operation_id = "createClient",
+    tag = "clients",
+    summary = "Create a client with its default policies (SPEC §8.1).",
+    request_body(content = CreateClientRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The created client.", body = ClientResponse, headers(("Location" = String, description = "URL of the client"))),
+        (status = 400, response = doc::BadRequest),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 422, response = doc::Unprocessable),
+        (status = 500, response = doc::InternalError),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("basic" = [])),
+)]
 pub(crate) async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -26,6 +47,23 @@ pub(crate) async fn create(
 }
 
 /// `GET /core/v1/clients/:extId` → 200 with the client.
+#[utoipa::path(
+    get,
+    path = "/nevisidm/api/core/v1/clients/{extId}",
+    operation_id = "getClient",
+    tag = "clients",
+    summary = "Read a client (SPEC §8.1).",
+    params(doc::ExtIdPath),
+    responses(
+        (status = 200, description = "The client.", body = ClientResponse),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 500, response = doc::InternalError),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("basic" = [])),
+)]
 pub(crate) async fn get(
     req: HttpRequest,
     state: web::Data<AppState>,

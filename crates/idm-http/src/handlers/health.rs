@@ -4,22 +4,45 @@ use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::dto::json;
+use crate::dto::{doc, json};
 use crate::error::{ErrorEnvelope, UNAVAILABLE_MESSAGE};
 use crate::AppState;
 
-#[derive(Serialize)]
-struct Status {
+/// Health answer.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Status {
+    /// Always `UP` on a 200.
+    #[schema(example = "UP")]
     status: &'static str,
 }
 
 /// 200 while the process can answer at all.
+#[utoipa::path(
+    get,
+    path = "/health/live",
+    operation_id = "healthLive",
+    tag = "operations",
+    summary = "Liveness: 200 while the process runs (SPEC §7). No authentication.",
+    responses((status = 200, description = "The process runs.", body = Status)),
+)]
 pub(crate) async fn live() -> HttpResponse {
     json(StatusCode::OK, &Status { status: "UP" })
 }
 
 /// 200 when the database answers; otherwise the SPEC 503 envelope with `Retry-After`.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    operation_id = "healthReady",
+    tag = "operations",
+    summary = "Readiness: 200 when the database answers, else 503 (SPEC §7). No authentication.",
+    responses(
+        (status = 200, description = "The database answers.", body = Status),
+        (status = 503, response = doc::Unavailable),
+    ),
+)]
 pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let health = state.health.clone();
     match web::block(move || health.check()).await {

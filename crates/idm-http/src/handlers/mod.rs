@@ -2,6 +2,7 @@
 //! pool and maps the answer; nothing else.
 
 pub(crate) mod clients;
+pub(crate) mod docs;
 pub(crate) mod health;
 pub(crate) mod login_info;
 pub(crate) mod oath;

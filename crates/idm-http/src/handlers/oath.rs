@@ -7,6 +7,7 @@ use idm_ports::usecases::OathCreated;
 use super::{blocking, no_store, param, x_token, API};
 use crate::auth::authenticate;
 use crate::body::JsonBody;
+use crate::dto::doc;
 use crate::dto::oath::{CreateOathRequest, OathResponse};
 use crate::dto::page::{page_request, ListResponse};
 use crate::dto::{created, json};
@@ -15,6 +16,28 @@ use crate::AppState;
 
 /// `POST …/oath-credentials` (optional `X-Token`) → 201 with the credential, its `uri`,
 /// `Location` and `no-store`: the URI holds the plain secret.
+#[utoipa::path(
+    post,
+    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/oath-credentials",
+    operation_id = "createOath",
+    tag = "oath",
+    summary = "Create an OATH credential (SPEC §8.6); SelfAdmin needs `X-Token`.",
+    params(doc::UserPath, doc::XTokenHeader),
+    request_body(content = CreateOathRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The credential with its enrolment `uri` (`no-store`).", body = OathResponse, headers(("Location" = String, description = "URL of the credential"), ("Cache-Control" = String, description = "`no-store`"), ("Pragma" = String, description = "`no-cache`"))),
+        (status = 400, response = doc::BadRequest),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+        (status = 500, response = doc::InternalError),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("basic" = [])),
+)]
 pub(crate) async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -41,6 +64,24 @@ pub(crate) async fn create(
 
 /// `GET …/oath-credentials` → 200 with one page, without `uri`. The query is checked after
 /// authentication, before the use case.
+#[utoipa::path(
+    get,
+    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/oath-credentials",
+    operation_id = "listOath",
+    tag = "oath",
+    summary = "One page of the user's OATH credentials, without `uri` (SPEC §8.6).",
+    params(doc::UserPath, doc::PageQuery),
+    responses(
+        (status = 200, description = "One page of OATH credentials.", body = ListResponse<OathResponse>),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+        (status = 500, response = doc::InternalError),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("basic" = [])),
+)]
 pub(crate) async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -57,6 +98,23 @@ pub(crate) async fn list(
 }
 
 /// `GET …/oath-credentials/:extId` → 200 with the credential, without `uri`.
+#[utoipa::path(
+    get,
+    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/oath-credentials/{extId}",
+    operation_id = "getOath",
+    tag = "oath",
+    summary = "Read an OATH credential, without `uri` (SPEC §6.5).",
+    params(doc::UserPath, doc::ExtIdPath),
+    responses(
+        (status = 200, description = "The credential.", body = OathResponse),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 500, response = doc::InternalError),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("basic" = [])),
+)]
 pub(crate) async fn get(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -73,6 +131,24 @@ pub(crate) async fn get(
 }
 
 /// `DELETE …/oath-credentials/:extId` (optional `X-Token`) → 204.
+#[utoipa::path(
+    delete,
+    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/oath-credentials/{extId}",
+    operation_id = "deleteOath",
+    tag = "oath",
+    summary = "Delete an OATH credential (SPEC §8.6); SelfAdmin needs `X-Token`.",
+    params(doc::UserPath, doc::ExtIdPath, doc::XTokenHeader),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+        (status = 500, response = doc::InternalError),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("basic" = [])),
+)]
 pub(crate) async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -9,7 +9,10 @@ use super::{blocking, no_store, param, x_token, API};
 use crate::auth::authenticate;
 use crate::body::JsonBody;
 use crate::dto::credential::CredentialResponse;
-use crate::dto::password::{CreatePasswordRequest, FragmentResponse, PatchPasswordRequest};
+use crate::dto::doc;
+use crate::dto::password::{
+    CreatePasswordRequest, FragmentResponse, PasswordCreated, PatchPasswordRequest,
+};
 use crate::dto::{created, json};
 use crate::error::ApiError;
 use crate::AppState;
@@ -44,6 +47,29 @@ fn with_location(mut res: HttpResponse, location: &str) -> HttpResponse {
 /// `POST …/password` → 201 with the fragment and the credential's extId, 204 when the whole
 /// generated password goes out of band, or 201 with the credential when the caller supplied
 /// the password. Every answer carries `Location`.
+#[utoipa::path(
+    post,
+    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password",
+    operation_id = "createPassword",
+    tag = "passwords",
+    summary = "Create the user's Password credential (SPEC §8.5).",
+    params(doc::UserPath),
+    request_body(content = CreatePasswordRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "With a generated password: the caller's fragment and the extId (`no-store`); with a supplied one: the credential.", body = PasswordCreated, headers(("Location" = String, description = "URL of the Password credential"), ("Cache-Control" = String, description = "`no-store` when a fragment is sent"))),
+        (status = 204, description = "The whole generated password goes out of band.", headers(("Location" = String, description = "URL of the Password credential"))),
+        (status = 400, response = doc::BadRequest),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+        (status = 500, response = doc::InternalError),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("basic" = [])),
+)]
 pub(crate) async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -69,6 +95,23 @@ pub(crate) async fn create(
 }
 
 /// `GET …/password` → 200 with the credential.
+#[utoipa::path(
+    get,
+    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password",
+    operation_id = "getPassword",
+    tag = "passwords",
+    summary = "Read the user's Password credential (SPEC §8.5); never the hash.",
+    params(doc::UserPath),
+    responses(
+        (status = 200, description = "The credential.", body = CredentialResponse),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 500, response = doc::InternalError),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("basic" = [])),
+)]
 pub(crate) async fn get(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -81,6 +124,29 @@ pub(crate) async fn get(
 }
 
 /// `PATCH …/password` → 200 with the changed credential.
+#[utoipa::path(
+    patch,
+    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password",
+    operation_id = "patchPassword",
+    tag = "passwords",
+    summary = "Change the state of the Password credential, e.g. unlock (SPEC §8.5).",
+    params(doc::UserPath),
+    request_body(content = PatchPasswordRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The changed credential.", body = CredentialResponse),
+        (status = 400, response = doc::BadRequest),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+        (status = 500, response = doc::InternalError),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("basic" = [])),
+)]
 pub(crate) async fn patch(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -95,6 +161,25 @@ pub(crate) async fn patch(
 }
 
 /// `POST …/password/reset` (no body; any sent is ignored) → 201 with the fragment, or 204.
+#[utoipa::path(
+    post,
+    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password/reset",
+    operation_id = "resetPassword",
+    tag = "passwords",
+    summary = "Reset the password (SPEC §6.1). No body; SelfAdmin needs `X-Token`.",
+    params(doc::UserPath, doc::XTokenHeader),
+    responses(
+        (status = 201, description = "The caller's fragment of the new password.", body = FragmentResponse, headers(("Cache-Control" = String, description = "`no-store`"), ("Pragma" = String, description = "`no-cache`"))),
+        (status = 204, description = "The whole password goes out of band."),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+        (status = 500, response = doc::InternalError),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("basic" = [])),
+)]
 pub(crate) async fn reset(
     req: HttpRequest,
     state: web::Data<AppState>,

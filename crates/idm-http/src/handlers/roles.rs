@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::{blocking, param, API};
 use crate::auth::authenticate;
 use crate::body::JsonBody;
+use crate::dto::doc;
 use crate::dto::page::ListResponse;
 use crate::dto::role::{GrantResponse, GrantRoleRequest};
 use crate::dto::{created, json};
@@ -13,6 +14,28 @@ use crate::error::ApiError;
 use crate::AppState;
 
 /// `POST …/roles` → 201 with the grant.
+#[utoipa::path(
+    post,
+    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/roles",
+    operation_id = "grantRole",
+    tag = "roles",
+    summary = "Grant a role with a data room (SPEC §8.3).",
+    params(doc::UserPath),
+    request_body(content = GrantRoleRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The grant.", body = GrantResponse, headers(("Location" = String, description = "URL of the grant"))),
+        (status = 400, response = doc::BadRequest),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+        (status = 500, response = doc::InternalError),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("basic" = [])),
+)]
 pub(crate) async fn grant(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -30,6 +53,23 @@ pub(crate) async fn grant(
 }
 
 /// `GET …/roles` → 200 with every grant.
+#[utoipa::path(
+    get,
+    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/roles",
+    operation_id = "listRoles",
+    tag = "roles",
+    summary = "The user's role grants (SPEC §8.3).",
+    params(doc::UserPath),
+    responses(
+        (status = 200, description = "Every grant (not paged).", body = ListResponse<GrantResponse>),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 500, response = doc::InternalError),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("basic" = [])),
+)]
 pub(crate) async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -43,6 +83,24 @@ pub(crate) async fn list(
 }
 
 /// `DELETE …/roles/:role` → 204.
+#[utoipa::path(
+    delete,
+    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/roles/{role}",
+    operation_id = "revokeRole",
+    tag = "roles",
+    summary = "Revoke a role (SPEC §8.3).",
+    params(doc::UserPath, ("role" = String, Path, description = "Role name, e.g. `Helpdesk`.")),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+        (status = 500, response = doc::InternalError),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("basic" = [])),
+)]
 pub(crate) async fn revoke(
     req: HttpRequest,
     state: web::Data<AppState>,

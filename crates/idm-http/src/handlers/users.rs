@@ -7,6 +7,7 @@ use super::{blocking, param, API};
 use crate::auth::authenticate;
 use crate::body::JsonBody;
 use crate::dto::credential::CredentialResponse;
+use crate::dto::doc;
 use crate::dto::page::{page_request, ListResponse};
 use crate::dto::user::{CreateUserRequest, UserResponse};
 use crate::dto::{created, json};
@@ -14,6 +15,28 @@ use crate::error::ApiError;
 use crate::AppState;
 
 /// `POST /core/v1/:clientExtId/users` → 201 with the user.
+#[utoipa::path(
+    post,
+    path = "/nevisidm/api/core/v1/{clientExtId}/users",
+    operation_id = "createUser",
+    tag = "users",
+    summary = "Create a user (SPEC §8.2).",
+    params(doc::ClientPath),
+    request_body(content = CreateUserRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The created user.", body = UserResponse, headers(("Location" = String, description = "URL of the user"))),
+        (status = 400, response = doc::BadRequest),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+        (status = 500, response = doc::InternalError),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("basic" = [])),
+)]
 pub(crate) async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -32,6 +55,23 @@ pub(crate) async fn create(
 }
 
 /// `GET /core/v1/:clientExtId/users/:userExtId` → 200 with the user.
+#[utoipa::path(
+    get,
+    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}",
+    operation_id = "getUser",
+    tag = "users",
+    summary = "Read a user (SPEC §8.2); SelfAdmin may read itself.",
+    params(doc::UserPath),
+    responses(
+        (status = 200, description = "The user.", body = UserResponse),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 500, response = doc::InternalError),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("basic" = [])),
+)]
 pub(crate) async fn get(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -46,6 +86,24 @@ pub(crate) async fn get(
 /// `GET /core/v1/:clientExtId/users/:userExtId/credentials` → 200 with one page.
 /// The query is checked after authentication, before the use case (which takes a valid
 /// page request).
+#[utoipa::path(
+    get,
+    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/credentials",
+    operation_id = "listCredentials",
+    tag = "users",
+    summary = "One page of the user's credentials, common fields only (SPEC §8.2).",
+    params(doc::UserPath, doc::PageQuery),
+    responses(
+        (status = 200, description = "One page of credentials.", body = ListResponse<CredentialResponse>),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+        (status = 500, response = doc::InternalError),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("basic" = [])),
+)]
 pub(crate) async fn list_credentials(
     req: HttpRequest,
     state: web::Data<AppState>,

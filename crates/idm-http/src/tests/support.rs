@@ -16,6 +16,7 @@ use idm_domain::policy::{Policy, PolicyParameters, PolicyType};
 use idm_domain::user::{Contacts, LanguageCode, PersonName, User, UserState};
 use idm_domain::ExtId;
 use idm_ports::repos::{CredentialRecord, MockHealthCheck};
+use idm_ports::telemetry::{NoTelemetry, Telemetry};
 use idm_ports::usecases::{
     MockCallerAuthenticator, MockClientService, MockLoginInfoService, MockOathService,
     MockPasswordService, MockPolicyService, MockRoleService, MockTokenService, MockUserService,
@@ -42,6 +43,8 @@ pub struct Mocks {
     pub oath: MockOathService,
     pub tokens: MockTokenService,
     pub health: MockHealthCheck,
+    /// Receives every request's report; drops them unless replaced.
+    pub telemetry: Arc<dyn Telemetry>,
     pub settings: HttpSettings,
 }
 
@@ -69,6 +72,7 @@ impl Mocks {
             oath: MockOathService::new(),
             tokens: MockTokenService::new(),
             health: MockHealthCheck::new(),
+            telemetry: Arc::new(NoTelemetry),
             settings: HttpSettings::default(),
         }
     }
@@ -86,6 +90,7 @@ impl Mocks {
             oath: Arc::new(self.oath),
             tokens: Arc::new(self.tokens),
             health: Arc::new(self.health),
+            telemetry: self.telemetry,
             settings: self.settings,
         }
     }

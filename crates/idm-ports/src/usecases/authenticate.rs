@@ -10,6 +10,7 @@ use crate::auth::LoginCacheKey;
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
 use crate::repos::{transact, CredentialRecord, Repos, TxMode};
+use crate::telemetry::Verification;
 
 /// Verifies a loginId and password against the stored argon2id hash, remembering successes for
 /// a short time so authenticated requests do not pay a hash each, and counting failures
@@ -26,6 +27,9 @@ impl PasswordCallerAuthenticator {
 
     fn reject(&self, password: &str) -> AppError {
         self.ports.hasher.verify_dummy(password);
+        self.ports
+            .telemetry
+            .password_verification(Verification::Dummy);
         DomainError::AuthenticationFailed.into()
     }
 }
@@ -104,9 +108,16 @@ impl CallerAuthenticator for PasswordCallerAuthenticator {
             credential_version: cred.version,
         };
         if !cred.success_needs_write(now) && self.ports.login_cache.is_fresh(&key, password) {
+            self.ports.telemetry.auth_cache_hit();
             return Ok(candidate.caller);
         }
-        if self.ports.hasher.verify(password, hash) {
+        let matched = self.ports.hasher.verify(password, hash);
+        self.ports.telemetry.password_verification(if matched {
+            Verification::Success
+        } else {
+            Verification::Failure
+        });
+        if matched {
             let version = if cred.success_needs_write(now) {
                 record_password_login(&self.ports, &candidate.user.id, true)?
             } else {

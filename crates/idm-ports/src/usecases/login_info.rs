@@ -7,6 +7,7 @@ use idm_domain::credential::LoginOutcome;
 use idm_domain::user::User;
 use idm_domain::DomainError;
 
+use super::login::report_lockout;
 use super::{
     lookup, Body, CredentialLoginReport, LoginInfoResult, LoginInfoService, LoginItem,
     LoginItemError, LoginReport, Ports,
@@ -48,7 +49,7 @@ impl LoginInfoUseCases {
             user_ext_id: user.ext_id.to_string(),
         };
         let ports = &self.ports;
-        transact(&*ports.uow, TxMode::Write, |repos| {
+        let item = transact(&*ports.uow, TxMode::Write, |repos| {
             let mut record = if idm_domain::ExtId::is_valid(ext_id) {
                 repos
                     .credentials()
@@ -83,7 +84,9 @@ impl LoginInfoUseCases {
                 user_last_login: user.last_login,
                 user_last_login_failure: user.last_login_failure,
             })
-        })
+        })?;
+        report_lockout(&*ports.telemetry, item.outcome);
+        Ok(item)
     }
 }
 

@@ -11,6 +11,7 @@ use crate::auth::{IssuedToken, TokenSubject};
 use crate::caller::Caller;
 use crate::error::AppResult;
 use crate::repos::{transact, TxMode};
+use crate::telemetry::Verification;
 
 /// The token use case.
 pub struct TokenUseCases {
@@ -81,7 +82,13 @@ impl TokenService for TokenUseCases {
         if !credential.is_usable(now) {
             return Err(not_active().into());
         }
-        if !self.ports.hasher.verify(password, hash) {
+        let matched = self.ports.hasher.verify(password, hash);
+        self.ports.telemetry.password_verification(if matched {
+            Verification::Success
+        } else {
+            Verification::Failure
+        });
+        if !matched {
             record_password_login(&self.ports, &caller.user_id, false)?;
             return Err(invalid("Failed to verify password.").into());
         }

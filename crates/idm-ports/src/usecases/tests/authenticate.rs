@@ -9,6 +9,7 @@ use idm_domain::user::{User, UserState};
 use super::support::*;
 use crate::auth::LoginCacheKey;
 use crate::repos::{CredentialRecord, TxMode};
+use crate::telemetry::{LockKind, MockTelemetry, Verification};
 use crate::usecases::{CallerAuthenticator, PasswordCallerAuthenticator};
 
 const PW: &str = "s3cret-pw";
@@ -104,6 +105,36 @@ fn authenticate(
     (result, uow)
 }
 
+/// Telemetry that expects exactly these verifications, cache hits and locks, nothing else.
+fn expect_telemetry(
+    h: &mut Harness,
+    verifications: &[Verification],
+    cache_hits: usize,
+    locks: &[LockKind],
+) {
+    let mut t = MockTelemetry::new();
+    for outcome in [
+        Verification::Success,
+        Verification::Failure,
+        Verification::Dummy,
+    ] {
+        let n = verifications.iter().filter(|v| **v == outcome).count();
+        t.expect_password_verification()
+            .withf(move |v| *v == outcome)
+            .times(n)
+            .return_const(());
+    }
+    t.expect_auth_cache_hit().times(cache_hits).return_const(());
+    for kind in [LockKind::Temporary, LockKind::Permanent] {
+        let n = locks.iter().filter(|k| **k == kind).count();
+        t.expect_lockout()
+            .withf(move |k| *k == kind)
+            .times(n)
+            .return_const(());
+    }
+    h.telemetry = Some(t);
+}
+
 fn assert_auth_failed<T: std::fmt::Debug>(result: crate::error::AppResult<T>) {
     assert_err(result, "errors.userLoginFailed", "Authentication failed.");
 }
@@ -116,6 +147,7 @@ fn qualified_login_success_verifies_remembers_and_writes_nothing() {
     expect_verify(&mut h, true);
     expect_remember(&mut h, 4);
     h.repos.credentials.expect_update().never();
+    expect_telemetry(&mut h, &[Verification::Success], 0, &[]);
     let (result, uow) = authenticate(h, "c1/jdoe", PW);
     let caller = result.unwrap();
     assert_eq!(caller.user_id, "user-u1");
@@ -204,6 +236,7 @@ fn unknown_user_is_rejected_after_a_dummy_verify() {
         .times(1)
         .returning(|_, _| Ok(None));
     expect_dummy(&mut h);
+    expect_telemetry(&mut h, &[Verification::Dummy], 0, &[]);
     let (result, _) = authenticate(h, "c1/ghost", PW);
     assert_auth_failed(result);
 }
@@ -301,6 +334,7 @@ fn cache_hit_skips_the_hash_check() {
     h.hasher.expect_verify().never();
     h.hasher.expect_verify_dummy().never();
     h.cache.expect_remember().never();
+    expect_telemetry(&mut h, &[], 1, &[]);
     let (result, uow) = authenticate(h, "c1/jdoe", PW);
     assert_eq!(result.unwrap().login_id, "jdoe");
     assert_eq!(uow.modes(), vec![TxMode::Read]);
@@ -343,6 +377,7 @@ fn wrong_password_counts_a_failure_and_tmp_locks_at_the_threshold() {
         })
         .times(1)
         .returning(|_, _| Ok(()));
+    expect_telemetry(&mut h, &[Verification::Failure], 0, &[LockKind::Temporary]);
     let (result, uow) = authenticate(h, "c1/jdoe", PW);
     assert_auth_failed(result);
     assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);
@@ -376,6 +411,7 @@ fn first_wrong_password_counts_without_locking() {
         })
         .times(1)
         .returning(|_, _| Ok(()));
+    expect_telemetry(&mut h, &[Verification::Failure], 0, &[]);
     let (result, uow) = authenticate(h, "c1/jdoe", PW);
     assert_auth_failed(result);
     assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);

@@ -14,6 +14,7 @@ use super::support::*;
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult, StoreError};
 use crate::repos::{CredentialRecord, TxMode};
+use crate::telemetry::{LockKind, MockTelemetry};
 use crate::testing::MockedUnitOfWork;
 use crate::usecases::{
     CredentialLoginReport, LoginInfoResult, LoginInfoService, LoginInfoUseCases, LoginReport,
@@ -741,7 +742,22 @@ fn failures_count_and_lock_under_the_credentials_own_policy() {
         fail("oath-1"),
         fail("vasco-1"),
     ];
-    let (result, store, _) = report_as_root(rows, policies, report(false, entries));
+    // Each lock is reported once, by kind; plain failures report nothing.
+    let mut telemetry = MockTelemetry::new();
+    telemetry
+        .expect_lockout()
+        .withf(|k| *k == LockKind::Temporary)
+        .times(1)
+        .return_const(());
+    telemetry
+        .expect_lockout()
+        .withf(|k| *k == LockKind::Permanent)
+        .times(2)
+        .return_const(());
+    let (mut h, store) = harness(rows, policies);
+    h.telemetry = Some(telemetry);
+    let (result, _) = run(h, &root(), Ok(report(false, entries)));
+    let result = result.unwrap();
     assert!(result.errors.is_empty());
 
     let got: Vec<_> = result

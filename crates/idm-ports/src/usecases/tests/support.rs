@@ -21,6 +21,7 @@ use crate::auth::{
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
 use crate::repos::{CredentialRecord, TxMode};
+use crate::telemetry::{MockTelemetry, NoTelemetry, Telemetry};
 use crate::testing::{MockRepos, MockedUnitOfWork};
 use crate::usecases::Ports;
 
@@ -44,6 +45,8 @@ pub struct Harness {
     pub cipher: MockSecretCipher,
     /// X-Token issuer; set `expect_validate` in self-admin write tests.
     pub tokens: MockTokenIssuer,
+    /// Telemetry to check; `None` drops every event.
+    pub telemetry: Option<MockTelemetry>,
 }
 
 impl Harness {
@@ -54,7 +57,7 @@ impl Harness {
     /// The ports over these mocks, and the unit of work to inspect afterwards.
     pub fn build(self) -> (Ports, Arc<MockedUnitOfWork>) {
         let uow = Arc::new(MockedUnitOfWork::new(self.repos));
-        let ports = ports_with(
+        let mut ports = ports_with(
             uow.clone(),
             self.hasher,
             self.cache,
@@ -62,6 +65,9 @@ impl Harness {
             self.cipher,
             self.tokens,
         );
+        if let Some(telemetry) = self.telemetry {
+            ports.telemetry = Arc::new(telemetry) as Arc<dyn Telemetry>;
+        }
         (ports, uow)
     }
 }
@@ -103,7 +109,7 @@ fn ports_with(
         secrets: Arc::new(secrets),
         cipher: Arc::new(cipher),
         tokens: Arc::new(tokens),
-        telemetry: Arc::new(crate::telemetry::NoTelemetry),
+        telemetry: Arc::new(NoTelemetry),
     }
 }
 

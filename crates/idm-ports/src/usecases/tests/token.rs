@@ -12,6 +12,7 @@ use crate::auth::{IssuedToken, TokenSubject};
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult, BodyRejection};
 use crate::repos::{CredentialRecord, TxMode};
+use crate::telemetry::{LockKind, MockTelemetry, Verification};
 use crate::testing::MockedUnitOfWork;
 use crate::usecases::{TokenRequest, TokenService, TokenUseCases};
 
@@ -345,6 +346,18 @@ fn second_wrong_password_tmp_locks_at_the_default_threshold() {
     expect_default_policy(&mut h);
     let updates = capture_updates(&mut h);
     h.tokens.expect_issue().never();
+    let mut telemetry = MockTelemetry::new();
+    telemetry
+        .expect_password_verification()
+        .withf(|v| *v == Verification::Failure)
+        .times(1)
+        .return_const(());
+    telemetry
+        .expect_lockout()
+        .withf(|k| *k == LockKind::Temporary)
+        .times(1)
+        .return_const(());
+    h.telemetry = Some(telemetry);
     let (result, uow) = issue(h, &me(), Ok(valid()));
     assert_err(result, INVALID, "Failed to verify password.");
     assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);

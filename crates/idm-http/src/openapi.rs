@@ -1,0 +1,142 @@
+//! The OpenAPI 3.1 document of the service, generated from the handlers' `#[utoipa::path]`
+//! attributes and the DTOs' `ToSchema` derives (SPEC §9). Served at
+//! `GET /nevisidm/api/openapi.json`; `tests::openapi` checks it against the route table.
+
+use std::sync::OnceLock;
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::dto::doc;
+use crate::handlers::{
+    clients, docs, health, login_info, oath, passwords, policies, roles, token, users, vasco,
+};
+
+/// Name of the Basic security scheme every authenticated operation requires.
+pub(crate) const BASIC: &str = "basic";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "idm",
+        description = "nevisIDM-compatible credential service. Every error answer, of any \
+            status, is the `ErrorEnvelope`. An unknown path answers 404 `errors.invalidUri`, a \
+            known path with another method 405 `errors.unsupportedOperation` with `Allow`. \
+            Every answer carries `X-Request-Id`.",
+    ),
+    paths(
+        clients::create,
+        clients::get,
+        users::create,
+        users::get,
+        users::list_credentials,
+        roles::grant,
+        roles::list,
+        roles::revoke,
+        passwords::create,
+        passwords::get,
+        passwords::patch,
+        passwords::reset,
+        login_info::bulk,
+        oath::create,
+        oath::list,
+        oath::get,
+        oath::delete,
+        vasco::assign,
+        vasco::create,
+        vasco::list,
+        vasco::get,
+        vasco::unassign,
+        policies::create,
+        policies::get,
+        policies::patch,
+        token::issue,
+        health::live,
+        health::ready,
+        docs::openapi_json,
+        docs::page,
+        docs::file,
+    ),
+    components(
+        schemas(doc::ErrorEnvelope),
+        responses(
+            doc::BadRequest,
+            doc::Unauthorized,
+            doc::Forbidden,
+            doc::NotFound,
+            doc::Conflict,
+            doc::PayloadTooLarge,
+            doc::UnsupportedMediaType,
+            doc::Unprocessable,
+            doc::InternalError,
+            doc::Unavailable,
+        ),
+    ),
+    modifiers(&BasicAuth),
+    tags(
+        (name = "clients", description = "Clients (SPEC §8.1)."),
+        (name = "users", description = "Users and their credential list (SPEC §8.2)."),
+        (name = "roles", description = "Role grants (SPEC §8.3)."),
+        (name = "policies", description = "Policies (SPEC §5, §8.4)."),
+        (name = "passwords", description = "Password credential and reset (SPEC §6.1, §8.5)."),
+        (name = "login-info", description = "Bulk login information (SPEC §6.2)."),
+        (name = "token", description = "Self-admin bearer token (SPEC §6.3)."),
+        (name = "vasco", description = "VASCO credentials (SPEC §6.4, §8.7)."),
+        (name = "oath", description = "OATH credentials (SPEC §6.5, §8.6)."),
+        (name = "operations", description = "Health, metrics and this documentation; no authentication (SPEC §9)."),
+    ),
+)]
+struct ApiDoc;
+
+/// The Basic scheme of SPEC §3.1.
+struct BasicAuth;
+
+impl Modify for BasicAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Basic);
+        scheme.description = Some(
+            "`<clientExtId>/<loginId>` or a bare `<loginId>` and the password of an active \
+             user (SPEC §3.1)."
+                .into(),
+        );
+        components.add_security_scheme(BASIC, SecurityScheme::Http(scheme));
+    }
+}
+
+/// `GET /metrics` (SPEC §9), documented only when the route table serves it.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "operations",
+    summary = "Prometheus metrics in text format (SPEC §9). No authentication.",
+    responses(
+        (status = 200, description = "The metrics.", body = String, content_type = "text/plain; version=0.0.4"),
+    ),
+)]
+#[allow(dead_code)] // Only its generated `__path_metrics` is used.
+fn metrics() {}
+
+#[derive(OpenApi)]
+#[openapi(paths(metrics))]
+struct MetricsDoc;
+
+/// The document: every served route (see `routes::ENDPOINTS`).
+pub(crate) fn document() -> utoipa::openapi::OpenApi {
+    let mut api = ApiDoc::openapi();
+    if crate::routes::ENDPOINTS.contains(&("GET", "/metrics")) {
+        api.merge(MetricsDoc::openapi());
+    }
+    api
+}
+
+/// The document as JSON, built once.
+pub(crate) fn document_json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| {
+        document()
+            .to_json()
+            .unwrap_or_else(|e| format!(r#"{{"error":"{e}"}}"#))
+    })
+}
