@@ -3,7 +3,7 @@
 
 use idm_domain::credential::LoginOutcome;
 
-use super::Ports;
+use super::{lookup, Ports};
 use crate::error::AppResult;
 use crate::repos::{transact, TxMode};
 use crate::telemetry::{LockKind, Telemetry};
@@ -44,11 +44,7 @@ pub(crate) fn record_password_login(
             }
             cred.record_success(now)
         } else {
-            let rules = repos
-                .policies()
-                .find_by_id(&cred.policy_id)?
-                .map(|p| p.parameters.lockout(p.policy_type))
-                .unwrap_or_default();
+            let rules = lookup::lockout_rules(repos, &cred)?;
             cred.record_failure(&rules, now)
         };
         repos.credentials().update(&cred, expected)?;

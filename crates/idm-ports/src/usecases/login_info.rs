@@ -68,11 +68,7 @@ impl LoginInfoUseCases {
             let outcome = if success {
                 cred.record_success(now)
             } else {
-                let rules = repos
-                    .policies()
-                    .find_by_id(&cred.policy_id)?
-                    .map(|p| p.parameters.lockout(p.policy_type))
-                    .unwrap_or_default();
+                let rules = lookup::lockout_rules(repos, cred)?;
                 cred.record_failure(&rules, now)
             };
             repos.credentials().update(cred, expected)?;

@@ -133,3 +133,15 @@ pub(crate) fn require_x_token(
         Err(DomainError::InvalidJwtToken.into())
     }
 }
+
+/// The lockout rules of a credential's policy (SPEC §5); the defaults if the policy is gone.
+pub(crate) fn lockout_rules(
+    repos: &mut dyn Repos,
+    credential: &idm_domain::credential::Credential,
+) -> AppResult<idm_domain::policy::LockoutRules> {
+    Ok(repos
+        .policies()
+        .find_by_id(&credential.policy_id)?
+        .map(|p| p.parameters.lockout(p.policy_type))
+        .unwrap_or_default())
+}
