@@ -125,18 +125,20 @@ pub enum StateChangeReason {
     TooManyLoginFailures,
     ResetByAdmin,
     Reset,
+    Changed,
     ChangedByAdmin,
     Unlock,
 }
 
 impl StateChangeReason {
     /// Every reason.
-    pub const ALL: [StateChangeReason; 7] = [
+    pub const ALL: [StateChangeReason; 8] = [
         StateChangeReason::Initialized,
         StateChangeReason::Activated,
         StateChangeReason::TooManyLoginFailures,
         StateChangeReason::ResetByAdmin,
         StateChangeReason::Reset,
+        StateChangeReason::Changed,
         StateChangeReason::ChangedByAdmin,
         StateChangeReason::Unlock,
     ];
@@ -149,6 +151,7 @@ impl StateChangeReason {
             StateChangeReason::TooManyLoginFailures => "too-many-login-failures",
             StateChangeReason::ResetByAdmin => "reset-by-admin",
             StateChangeReason::Reset => "reset",
+            StateChangeReason::Changed => "changed",
             StateChangeReason::ChangedByAdmin => "changed-by-admin",
             StateChangeReason::Unlock => "unlock",
         }
@@ -282,6 +285,43 @@ pub struct Credential {
     pub last_modified: DateTime<Utc>,
     /// Optimistic-locking version.
     pub version: i64,
+    /// Moves whenever the secret or the state changes by a reset, change, unlock or admin
+    /// state change; X-Tokens carry the epoch they were issued at (SPEC §10.4).
+    pub epoch: i64,
+}
+
+/// What every new credential is made of, whatever its type.
+#[derive(Debug, Clone)]
+pub struct NewCredential<'p> {
+    /// Storage identity.
+    pub id: String,
+    /// The owning client's storage identity.
+    pub client_id: String,
+    /// The owner; `None` for VASCO stock.
+    pub user_id: Option<String>,
+    /// The extId (requested or generated).
+    pub ext_id: ExtId,
+    /// The governing policy: its id and its `credentialLifetime`.
+    pub policy: &'p crate::policy::Policy,
+    /// The first state.
+    pub state: CredentialState,
+    /// The creation time.
+    pub now: DateTime<Utc>,
+}
+
+/// A password attempt's place in the lockout (SPEC §10.2): reserved before the hash check so
+/// that parallel attempts never verify more wrong secrets than the policy allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Locked or otherwise unusable: fail without checking, and without counting.
+    Refused,
+    /// The check may run; a failure was counted in advance when `counted`.
+    Reserved {
+        /// Whether a failure was counted (the policy locks at all).
+        counted: bool,
+        /// The outcome if the secret turns out wrong (already applied when `counted`).
+        if_wrong: LoginOutcome,
+    },
 }
 
 /// How a reported login outcome left a credential (SPEC §6.2 `statusCode`).
@@ -330,8 +370,41 @@ impl Credential {
         self.secret.credential_type()
     }
 
-    /// SPEC §4.4: whether a login may use this credential at `now`.
+    /// A new credential of any type: `initialized`, counters zero, valid from `now` for the
+    /// policy's `credentialLifetime` (SPEC §4.3).
+    pub fn new(base: NewCredential<'_>, secret: CredentialSecret) -> Credential {
+        let lifetime = base.policy.parameters.lockout(base.policy.policy_type);
+        Credential {
+            id: base.id,
+            client_id: base.client_id,
+            user_id: base.user_id,
+            ext_id: base.ext_id,
+            policy_id: base.policy.id.clone(),
+            state: base.state,
+            state_change_reason: StateChangeReason::Initialized,
+            state_change_detail: None,
+            last_successful_login: None,
+            successful_login_count: 0,
+            last_failed_login: None,
+            failed_login_count: 0,
+            modification_comment: None,
+            validity_from: base.now,
+            validity_to: validity_end(base.now, &lifetime),
+            locked_until: None,
+            reset_count: 0,
+            secret,
+            created: base.now,
+            last_modified: base.now,
+            version: 1,
+            epoch: 0,
+        }
+    }
+
+    /// SPEC §4.4 (and §10.4 `validity.to`): whether a login may use this credential at `now`.
     pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
+        if now >= self.validity_to {
+            return false;
+        }
         match self.state {
             CredentialState::Initial | CredentialState::Active | CredentialState::AdminChanged => {
                 true
@@ -414,6 +487,115 @@ impl Credential {
     }
 }
 
+impl Credential {
+    /// SPEC §10.2: reserves a password attempt before its hash check. An unusable credential
+    /// refuses (nothing checked, nothing counted). Otherwise, when the policy locks at all, the
+    /// failure is counted now, so that N parallel attempts see each other's reservations and at
+    /// most the threshold of them are ever checked; a right secret then gives the reservation
+    /// back through [`Credential::settle_success`].
+    pub fn begin_attempt(&mut self, rules: &LockoutRules, now: DateTime<Utc>) -> Attempt {
+        if !self.is_usable(now) {
+            return Attempt::Refused;
+        }
+        if rules.max_failures.is_none() && rules.tmp_lock_threshold.is_none() {
+            let mut probe = self.clone();
+            let if_wrong = probe.record_failure(rules, now);
+            return Attempt::Reserved {
+                counted: false,
+                if_wrong,
+            };
+        }
+        let if_wrong = self.record_failure(rules, now);
+        Attempt::Reserved {
+            counted: true,
+            if_wrong,
+        }
+    }
+
+    /// A reserved attempt whose secret was right: the counted failure is taken back (lifting a
+    /// lock it caused) and the success recorded. `false` when the credential became unusable
+    /// meanwhile for another reason (an admin disabled it): then nothing changes.
+    pub fn settle_success(&mut self, counted: bool, now: DateTime<Utc>) -> bool {
+        if counted
+            && self.state.is_locked()
+            && self.state_change_reason == StateChangeReason::TooManyLoginFailures
+        {
+            self.set_state(CredentialState::Active, StateChangeReason::Activated);
+            self.locked_until = None;
+        }
+        if !self.is_usable(now) {
+            return false;
+        }
+        self.record_success(now);
+        true
+    }
+
+    /// Whether one more failure would lock the credential (SPEC §11 status 3).
+    pub fn next_failure_locks(&self, rules: &LockoutRules) -> bool {
+        let next = self.failed_login_count + 1;
+        let reached = |limit: Option<u32>| limit.is_some_and(|l| next >= i64::from(l));
+        reached(rules.max_failures) || reached(rules.tmp_lock_threshold)
+    }
+
+    /// The lock an unusable credential is under, as a login answer reports it: `TmpLocked` for
+    /// an unexpired temporary lock, `FailLocked` for a failure lock, `None` otherwise.
+    pub fn lock_in_force(&self, now: DateTime<Utc>) -> Option<LoginOutcome> {
+        match self.state {
+            CredentialState::TmpLocked if !self.lock_expired(now) => Some(LoginOutcome::TmpLocked),
+            CredentialState::FailLocked => Some(LoginOutcome::FailLocked),
+            _ => None,
+        }
+    }
+
+    /// Assigns a VASCO credential to a user (SPEC §8.7); `false` when it was already theirs.
+    pub fn assign_to(&mut self, user_id: &str, now: DateTime<Utc>) -> bool {
+        if self.user_id.as_deref() == Some(user_id) {
+            return false;
+        }
+        self.user_id = Some(user_id.to_owned());
+        self.touch(now);
+        true
+    }
+
+    /// Takes a VASCO credential back into stock: no user, state `initial` (SPEC §8.7).
+    pub fn unassign(&mut self, now: DateTime<Utc>) {
+        self.user_id = None;
+        self.state = CredentialState::Initial;
+        self.touch(now);
+    }
+
+    /// SPEC §11.3 unlock: a tmp- or fail-locked credential becomes `active` (reason `unlock`,
+    /// failures 0); `false` (nothing changes) in any other state.
+    pub fn unlock(&mut self, now: DateTime<Utc>) -> bool {
+        if !self.state.is_locked() {
+            return false;
+        }
+        self.set_state(CredentialState::Active, StateChangeReason::Unlock);
+        self.failed_login_count = 0;
+        self.locked_until = None;
+        self.epoch += 1;
+        self.touch(now);
+        true
+    }
+
+    /// SPEC §11.3 password change: new hash, `active`, reason `changed` (by the user) or
+    /// `changed-by-admin`, failures and reset count 0.
+    pub fn change_password(&mut self, new_hash: String, by_self: bool, now: DateTime<Utc>) {
+        self.secret = CredentialSecret::Password { hash: new_hash };
+        let reason = if by_self {
+            StateChangeReason::Changed
+        } else {
+            StateChangeReason::ChangedByAdmin
+        };
+        self.set_state(CredentialState::Active, reason);
+        self.failed_login_count = 0;
+        self.reset_count = 0;
+        self.locked_until = None;
+        self.epoch += 1;
+        self.touch(now);
+    }
+}
+
 /// The end of validity of a credential created at `from` under `rules` (SPEC §4.3).
 pub fn validity_end(from: DateTime<Utc>, rules: &LockoutRules) -> DateTime<Utc> {
     from.checked_add_signed(Duration::milliseconds(rules.credential_lifetime_ms))
@@ -441,7 +623,7 @@ pub(crate) mod tests {
             failed_login_count: 0,
             modification_comment: None,
             validity_from: t0,
-            validity_to: t0,
+            validity_to: DateTime::<Utc>::MAX_UTC,
             locked_until: None,
             reset_count: 0,
             secret: CredentialSecret::Password {
@@ -450,7 +632,127 @@ pub(crate) mod tests {
             created: t0,
             last_modified: t0,
             version: 1,
+            epoch: 0,
         }
+    }
+
+    fn locking(threshold: u32) -> LockoutRules {
+        LockoutRules {
+            max_failures: None,
+            tmp_lock_threshold: Some(threshold),
+            ..LockoutRules::default()
+        }
+    }
+
+    #[test]
+    fn past_validity_to_is_not_usable() {
+        let mut c = password(CredentialState::Active);
+        c.validity_to = now();
+        assert!(!c.is_usable(now()));
+        assert!(c.is_usable(now() - Duration::seconds(1)));
+        assert_eq!(c.begin_attempt(&locking(2), now()), Attempt::Refused);
+    }
+
+    #[test]
+    fn reservations_stop_at_the_threshold() {
+        let mut c = password(CredentialState::Active);
+        let rules = locking(2);
+        let first = c.begin_attempt(&rules, now());
+        assert_eq!(
+            first,
+            Attempt::Reserved {
+                counted: true,
+                if_wrong: LoginOutcome::Failed
+            }
+        );
+        let second = c.begin_attempt(&rules, now());
+        assert_eq!(
+            second,
+            Attempt::Reserved {
+                counted: true,
+                if_wrong: LoginOutcome::TmpLocked
+            }
+        );
+        // Every attempt that begins once the threshold is reached is refused and not counted.
+        for _ in 0..10 {
+            assert_eq!(c.begin_attempt(&rules, now()), Attempt::Refused);
+        }
+        assert_eq!(c.failed_login_count, 2);
+        // The first attempt turns out right: its reservation lifts the lock it helped cause.
+        assert!(c.settle_success(true, now()));
+        assert_eq!(c.state, CredentialState::Active);
+        assert_eq!(c.failed_login_count, 0);
+    }
+
+    #[test]
+    fn a_policy_that_never_locks_counts_nothing_in_advance() {
+        let mut c = password(CredentialState::Active);
+        let rules = LockoutRules {
+            max_failures: None,
+            tmp_lock_threshold: None,
+            ..LockoutRules::default()
+        };
+        assert!(matches!(
+            c.begin_attempt(&rules, now()),
+            Attempt::Reserved { counted: false, .. }
+        ));
+        assert_eq!(c.failed_login_count, 0);
+    }
+
+    #[test]
+    fn settle_success_does_not_revive_a_disabled_credential() {
+        let mut c = password(CredentialState::Disabled);
+        assert!(!c.settle_success(true, now()));
+        assert_eq!(c.state, CredentialState::Disabled);
+    }
+
+    #[test]
+    fn vasco_assign_and_unassign() {
+        let mut c = password(CredentialState::Active);
+        c.user_id = None;
+        assert!(c.assign_to("u9", now()));
+        assert!(!c.assign_to("u9", now()));
+        assert_eq!((c.user_id.as_deref(), c.version), (Some("u9"), 2));
+        c.unassign(now());
+        assert_eq!((c.user_id.as_deref(), c.state), (None, CredentialState::Initial));
+    }
+
+    #[test]
+    fn unlock_only_locked_and_moves_the_epoch() {
+        let mut c = password(CredentialState::Active);
+        assert!(!c.unlock(now()));
+        assert_eq!((c.version, c.epoch), (1, 0));
+        c.state = CredentialState::FailLocked;
+        c.failed_login_count = 5;
+        assert!(c.unlock(now()));
+        assert_eq!(c.state, CredentialState::Active);
+        assert_eq!(c.state_change_reason, StateChangeReason::Unlock);
+        assert_eq!((c.failed_login_count, c.epoch), (0, 1));
+    }
+
+    #[test]
+    fn change_password_by_self_and_by_admin() {
+        let mut c = password(CredentialState::Initial);
+        c.reset_count = 2;
+        c.change_password("$new".into(), true, now());
+        assert_eq!(c.state_change_reason, StateChangeReason::Changed);
+        assert_eq!((c.reset_count, c.epoch), (0, 1));
+        c.change_password("$new2".into(), false, now());
+        assert_eq!(c.state_change_reason, StateChangeReason::ChangedByAdmin);
+        assert_eq!(c.state, CredentialState::Active);
+    }
+
+    #[test]
+    fn next_failure_locks_and_lock_in_force() {
+        let mut c = password(CredentialState::Active);
+        let rules = locking(2);
+        assert!(!c.next_failure_locks(&rules));
+        c.failed_login_count = 1;
+        assert!(c.next_failure_locks(&rules));
+        c.state = CredentialState::TmpLocked;
+        c.locked_until = Some(now() + Duration::seconds(5));
+        assert_eq!(c.lock_in_force(now()), Some(LoginOutcome::TmpLocked));
+        assert_eq!(c.lock_in_force(now() + Duration::seconds(6)), None);
     }
 
     fn now() -> DateTime<Utc> {

@@ -65,6 +65,9 @@ pub enum DomainError {
     /// A role grant wider than the granting caller's own rights.
     #[error("Permission denied: a role can only be granted within the caller's own rights and data rooms")]
     PrivilegeEscalation,
+    /// The path's user holds rights beyond the caller's own (SPEC §10.1).
+    #[error("Permission denied: the target user holds rights beyond the caller's own")]
+    PrivilegedTarget,
 
     // ---- 404 -------------------------------------------------------------------------------
     /// The path's client does not exist.
@@ -275,7 +278,7 @@ impl DomainError {
                 "errors.invalidParameter"
             }
             DataRoomDenied(_) => "errors.combinedDataroomDenied",
-            PrivilegeEscalation => "errors.potentialPrivilegeEscalation",
+            PrivilegeEscalation | PrivilegedTarget => "errors.potentialPrivilegeEscalation",
             ClientNotFound(_)
             | UserNotFound { .. }
             | PolicyNotFound(_)
@@ -312,6 +315,7 @@ impl DomainError {
             | MissingSelfAdmin
             | DataRoomDenied(_)
             | PrivilegeEscalation
+            | PrivilegedTarget
             | MaxResetCountExceeded(_) => ErrorKind::Forbidden,
             NoPasswordCredential(_)
             | PasswordResetDisabled

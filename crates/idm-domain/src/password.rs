@@ -89,6 +89,7 @@ impl Credential {
         self.reset_count += 1;
         self.failed_login_count = 0;
         self.locked_until = None;
+        self.epoch += 1;
         self.last_modified = now;
         self.version += 1;
     }
@@ -107,6 +108,9 @@ impl Credential {
             self.locked_until = None;
         } else if state != self.state {
             self.state_change_reason = StateChangeReason::ChangedByAdmin;
+        }
+        if state != self.state {
+            self.epoch += 1;
         }
         self.state = state;
         if comment.is_some() {

@@ -76,6 +76,9 @@ pub enum AppError {
     /// Storage unavailable: 503 with `Retry-After`.
     #[error("service unavailable")]
     Unavailable,
+    /// Hashing capacity exhausted (SPEC §10.3): 503 with `Retry-After: 1`.
+    #[error("hashing capacity exhausted")]
+    Busy,
     /// An unexpected failure: 500; the text is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),

@@ -9,11 +9,14 @@
 pub mod auth;
 pub mod caller;
 pub mod error;
+pub mod history;
+pub mod permit;
 pub mod repos;
 pub mod telemetry;
 #[cfg(feature = "mock")]
 pub mod testing;
 pub mod usecases;
+pub mod write;
 
 pub use caller::Caller;
 pub use error::{AppError, AppResult, BodyRejection, StoreError, UniqueKey};

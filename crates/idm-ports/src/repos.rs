@@ -30,6 +30,9 @@ pub trait ClientRepo {
     fn find_by_id(&mut self, id: &str) -> Result<Option<Client>, StoreError>;
     /// Whether any client exists (bootstrap runs only on an empty database).
     fn any_exists(&mut self) -> Result<bool, StoreError>;
+    /// Writes `client` if its stored version is still `expected_version`; `Conflict` otherwise,
+    /// `Unique(ClientName)` when the new name is taken.
+    fn update(&mut self, client: &Client, expected_version: i64) -> Result<(), StoreError>;
 }
 
 /// Users.
@@ -64,6 +67,9 @@ pub trait UserRepo {
     ) -> Result<(), StoreError>;
     /// The user with this storage identity.
     fn find_by_id(&mut self, id: &str) -> Result<Option<User>, StoreError>;
+    /// Deletes the user with its Password and OATH credentials, role grants and pending
+    /// deliveries, and unassigns its VASCO credentials (SPEC §12); `false` when it did not exist.
+    fn delete(&mut self, id: &str) -> Result<bool, StoreError>;
 }
 
 /// Policies.
@@ -194,6 +200,19 @@ pub trait MetaRepo {
     fn insert_if_absent(&mut self, name: &str, value: &str) -> Result<bool, StoreError>;
 }
 
+/// The history (SPEC §13): an append-only, hash-chained list of events. Only the write path
+/// ([`crate::write`]) appends.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait HistoryRepo {
+    /// The last event's seq and chain hash (`(0, "")` for an empty history), locked until the
+    /// transaction ends so that appenders on every instance take their places one by one.
+    fn head_for_update(&mut self) -> Result<(i64, String), StoreError>;
+    /// Stores one event; `prev` is the chain hash it follows.
+    fn insert(&mut self, event: &crate::history::StoredEvent, prev: &str) -> Result<(), StoreError>;
+    /// Moves the head to the last appended event.
+    fn set_head(&mut self, seq: i64, hash: &str) -> Result<(), StoreError>;
+}
+
 /// All repositories of one transaction.
 pub trait Repos {
     /// Clients.
@@ -210,6 +229,8 @@ pub trait Repos {
     fn deliveries(&mut self) -> &mut dyn DeliveryPort;
     /// Facts about the database.
     fn meta(&mut self) -> &mut dyn MetaRepo;
+    /// The history.
+    fn history(&mut self) -> &mut dyn HistoryRepo;
 }
 
 /// Whether a transaction will write; lets SQLite take its write lock up front

@@ -67,6 +67,8 @@ pub struct Ports {
     pub tokens: Arc<dyn TokenIssuer>,
     /// Operational metrics.
     pub telemetry: Arc<dyn crate::telemetry::Telemetry>,
+    /// The key of the history's hash chain.
+    pub history_mac: Arc<dyn crate::auth::HistoryMac>,
 }
 
 /// A request body as the transport parsed it. A syntax failure (400/413/415) travels in the
