@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod error;
 pub mod ext_id;
 pub mod oath;
+pub mod otp;
 pub mod paging;
 pub mod password;
 pub mod policy;
