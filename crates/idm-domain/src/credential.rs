@@ -560,7 +560,9 @@ impl Credential {
     /// Takes a VASCO credential back into stock: no user, state `initial` (SPEC §8.7).
     pub fn unassign(&mut self, now: DateTime<Utc>) {
         self.user_id = None;
-        self.state = CredentialState::Initial;
+        if self.state != CredentialState::Initial {
+            self.set_state(CredentialState::Initial, StateChangeReason::ChangedByAdmin);
+        }
         self.touch(now);
     }
 

@@ -78,7 +78,7 @@ pub struct TargetIds {
 /// SPEC §3.4 step 2 passed: the caller holds the rights (or stands in as SelfAdmin). Not yet
 /// permission to write; see the module documentation.
 #[must_use = "authorization must be turned into a Permit (or used for a read)"]
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Authorized<'c> {
     caller: &'c Caller,
     mode: AccessMode,
@@ -100,6 +100,9 @@ impl<'c> Authorized<'c> {
         self.mode
     }
 
+    /// A read needs nothing beyond step 2 (SPEC §3.3: self-admin reads need no X-Token).
+    pub fn read(self) {}
+
     /// The authenticated caller.
     pub fn caller(&self) -> &'c Caller {
         self.caller
@@ -107,14 +110,14 @@ impl<'c> Authorized<'c> {
 
     /// Permission for a write whose path names no user (a client, a policy, the VASCO stock).
     /// Self-admin mode always names a user, so it cannot reach here; it is refused if it does.
-    pub fn without_user_target(self) -> Result<Permit, DomainError> {
+    pub fn without_user_target(&self) -> Result<Permit, DomainError> {
         if self.mode == AccessMode::SelfAdmin {
             return Err(DomainError::InvalidJwtToken);
         }
         Ok(Permit {
             actor: Actor::of(self.caller),
             target: TargetIds {
-                client_ext_id: self.client,
+                client_ext_id: self.client.clone(),
                 user_ext_id: None,
             },
             request_id: self.caller.request_id.clone(),
@@ -125,7 +128,7 @@ impl<'c> Authorized<'c> {
     /// (SelfAdmin never counts; self-admin mode on oneself is exempt). Runs after the path's user
     /// is resolved (§3.4 step 4) and before the X-Token (step 5).
     pub fn check_target(
-        self,
+        &self,
         target_user_ext_id: &ExtId,
         target_grants: &[RoleGrant],
     ) -> Result<TargetCleared<'c>, DomainError> {
@@ -133,7 +136,7 @@ impl<'c> Authorized<'c> {
             return Err(DomainError::PrivilegedTarget);
         }
         Ok(TargetCleared {
-            authorized: self,
+            authorized: self.clone(),
             user: target_user_ext_id.clone(),
         })
     }

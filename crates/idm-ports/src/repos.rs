@@ -179,6 +179,9 @@ pub trait RoleRepo {
     ) -> Result<(), StoreError>;
     /// Removes the grant; `false` when the user did not hold the role.
     fn delete_grant(&mut self, user_id: &str, role: Role) -> Result<bool, StoreError>;
+    /// The storage identities of the `active` users holding `Root`, their grants locked until
+    /// the transaction ends, so two removals of the last two Roots cannot both pass (SPEC §10.1).
+    fn active_root_users_for_update(&mut self) -> Result<Vec<String>, StoreError>;
 }
 
 /// The delivery outbox (SPEC §8.7): what a generated password leaves for out-of-band delivery

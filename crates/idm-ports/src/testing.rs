@@ -4,8 +4,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::error::AppError;
+use crate::history::StoredEvent;
 use crate::repos::{
-    ClientRepo, CredentialRepo, DeliveryPort, MetaRepo, MockClientRepo, MockCredentialRepo,
+    ClientRepo, CredentialRepo, DeliveryPort, HistoryRepo, MetaRepo, MockClientRepo, MockCredentialRepo,
     MockDeliveryPort, MockMetaRepo, MockPolicyRepo, MockRoleRepo, MockUserRepo, PolicyRepo, Repos,
     RoleRepo, TxMode, UnitOfWork, UserRepo,
 };
@@ -27,6 +28,32 @@ pub struct MockRepos {
     pub deliveries: MockDeliveryPort,
     /// Database facts mock.
     pub meta: MockMetaRepo,
+    /// The history: a recording fake rather than a mock, so tests assert which events a use
+    /// case left, not how many calls it took.
+    pub history: RecordingHistory,
+}
+
+/// An in-memory history that keeps every appended event; a rolled-back transaction of
+/// [`MockedUnitOfWork`] takes its events back.
+#[derive(Default, Debug)]
+pub struct RecordingHistory {
+    /// The committed (and, during a transaction, pending) events in order.
+    pub events: Vec<StoredEvent>,
+    head: (i64, String),
+}
+
+impl HistoryRepo for RecordingHistory {
+    fn head_for_update(&mut self) -> Result<(i64, String), crate::error::StoreError> {
+        Ok(self.head.clone())
+    }
+    fn insert(&mut self, event: &StoredEvent, _prev: &str) -> Result<(), crate::error::StoreError> {
+        self.events.push(event.clone());
+        Ok(())
+    }
+    fn set_head(&mut self, seq: i64, hash: &str) -> Result<(), crate::error::StoreError> {
+        self.head = (seq, hash.to_owned());
+        Ok(())
+    }
 }
 
 impl Repos for MockRepos {
@@ -50,6 +77,9 @@ impl Repos for MockRepos {
     }
     fn meta(&mut self) -> &mut dyn MetaRepo {
         &mut self.meta
+    }
+    fn history(&mut self) -> &mut dyn HistoryRepo {
+        &mut self.history
     }
 }
 
@@ -92,6 +122,22 @@ impl MockedUnitOfWork {
         self.rollbacks.load(Ordering::SeqCst)
     }
 
+    /// The actions of the history events committed so far, in order.
+    pub fn actions(&self) -> Vec<String> {
+        self.repos
+            .lock()
+            .map(|r| r.history.events.iter().map(|e| e.event.action.to_owned()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The history events committed so far.
+    pub fn events(&self) -> Vec<StoredEvent> {
+        self.repos
+            .lock()
+            .map(|r| r.history.events.clone())
+            .unwrap_or_default()
+    }
+
     /// The modes of every transaction run, in order.
     pub fn modes(&self) -> Vec<TxMode> {
         self.modes.lock().map(|m| m.clone()).unwrap_or_default()
@@ -114,10 +160,16 @@ impl UnitOfWork for MockedUnitOfWork {
             .repos
             .lock()
             .map_err(|_| AppError::Internal("mock repos poisoned".into()))?;
+        let events_before = repos.history.events.len();
+        let head_before = repos.history.head.clone();
         let result = work(&mut *repos);
         match result {
             Ok(()) => self.commits.fetch_add(1, Ordering::SeqCst),
-            Err(_) => self.rollbacks.fetch_add(1, Ordering::SeqCst),
+            Err(_) => {
+                repos.history.events.truncate(events_before);
+                repos.history.head = head_before;
+                self.rollbacks.fetch_add(1, Ordering::SeqCst)
+            }
         };
         result
     }

@@ -130,8 +130,8 @@ impl<'r> Tx<'r> {
 
     /// [`Tx::apply`] that also tells whether a delete or revoke found anything.
     pub fn apply_revoke(&mut self, permit: &Permit, change: Change<'_>) -> Result<bool, StoreError> {
-        let r = &mut *self.repos;
         let mut event = self.event(permit, "", Outcome::Success);
+        let r = &mut *self.repos;
         let mut found = true;
         match change {
             Change::ClientCreated(c) => {

@@ -1,20 +1,20 @@
 //! Caller authentication with Basic credentials (SPEC §3.1).
 
-use idm_domain::credential::CredentialSecret;
 use idm_domain::user::{User, UserState};
 use idm_domain::{DomainError, ExtId};
 
-use super::login::record_password_login;
+use super::login::{check_password, PasswordCheck};
 use super::{CallerAuthenticator, Ports};
 use crate::auth::LoginCacheKey;
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
+use crate::permit::Permit;
 use crate::repos::{transact, CredentialRecord, Repos, TxMode};
 use crate::telemetry::Verification;
 
 /// Verifies a loginId and password against the stored argon2id hash, remembering successes for
 /// a short time so authenticated requests do not pay a hash each, and counting failures
-/// against the credential's lockout policy.
+/// against the credential's lockout policy (SPEC §10.2) with bounded hashing (§10.3).
 pub struct PasswordCallerAuthenticator {
     ports: Ports,
 }
@@ -25,12 +25,18 @@ impl PasswordCallerAuthenticator {
         PasswordCallerAuthenticator { ports }
     }
 
+    /// An unknown login ID costs a (bounded) dummy verification, so timing does not reveal it.
     fn reject(&self, password: &str) -> AppError {
-        self.ports.hasher.verify_dummy(password);
-        self.ports
-            .telemetry
-            .password_verification(Verification::Dummy);
-        DomainError::AuthenticationFailed.into()
+        match self.ports.hasher.slot() {
+            Ok(slot) => {
+                self.ports.hasher.verify_dummy(&slot, password);
+                self.ports
+                    .telemetry
+                    .password_verification(Verification::Dummy);
+                DomainError::AuthenticationFailed.into()
+            }
+            Err(busy) => busy,
+        }
     }
 }
 
@@ -76,6 +82,7 @@ fn find_candidate(repos: &mut dyn Repos, user_id: &str) -> AppResult<Option<Cand
         client_ext_id: client.ext_id.clone(),
         login_id: user.login_id.clone(),
         grants,
+        request_id: None,
     };
     Ok(Some(Candidate {
         user,
@@ -85,60 +92,56 @@ fn find_candidate(repos: &mut dyn Repos, user_id: &str) -> AppResult<Option<Cand
 }
 
 impl CallerAuthenticator for PasswordCallerAuthenticator {
-    fn authenticate(&self, user_id: &str, password: &str) -> AppResult<Caller> {
+    fn authenticate(
+        &self,
+        user_id: &str,
+        password: &str,
+        request_id: Option<String>,
+    ) -> AppResult<Caller> {
         if user_id.is_empty() || user_id.len() > 600 || password.len() > 4096 {
             return Err(self.reject(password));
         }
         let found = transact(&*self.ports.uow, TxMode::Read, |repos| {
             find_candidate(repos, user_id)
         })?;
-        let Some(candidate) = found else {
+        let Some(mut candidate) = found else {
             return Err(self.reject(password));
         };
+        candidate.caller.request_id = request_id.clone();
         let now = self.ports.clock.now();
         let cred = &candidate.password.credential;
-        if candidate.user.state != UserState::Active || !cred.is_usable(now) {
+        if candidate.user.state != UserState::Active {
             return Err(self.reject(password));
         }
-        let CredentialSecret::Password { hash } = &cred.secret else {
-            return Err(self.reject(password));
-        };
         let key = LoginCacheKey {
             user_id: candidate.user.id.clone(),
             credential_version: cred.version,
         };
-        if !cred.success_needs_write(now) && self.ports.login_cache.is_fresh(&key, password) {
+        if cred.is_usable(now)
+            && !cred.success_needs_write(now)
+            && self.ports.login_cache.is_fresh(&key, password)
+        {
             self.ports.telemetry.auth_cache_hit();
             return Ok(candidate.caller);
         }
-        let matched = self.ports.hasher.verify(password, hash);
-        self.ports.telemetry.password_verification(if matched {
-            Verification::Success
-        } else {
-            Verification::Failure
-        });
-        if matched {
-            let version = if cred.success_needs_write(now) {
-                record_password_login(&self.ports, &candidate.user.id, true)?
-            } else {
-                Some(cred.version)
-            };
-            // `None`: the locked re-read found the credential gone or no longer usable (a
-            // concurrent failure locked it), so the caller has no usable password (SPEC §3.1).
-            let Some(credential_version) = version else {
-                return Err(DomainError::AuthenticationFailed.into());
-            };
-            self.ports.login_cache.remember(
-                LoginCacheKey {
-                    user_id: candidate.user.id.clone(),
-                    credential_version,
-                },
-                password,
-            );
-            Ok(candidate.caller)
-        } else {
-            record_password_login(&self.ports, &candidate.user.id, false)?;
-            Err(DomainError::AuthenticationFailed.into())
+        let permit = Permit::login_of(
+            &candidate.caller.client_ext_id,
+            &candidate.caller.user_ext_id,
+            &candidate.caller.login_id,
+            request_id,
+        );
+        match check_password(&self.ports, &permit, &candidate.user.id, password, false)? {
+            PasswordCheck::Verified { version, .. } => {
+                self.ports.login_cache.remember(
+                    LoginCacheKey {
+                        user_id: candidate.user.id.clone(),
+                        credential_version: version,
+                    },
+                    password,
+                );
+                Ok(candidate.caller)
+            }
+            _ => Err(DomainError::AuthenticationFailed.into()),
         }
     }
 }

@@ -3,10 +3,8 @@
 
 use idm_domain::access::{DataRoom, Role, RoleGrant};
 use idm_domain::client::{Client, BOOTSTRAP_CLIENT_EXT_ID, BOOTSTRAP_CLIENT_NAME};
-use idm_domain::credential::{
-    validity_end, Credential, CredentialSecret, CredentialState, StateChangeReason,
-};
-use idm_domain::policy::{PolicyParameters, PolicyType, DEFAULT_GENERATED_CHARSET};
+use idm_domain::credential::{Credential, CredentialSecret, CredentialState, NewCredential};
+use idm_domain::policy::{PolicyType, DEFAULT_GENERATED_CHARSET};
 use idm_domain::user::{validate_login_id, User, UserState};
 use idm_domain::ExtId;
 
@@ -14,7 +12,9 @@ use super::clients::insert_client_with_defaults;
 use super::policies::default_policy_ext_id;
 use super::Ports;
 use crate::error::{AppError, AppResult};
+use crate::permit::{Actor, Permit, TargetIds};
 use crate::repos::{transact, TxMode};
+use crate::write::{write, Change};
 
 /// What the operator configured for the first Root user.
 #[derive(Debug, Clone)]
@@ -68,12 +68,14 @@ impl Bootstrapper {
                 (p.clone(), Some(p))
             }
         };
-        let hash = ports.hasher.hash(&password)?;
-        let created = transact(&*ports.uow, TxMode::Write, |repos| {
-            if repos.clients().any_exists()? {
+        let slot = ports.hasher.slot()?;
+        let hash = ports.hasher.hash(&slot, &password)?;
+        drop(slot);
+        let created = write(ports, |tx| {
+            if tx.repos().clients().any_exists()? {
                 return Ok(false);
             }
-            let now = ports.clock.now();
+            let now = tx.now();
             let client = Client {
                 id: ports.ids.new_id(),
                 ext_id: ExtId::generated(BOOTSTRAP_CLIENT_EXT_ID.to_owned()),
@@ -82,7 +84,14 @@ impl Bootstrapper {
                 last_modified: now,
                 version: 1,
             };
-            insert_client_with_defaults(repos, ports, &client)?;
+            let permit = Permit::system(
+                Actor::Bootstrap,
+                TargetIds {
+                    client_ext_id: Some(client.ext_id.clone()),
+                    user_ext_id: None,
+                },
+            );
+            insert_client_with_defaults(tx, &permit, ports, &client)?;
             let user = User {
                 id: ports.ids.new_id(),
                 client_id: client.id.clone(),
@@ -100,39 +109,38 @@ impl Bootstrapper {
                 last_modified: now,
                 version: 1,
             };
-            repos.users().insert(&user)?;
-            let policy = repos
+            let permit = Permit::system(
+                Actor::Bootstrap,
+                TargetIds {
+                    client_ext_id: Some(client.ext_id.clone()),
+                    user_ext_id: Some(user.ext_id.clone()),
+                },
+            );
+            tx.apply(&permit, Change::UserCreated(&user))?;
+            let policy = tx
+                .repos()
                 .policies()
                 .find_by_ext_id(&client.id, default_policy_ext_id(PolicyType::Pwd).as_str())?
                 .ok_or_else(|| AppError::Internal("bootstrap password policy missing".into()))?;
-            let rules = PolicyParameters::default().lockout(PolicyType::Pwd);
-            repos.credentials().insert(&Credential {
-                id: ports.ids.new_id(),
-                client_id: client.id.clone(),
-                user_id: Some(user.id.clone()),
-                ext_id: ExtId::generated(ports.ids.new_id()),
-                policy_id: policy.id,
-                state: CredentialState::Active,
-                state_change_reason: StateChangeReason::Initialized,
-                state_change_detail: None,
-                last_successful_login: None,
-                successful_login_count: 0,
-                last_failed_login: None,
-                failed_login_count: 0,
-                modification_comment: None,
-                validity_from: now,
-                validity_to: validity_end(now, &rules),
-                locked_until: None,
-                reset_count: 0,
-                secret: CredentialSecret::Password { hash: hash.clone() },
-                created: now,
-                last_modified: now,
-                version: 1,
-            })?;
-            repos.roles().upsert_grant(
-                &user.id,
-                &RoleGrant::new(Role::Root, DataRoom::Global),
-                now,
+            let credential = Credential::new(
+                NewCredential {
+                    id: ports.ids.new_id(),
+                    client_id: client.id.clone(),
+                    user_id: Some(user.id.clone()),
+                    ext_id: ExtId::generated(ports.ids.new_id()),
+                    policy: &policy,
+                    state: CredentialState::Active,
+                    now,
+                },
+                CredentialSecret::Password { hash: hash.clone() },
+            );
+            tx.apply(&permit, Change::CredentialCreated(&credential))?;
+            tx.apply(
+                &permit,
+                Change::RoleGranted {
+                    user: &user,
+                    grant: &RoleGrant::new(Role::Root, DataRoom::Global),
+                },
             )?;
             Ok(true)
         });

@@ -40,14 +40,18 @@ impl EncryptionKeyCheck {
             let stored = match repos.meta().get(CHECK_NAME)? {
                 Some(sealed) => sealed,
                 None => {
-                    let sealed = cipher.seal(CHECK_PLAIN)?;
+                    let sealed = cipher.seal(CHECK_PLAIN, CHECK_NAME)?;
                     if repos.meta().insert_if_absent(CHECK_NAME, &sealed)? {
                         return Ok(KeyCheck::Recorded);
                     }
                     repos.meta().get(CHECK_NAME)?.unwrap_or_default()
                 }
             };
-            Ok(match cipher.open(&stored) {
+            // A database from before values were bound to rows holds an unbound check value.
+            let opened = cipher
+                .open(&stored, CHECK_NAME)
+                .or_else(|_| cipher.open_unbound(&stored));
+            Ok(match opened {
                 Ok(plain) if plain == CHECK_PLAIN => KeyCheck::Verified,
                 _ => KeyCheck::Mismatch,
             })

@@ -1,12 +1,22 @@
-//! Recording a password login's outcome on the credential (SPEC §3.1, §6.2), shared by caller
-//! authentication and the token endpoint so both count failures under the same lockout rules.
+//! One password check against a user's Password credential, shared by caller authentication
+//! (SPEC §3.1), the token endpoint (§6.3), the password login (§11.1) and the password change
+//! (§11.3), so every one of them holds SPEC §10.2 and §10.3 the same way:
+//!
+//! 1. a hashing slot is taken first (a full queue answers 503 and counts as no attempt);
+//! 2. the attempt is reserved under a row lock: a locked credential refuses without a check and
+//!    without counting; otherwise the failure is counted in advance, so parallel attempts on any
+//!    number of instances never verify more wrong secrets than the policy's threshold;
+//! 3. the hash is verified with no transaction or connection held;
+//! 4. a right secret gives its reservation back and records the success.
 
-use idm_domain::credential::LoginOutcome;
+use idm_domain::credential::{Attempt, CredentialSecret, LoginOutcome};
 
 use super::{lookup, Ports};
 use crate::error::AppResult;
-use crate::repos::{transact, TxMode};
-use crate::telemetry::{LockKind, Telemetry};
+use crate::history::Outcome;
+use crate::permit::Permit;
+use crate::telemetry::{LockKind, Telemetry, Verification};
+use crate::write::{write, Change};
 
 /// Reports a lock that a committed failure imposed (SPEC §9 `/metrics`).
 pub(crate) fn report_lockout(telemetry: &dyn Telemetry, outcome: LoginOutcome) {
@@ -17,41 +27,174 @@ pub(crate) fn report_lockout(telemetry: &dyn Telemetry, outcome: LoginOutcome) {
     }
 }
 
-/// Records a success or failure on the user's password credential under a row lock, so
-/// concurrent outcomes are all counted. Returns the credential's version afterwards, or `None`
-/// when the credential is missing or no longer usable (nothing is recorded then).
-/// A success writes only when it clears something (failures, an expired lock). A failure that
-/// locks the credential is reported to telemetry once, after the commit.
-pub(crate) fn record_password_login(
+/// What one password check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PasswordCheck {
+    /// The user has no Password credential.
+    NoCredential,
+    /// The credential is not usable and not merely locked (disabled, archived, expired).
+    NotUsable,
+    /// Locked: refused without a check and without counting.
+    Locked(LoginOutcome),
+    /// Wrong secret, counted; the outcome says whether it locked.
+    Wrong {
+        /// Failed, TmpLocked or FailLocked.
+        outcome: LoginOutcome,
+        /// Whether one more failure would lock (SPEC §11 status 3).
+        next_locks: bool,
+    },
+    /// Right secret, success recorded.
+    Verified {
+        /// The credential's version afterwards (the login cache key).
+        version: i64,
+        /// The credential's token epoch (SPEC §10.4).
+        epoch: i64,
+    },
+}
+
+/// Runs the four steps of the module documentation for `password` against the Password
+/// credential of the user `user_id`; the events are recorded under `permit`.
+/// `count_success`: record every success (`successfulLoginCount` + 1, SPEC §11.1), not only one
+/// that clears something (SPEC §3.1).
+pub(crate) fn check_password(
     ports: &Ports,
+    permit: &Permit,
     user_id: &str,
-    success: bool,
-) -> AppResult<Option<i64>> {
-    let clock = &ports.clock;
-    let (version, outcome) = transact(&*ports.uow, TxMode::Write, |repos| {
-        let Some(rec) = repos.credentials().find_password_of_user(user_id, true)? else {
-            return Ok((None, None));
+    password: &str,
+    count_success: bool,
+) -> AppResult<PasswordCheck> {
+    let slot = ports.hasher.slot()?;
+    let reserved = write(ports, |tx| {
+        let Some(rec) = tx.repos().credentials().find_password_of_user(user_id, true)? else {
+            return Ok(Err(PasswordCheck::NoCredential));
         };
         let mut cred = rec.credential;
-        let now = clock.now();
-        if !cred.is_usable(now) {
-            return Ok((None, None));
-        }
-        let expected = cred.version;
-        let outcome = if success {
-            if !cred.success_needs_write(now) {
-                return Ok((Some(expected), None));
-            }
-            cred.record_success(now)
-        } else {
-            let rules = lookup::lockout_rules(repos, &cred)?;
-            cred.record_failure(&rules, now)
+        let CredentialSecret::Password { hash } = &cred.secret else {
+            return Ok(Err(PasswordCheck::NoCredential));
         };
-        repos.credentials().update(&cred, expected)?;
-        Ok((Some(cred.version), Some(outcome)))
+        let hash = hash.clone();
+        let now = tx.now();
+        let rules = lookup::lockout_rules(tx.repos(), &cred)?;
+        let before = cred.clone();
+        match cred.begin_attempt(&rules, now) {
+            Attempt::Refused => {
+                let check = match before.lock_in_force(now) {
+                    Some(lock) => PasswordCheck::Locked(lock),
+                    None => PasswordCheck::NotUsable,
+                };
+                let ext = before.ext_id.to_string();
+                tx.note(permit, "login.refused", Outcome::Failure, Some(&ext), None);
+                Ok(Err(check))
+            }
+            Attempt::Reserved { counted, if_wrong } => {
+                if counted {
+                    tx.apply(
+                        permit,
+                        Change::CredentialUpdated {
+                            action: "login.attempted",
+                            before: &before,
+                            after: &cred,
+                        },
+                    )?;
+                }
+                Ok(Ok((hash, counted, if_wrong, cred.next_failure_locks(&rules))))
+            }
+        }
     })?;
-    if let Some(outcome) = outcome {
-        report_lockout(&*ports.telemetry, outcome);
+    let (hash, counted, if_wrong, next_locks) = match reserved {
+        Ok(r) => r,
+        Err(check) => return Ok(check),
+    };
+    let matched = ports.hasher.verify(&slot, password, &hash);
+    drop(slot);
+    ports.telemetry.password_verification(if matched {
+        Verification::Success
+    } else {
+        Verification::Failure
+    });
+    if !matched {
+        finish_failure(ports, permit, user_id, counted)?;
+        if counted {
+            report_lockout(&*ports.telemetry, if_wrong);
+        }
+        return Ok(PasswordCheck::Wrong {
+            outcome: if_wrong,
+            next_locks,
+        });
     }
-    Ok(version)
+    settle_success(ports, permit, user_id, counted, count_success)
+}
+
+/// A wrong secret: already counted by its reservation, so only the event is left to write
+/// (and, for a policy that never locks, the failure itself).
+fn finish_failure(ports: &Ports, permit: &Permit, user_id: &str, counted: bool) -> AppResult<()> {
+    write(ports, |tx| {
+        let Some(rec) = tx.repos().credentials().find_password_of_user(user_id, true)? else {
+            return Ok(());
+        };
+        let ext = rec.credential.ext_id.to_string();
+        if counted {
+            tx.note(permit, "login.failed", Outcome::Failure, Some(&ext), None);
+            return Ok(());
+        }
+        let mut cred = rec.credential;
+        let before = cred.clone();
+        let rules = lookup::lockout_rules(tx.repos(), &cred)?;
+        if cred.is_usable(tx.now()) {
+            cred.record_failure(&rules, tx.now());
+            tx.apply(
+                permit,
+                Change::CredentialUpdated {
+                    action: "login.failed",
+                    before: &before,
+                    after: &cred,
+                },
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// A right secret: the reservation is given back and the success recorded. A success that
+/// would change nothing beyond the counters writes nothing (authenticated reads stay reads).
+fn settle_success(
+    ports: &Ports,
+    permit: &Permit,
+    user_id: &str,
+    counted: bool,
+    count_success: bool,
+) -> AppResult<PasswordCheck> {
+    write(ports, |tx| {
+        let Some(rec) = tx.repos().credentials().find_password_of_user(user_id, true)? else {
+            return Ok(PasswordCheck::NoCredential);
+        };
+        let mut cred = rec.credential;
+        let now = tx.now();
+        if !counted && !count_success && !cred.success_needs_write(now) {
+            return Ok(if cred.is_usable(now) {
+                PasswordCheck::Verified {
+                    version: cred.version,
+                    epoch: cred.epoch,
+                }
+            } else {
+                PasswordCheck::NotUsable
+            });
+        }
+        let before = cred.clone();
+        if !cred.settle_success(counted, now) {
+            return Ok(PasswordCheck::NotUsable);
+        }
+        tx.apply(
+            permit,
+            Change::CredentialUpdated {
+                action: "login.succeeded",
+                before: &before,
+                after: &cred,
+            },
+        )?;
+        Ok(PasswordCheck::Verified {
+            version: cred.version,
+            epoch: cred.epoch,
+        })
+    })
 }

@@ -14,6 +14,8 @@ use super::{
 };
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
+use crate::permit::Permit;
+use crate::write::{write, Change};
 use crate::repos::{transact, TxMode};
 
 /// Most credential entries one report may carry.
@@ -33,6 +35,7 @@ impl LoginInfoUseCases {
     /// Applies one credential entry in its own transaction, under a row lock.
     fn apply_entry(
         &self,
+        permit: &Permit,
         client: &Client,
         user: &User,
         entry: &CredentialLoginReport,
@@ -49,7 +52,9 @@ impl LoginInfoUseCases {
             user_ext_id: user.ext_id.to_string(),
         };
         let ports = &self.ports;
-        let item = transact(&*ports.uow, TxMode::Write, |repos| {
+        let item = write(ports, |tx| {
+            let now = tx.now();
+            let repos = tx.repos();
             let mut record = if idm_domain::ExtId::is_valid(ext_id) {
                 repos
                     .credentials()
@@ -59,19 +64,25 @@ impl LoginInfoUseCases {
             }
             .filter(|r| r.credential.user_id.as_deref() == Some(user.id.as_str()))
             .ok_or_else(not_found)?;
-            let now = ports.clock.now();
-            let cred = &mut record.credential;
-            if !cred.is_usable(now) {
+            if !record.credential.is_usable(now) {
                 return Err(DomainError::CredentialNotActive(ext_id.to_owned()).into());
             }
-            let expected = cred.version;
+            let before = record.credential.clone();
+            let rules = lookup::lockout_rules(repos, &before)?;
+            let cred = &mut record.credential;
             let outcome = if success {
                 cred.record_success(now)
             } else {
-                let rules = lookup::lockout_rules(repos, cred)?;
                 cred.record_failure(&rules, now)
             };
-            repos.credentials().update(cred, expected)?;
+            tx.apply(
+                permit,
+                Change::CredentialUpdated {
+                    action: "login.recorded",
+                    before: &before,
+                    after: &record.credential,
+                },
+            )?;
             Ok(LoginItem {
                 outcome,
                 user_ext_id: user.ext_id.clone(),
@@ -96,10 +107,12 @@ impl LoginInfoService for LoginInfoUseCases {
         user: &str,
         report: Body<LoginReport>,
     ) -> AppResult<LoginInfoResult> {
-        caller.authorize(Requirement::rights(&MODIFY), Some(client), None)?;
+        let authorized = caller.authorize(Requirement::rights(&MODIFY), Some(client), None)?;
         let ports = &self.ports;
-        let (c, u) = transact(&*ports.uow, TxMode::Read, |repos| {
-            lookup::client_and_user(repos, client, user)
+        let (c, u, permit) = transact(&*ports.uow, TxMode::Read, |repos| {
+            let (c, u) = lookup::client_and_user(repos, client, user)?;
+            let permit = lookup::user_permit(ports, repos, &authorized, &u, None)?;
+            Ok((c, u, permit))
         })?;
         let report = report?;
         let user_success = report
@@ -113,11 +126,15 @@ impl LoginInfoService for LoginInfoUseCases {
             .into());
         }
         // The user's outcome is always applied, in one statement (no lost update under load).
-        let u = transact(&*ports.uow, TxMode::Write, |repos| {
-            repos
-                .users()
-                .record_login(&u.id, user_success, ports.clock.now())?;
-            repos
+        let u = write(ports, |tx| {
+            tx.apply(
+                &permit,
+                Change::UserLoginRecorded {
+                    user: &u,
+                    success: user_success,
+                },
+            )?;
+            tx.repos()
                 .users()
                 .find_by_id(&u.id)?
                 .ok_or_else(|| AppError::Internal("user vanished during a login report".into()))
@@ -143,7 +160,7 @@ impl LoginInfoService for LoginInfoUseCases {
             });
         }
         for entry in &entries {
-            match self.apply_entry(&c, &u, entry) {
+            match self.apply_entry(&permit, &c, &u, entry) {
                 Ok(item) => result.items.push(item),
                 Err(AppError::Domain(error)) => result.errors.push(LoginItemError {
                     error,

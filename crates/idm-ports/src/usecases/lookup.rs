@@ -1,15 +1,13 @@
 //! The resolution steps every use case shares: SPEC §3.4 steps 3 and 4.
 
-use idm_domain::access::AccessMode;
 use idm_domain::client::Client;
 use idm_domain::policy::{Policy, PolicyType};
 use idm_domain::user::User;
 use idm_domain::{DomainError, ExtId};
 
 use super::Ports;
-use crate::auth::TokenSubject;
-use crate::caller::Caller;
 use crate::error::AppResult;
+use crate::permit::{Authorized, Permit};
 use crate::repos::Repos;
 
 /// Step 3: the path's client, or the SPEC 404. A malformed extId can never match.
@@ -112,26 +110,24 @@ pub(crate) fn new_credential_ext_id(
     Ok(ext_id)
 }
 
-/// SPEC §3.4 step 5: a write in self-admin mode needs a valid X-Token naming the caller.
-/// Writes allowed through rights need none.
-pub(crate) fn require_x_token(
+/// SPEC §10.1 and §3.4 step 5 for a write on the path's user: the privileged-target decision
+/// over the user's grants, then the X-Token in self-admin mode (bound to the user's current
+/// password epoch, SPEC §10.4). The only way a use case gets a [`Permit`] for a user.
+pub(crate) fn user_permit(
     ports: &Ports,
-    caller: &Caller,
-    mode: AccessMode,
+    repos: &mut dyn Repos,
+    authorized: &Authorized<'_>,
+    user: &User,
     x_token: Option<&str>,
-) -> AppResult<()> {
-    if mode == AccessMode::Rights {
-        return Ok(());
-    }
-    let subject = TokenSubject {
-        user_ext_id: caller.user_ext_id.to_string(),
-        client_ext_id: caller.client_ext_id.to_string(),
-    };
-    if x_token.is_some_and(|t| ports.tokens.validate(t, &subject)) {
-        Ok(())
-    } else {
-        Err(DomainError::InvalidJwtToken.into())
-    }
+) -> AppResult<Permit> {
+    let grants = repos.roles().grants_of_user(&user.id)?;
+    let cleared = authorized.check_target(&user.ext_id, &grants)?;
+    cleared.verify_x_token(&*ports.tokens, x_token, || {
+        Ok(repos
+            .credentials()
+            .find_password_of_user(&user.id, false)?
+            .map(|r| r.credential.epoch))
+    })
 }
 
 /// The lockout rules of a credential's policy (SPEC §5); the defaults if the policy is gone.
@@ -144,4 +140,17 @@ pub(crate) fn lockout_rules(
         .find_by_id(&credential.policy_id)?
         .map(|p| p.parameters.lockout(p.policy_type))
         .unwrap_or_default())
+}
+
+/// SPEC §10.1: the last `active` user holding `Root` can be neither deleted, nor disabled or
+/// archived, nor stripped of `Root`. Called by every such write, under the grants' lock.
+pub(crate) fn ensure_not_last_root(repos: &mut dyn Repos, user: &User) -> AppResult<()> {
+    let roots = repos.roles().active_root_users_for_update()?;
+    if roots.len() <= 1 && roots.iter().any(|id| *id == user.id) {
+        return Err(DomainError::InvalidParameter(
+            "The last active Root user cannot be removed.".into(),
+        )
+        .into());
+    }
+    Ok(())
 }

@@ -79,8 +79,14 @@ pub type Body<T> = Result<T, crate::error::AppError>;
 #[cfg_attr(feature = "mock", mockall::automock)]
 pub trait CallerAuthenticator: Send + Sync {
     /// Checks `user_id` (`clientExtId/loginId` or a bare loginId) and `password`;
-    /// `DomainError::AuthenticationFailed` on any mismatch.
-    fn authenticate(&self, user_id: &str, password: &str) -> AppResult<Caller>;
+    /// `DomainError::AuthenticationFailed` on any mismatch. `request_id` travels with the
+    /// caller into the history.
+    fn authenticate(
+        &self,
+        user_id: &str,
+        password: &str,
+        request_id: Option<String>,
+    ) -> AppResult<Caller>;
 }
 
 /// A client-create request (SPEC §8.1).

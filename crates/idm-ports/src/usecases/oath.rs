@@ -4,8 +4,7 @@
 use idm_domain::access::{Requirement, Right};
 use idm_domain::client::Client;
 use idm_domain::credential::{
-    validity_end, Credential, CredentialSecret, CredentialState, CredentialType, OathDetails,
-    StateChangeReason,
+    Credential, CredentialSecret, CredentialState, CredentialType, NewCredential, OathDetails,
 };
 use idm_domain::oath::{method_name, otpauth_uri, secret_length};
 use idm_domain::paging::{Page, PageCursor, PageRequest};
@@ -17,6 +16,7 @@ use super::{lookup, Body, CreateOath, OathCreated, OathService, Ports};
 use crate::caller::Caller;
 use crate::error::{AppResult, StoreError, UniqueKey};
 use crate::repos::{transact, CredentialRecord, Repos, TxMode};
+use crate::write::{write, Change};
 
 /// The OATH use cases.
 pub struct OathUseCases {
@@ -79,15 +79,16 @@ impl OathService for OathUseCases {
         x_token: Option<String>,
         cmd: Body<CreateOath>,
     ) -> AppResult<OathCreated> {
-        let mode = caller.authorize(
+        let authorized = caller.authorize(
             Requirement::rights_or_self(&CREATE),
             Some(client),
             Some(user),
         )?;
         let ports = &self.ports;
-        transact(&*ports.uow, TxMode::Write, |repos| {
+        write(ports, |tx| {
+            let repos = tx.repos();
             let (c, u) = lookup::client_and_user(repos, client, user)?;
-            lookup::require_x_token(ports, caller, mode, x_token.as_deref())?;
+            let permit = lookup::user_permit(ports, repos, &authorized, &u, x_token.as_deref())?;
             let cmd = cmd.clone()?;
             let ext_id = lookup::new_credential_ext_id(repos, &c, cmd.ext_id.clone(), || {
                 ports.ids.new_id()
@@ -117,6 +118,7 @@ impl OathService for OathUseCases {
             )?;
             let settings = policy.parameters.oath();
             let secret = ports.secrets.bytes(secret_length(&settings.algorithm));
+            let id = ports.ids.new_id();
             let details = OathDetails {
                 issuer: settings.issuer.clone(),
                 authentication_method: method_name(settings.hotp).to_owned(),
@@ -124,7 +126,7 @@ impl OathService for OathUseCases {
                 digits: settings.digits as i32,
                 period: settings.period_seconds as i32,
                 counter: 0,
-                encrypted_secret: ports.cipher.seal(&secret)?,
+                encrypted_secret: ports.cipher.seal(&secret, &id)?,
                 label,
             };
             let account = match (&u.contacts.email, settings.account_name_from_email) {
@@ -132,31 +134,19 @@ impl OathService for OathUseCases {
                 _ => u.login_id.clone(),
             };
             let uri = otpauth_uri(&details, &account, &secret);
-            let now = ports.clock.now();
-            let credential = Credential {
-                id: ports.ids.new_id(),
-                client_id: c.id.clone(),
-                user_id: Some(u.id.clone()),
-                ext_id: ext_id.clone(),
-                policy_id: policy.id.clone(),
-                state,
-                state_change_reason: StateChangeReason::Initialized,
-                state_change_detail: None,
-                last_successful_login: None,
-                successful_login_count: 0,
-                last_failed_login: None,
-                failed_login_count: 0,
-                modification_comment: None,
-                validity_from: now,
-                validity_to: validity_end(now, &policy.parameters.lockout(PolicyType::Oath)),
-                locked_until: None,
-                reset_count: 0,
-                secret: CredentialSecret::Oath(details),
-                created: now,
-                last_modified: now,
-                version: 1,
-            };
-            match repos.credentials().insert(&credential) {
+            let credential = Credential::new(
+                NewCredential {
+                    id,
+                    client_id: c.id.clone(),
+                    user_id: Some(u.id.clone()),
+                    ext_id: ext_id.clone(),
+                    policy: &policy,
+                    state,
+                    now: tx.now(),
+                },
+                CredentialSecret::Oath(details),
+            );
+            match tx.apply(&permit, Change::CredentialCreated(&credential)) {
                 Err(StoreError::Unique(UniqueKey::CredentialExtId)) => {
                     return Err(DomainError::DuplicateCredentialExtId(ext_id.to_string()).into())
                 }
@@ -180,7 +170,7 @@ impl OathService for OathUseCases {
         user: &str,
         ext_id: &str,
     ) -> AppResult<CredentialRecord> {
-        caller.authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?;
+        caller.authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?.read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let (c, u) = lookup::client_and_user(repos, client, user)?;
             find_oath(repos, &c, &u, ext_id, false)
@@ -194,7 +184,7 @@ impl OathService for OathUseCases {
         user: &str,
         page: PageRequest,
     ) -> AppResult<Page<CredentialRecord>> {
-        caller.authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?;
+        caller.authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?.read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let (c, u) = lookup::client_and_user(repos, client, user)?;
             let rows = repos.credentials().list_of_type(
@@ -218,17 +208,18 @@ impl OathService for OathUseCases {
         ext_id: &str,
         x_token: Option<String>,
     ) -> AppResult<()> {
-        let mode = caller.authorize(
+        let authorized = caller.authorize(
             Requirement::rights_or_self(&DELETE),
             Some(client),
             Some(user),
         )?;
         let ports = &self.ports;
-        transact(&*ports.uow, TxMode::Write, |repos| {
+        write(ports, |tx| {
+            let repos = tx.repos();
             let (c, u) = lookup::client_and_user(repos, client, user)?;
-            lookup::require_x_token(ports, caller, mode, x_token.as_deref())?;
+            let permit = lookup::user_permit(ports, repos, &authorized, &u, x_token.as_deref())?;
             let record = find_oath(repos, &c, &u, ext_id, true)?;
-            repos.credentials().delete(&record.credential.id)?;
+            tx.apply(&permit, Change::CredentialDeleted(&record.credential))?;
             Ok(())
         })
     }

@@ -1,10 +1,9 @@
 //! Password credentials (SPEC §8.5), the password reset (SPEC §6.1) and the delivery outbox
 //! (SPEC §8.7).
 
-use chrono::{DateTime, Utc};
 use idm_domain::access::{AccessMode, Requirement, Right};
 use idm_domain::credential::{
-    validity_end, Credential, CredentialSecret, CredentialState, StateChangeReason,
+    Credential, CredentialSecret, CredentialState, NewCredential, StateChangeReason,
 };
 use idm_domain::delivery::{Delivery, DeliveryKind};
 use idm_domain::password::{check_reset_allowed, check_supplied, split_for_delivery};
@@ -18,7 +17,9 @@ use super::{
 };
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult, StoreError, UniqueKey};
+use crate::permit::Permit;
 use crate::repos::{transact, CredentialRecord, Repos, TxMode};
+use crate::write::{write, Change, Tx};
 
 /// The password use cases and the outbox listing.
 pub struct PasswordUseCases {
@@ -58,10 +59,13 @@ impl PasswordService for PasswordUseCases {
         user: &str,
         cmd: Body<CreatePassword>,
     ) -> AppResult<PasswordIssued> {
-        caller.authorize(Requirement::rights(&CREATE), Some(client), None)?;
+        let authorized = caller.authorize(Requirement::rights(&CREATE), Some(client), None)?;
         let ports = &self.ports;
-        transact(&*ports.uow, TxMode::Write, |repos| {
+        // Everything that can be refused is checked before the (bounded) hashing, and no
+        // transaction is open while it hashes (SPEC §10.3); the write re-checks under its lock.
+        let (cmd, policy) = transact(&*ports.uow, TxMode::Read, |repos| {
             let (c, u) = lookup::client_and_user(repos, client, user)?;
+            lookup::user_permit(ports, repos, &authorized, &u, None)?;
             let cmd = cmd.clone()?;
             if repos
                 .credentials()
@@ -70,68 +74,64 @@ impl PasswordService for PasswordUseCases {
             {
                 return Err(DomainError::PasswordExists(u.ext_id.to_string()).into());
             }
-            let ext_id = lookup::new_credential_ext_id(repos, &c, cmd.ext_id.clone(), || {
-                ports.ids.new_id()
-            })?;
-            let state = match cmd.state_name.as_deref() {
-                Some(name) => name.parse::<CredentialState>()?,
-                None => CredentialState::Active,
-            };
+            lookup::new_credential_ext_id(repos, &c, cmd.ext_id.clone(), || String::new())?;
+            if let Some(name) = cmd.state_name.as_deref() {
+                name.parse::<CredentialState>()?;
+            }
             let policy = lookup::policy_for_create(
                 repos,
                 &c,
                 cmd.policy_ext_id.as_deref(),
                 PolicyType::Pwd,
             )?;
-            let rules = policy.parameters.password();
-            let now = ports.clock.now();
-            let mut credential = Credential {
-                id: ports.ids.new_id(),
-                client_id: c.id.clone(),
-                user_id: Some(u.id.clone()),
-                ext_id,
-                policy_id: policy.id.clone(),
-                state,
-                state_change_reason: StateChangeReason::Initialized,
-                state_change_detail: None,
-                last_successful_login: None,
-                successful_login_count: 0,
-                last_failed_login: None,
-                failed_login_count: 0,
-                modification_comment: None,
-                validity_from: now,
-                validity_to: validity_end(now, &policy.parameters.lockout(PolicyType::Pwd)),
-                locked_until: None,
-                reset_count: 0,
-                secret: CredentialSecret::Password {
-                    hash: String::new(),
+            Ok((cmd, policy))
+        })?;
+        let rules = policy.parameters.password();
+        let generated = if rules.reset_code_enabled {
+            if cmd.password.is_some() {
+                return Err(DomainError::PasswordNotAllowed.into());
+            }
+            self.generate(&policy)?
+        } else {
+            let supplied = cmd
+                .password
+                .as_deref()
+                .filter(|p| !p.is_empty())
+                .ok_or_else(|| DomainError::NullParameter("password".into()))?;
+            check_supplied(&rules, supplied)?;
+            let slot = ports.hasher.slot()?;
+            Generated {
+                hash: ports.hasher.hash(&slot, supplied)?,
+                fragment: None,
+                rest: None,
+            }
+        };
+        let state = match cmd.state_name.as_deref() {
+            Some(name) => name.parse::<CredentialState>()?,
+            None => CredentialState::Active,
+        };
+        write(ports, |tx| {
+            let repos = tx.repos();
+            let (c, u) = lookup::client_and_user(repos, client, user)?;
+            let permit = lookup::user_permit(ports, repos, &authorized, &u, None)?;
+            let ext_id = lookup::new_credential_ext_id(repos, &c, cmd.ext_id.clone(), || {
+                ports.ids.new_id()
+            })?;
+            let credential = Credential::new(
+                NewCredential {
+                    id: ports.ids.new_id(),
+                    client_id: c.id.clone(),
+                    user_id: Some(u.id.clone()),
+                    ext_id,
+                    policy: &policy,
+                    state,
+                    now: tx.now(),
                 },
-                created: now,
-                last_modified: now,
-                version: 1,
-            };
-            let generated = if rules.reset_code_enabled {
-                if cmd.password.is_some() {
-                    return Err(DomainError::PasswordNotAllowed.into());
-                }
-                self.generate(&policy)?
-            } else {
-                let supplied = cmd
-                    .password
-                    .as_deref()
-                    .filter(|p| !p.is_empty())
-                    .ok_or_else(|| DomainError::NullParameter("password".into()))?;
-                check_supplied(&rules, supplied)?;
-                Generated {
-                    hash: ports.hasher.hash(supplied)?,
-                    fragment: None,
-                    rest: None,
-                }
-            };
-            credential.secret = CredentialSecret::Password {
-                hash: generated.hash,
-            };
-            match repos.credentials().insert(&credential) {
+                CredentialSecret::Password {
+                    hash: generated.hash.clone(),
+                },
+            );
+            match tx.apply(&permit, Change::CredentialCreated(&credential)) {
                 Err(StoreError::Unique(UniqueKey::UserPassword)) => {
                     return Err(DomainError::PasswordExists(u.ext_id.to_string()).into())
                 }
@@ -145,7 +145,7 @@ impl PasswordService for PasswordUseCases {
             }
             // The outbox row references the credential, so it follows the insert.
             if let Some(rest) = &generated.rest {
-                self.enqueue(repos, &credential, rest, now)?;
+                self.enqueue(tx, &permit, &credential, rest)?;
             }
             Ok(PasswordIssued {
                 record: CredentialRecord {
@@ -153,7 +153,7 @@ impl PasswordService for PasswordUseCases {
                     user_ext_id: Some(u.ext_id.clone()),
                     policy_ext_id: policy.ext_id.clone(),
                 },
-                fragment: generated.fragment,
+                fragment: generated.fragment.clone(),
                 generated: rules.reset_code_enabled,
             })
         })
@@ -165,7 +165,7 @@ impl PasswordService for PasswordUseCases {
         client: &str,
         user: &str,
     ) -> AppResult<CredentialRecord> {
-        caller.authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?;
+        caller.authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?.read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let (_, u) = lookup::client_and_user(repos, client, user)?;
             password_of(repos, &u, false)
@@ -179,25 +179,40 @@ impl PasswordService for PasswordUseCases {
         user: &str,
         patch: Body<PatchPassword>,
     ) -> AppResult<CredentialRecord> {
-        caller.authorize(Requirement::rights(&VIEW_MODIFY), Some(client), None)?;
+        let authorized = caller.authorize(Requirement::rights(&VIEW_MODIFY), Some(client), None)?;
         let ports = &self.ports;
-        transact(&*ports.uow, TxMode::Write, |repos| {
+        write(ports, |tx| {
+            let repos = tx.repos();
             let (_, u) = lookup::client_and_user(repos, client, user)?;
+            let permit = lookup::user_permit(ports, repos, &authorized, &u, None)?;
             let patch = patch.clone()?;
             let mut record = password_of(repos, &u, true)?;
-            let cred = &mut record.credential;
-            check_version(cred.version, patch.version)?;
+            check_version(record.credential.version, patch.version)?;
             let state = match patch.state_name.as_deref() {
                 Some(name) => name.parse::<CredentialState>()?,
-                None => cred.state,
+                None => record.credential.state,
             };
-            let expected = cred.version;
-            cred.change_state_by_admin(
+            let before = record.credential.clone();
+            record.credential.change_state_by_admin(
                 state,
                 patch.modification_comment.clone(),
-                ports.clock.now(),
+                tx.now(),
             );
-            repos.credentials().update(cred, expected)?;
+            let action = if record.credential.state_change_reason == StateChangeReason::Unlock
+                && before.state.is_locked()
+            {
+                "credential.unlocked"
+            } else {
+                "credential.updated"
+            };
+            tx.apply(
+                &permit,
+                Change::CredentialUpdated {
+                    action,
+                    before: &before,
+                    after: &record.credential,
+                },
+            )?;
             Ok(record)
         })
     }
@@ -209,39 +224,54 @@ impl PasswordService for PasswordUseCases {
         user: &str,
         x_token: Option<String>,
     ) -> AppResult<PasswordIssued> {
-        let mode = caller.authorize(
+        let authorized = caller.authorize(
             Requirement::rights_or_self(&VIEW_MODIFY),
             Some(client),
             Some(user),
         )?;
+        let reason = match authorized.mode() {
+            AccessMode::SelfAdmin => StateChangeReason::Reset,
+            AccessMode::Rights => StateChangeReason::ResetByAdmin,
+        };
         let ports = &self.ports;
-        transact(&*ports.uow, TxMode::Write, |repos| {
+        // Every refusal first, then the hash with no transaction open (SPEC §10.3), then the
+        // write, which checks again under the row lock.
+        let check = |repos: &mut dyn Repos,
+                     lock: bool|
+         -> AppResult<(User, Permit, CredentialRecord, Policy)> {
             let (_, u) = lookup::client_and_user(repos, client, user)?;
-            lookup::require_x_token(ports, caller, mode, x_token.as_deref())?;
-            let reason = match mode {
-                AccessMode::SelfAdmin => StateChangeReason::Reset,
-                AccessMode::Rights => StateChangeReason::ResetByAdmin,
-            };
-            let mut record = password_of(repos, &u, true)?;
+            let permit = lookup::user_permit(ports, repos, &authorized, &u, x_token.as_deref())?;
+            let record = password_of(repos, &u, lock)?;
             let policy = policy_of(repos, &record.credential)?;
             check_reset_allowed(
                 &record.credential,
                 &policy.parameters.password(),
                 u.ext_id.as_str(),
             )?;
-            let now = ports.clock.now();
-            let generated = self.generate(&policy)?;
-            let expected = record.credential.version;
+            Ok((u, permit, record, policy))
+        };
+        let (_, _, _, policy) = transact(&*ports.uow, TxMode::Read, |r| check(r, false))?;
+        let generated = self.generate(&policy)?;
+        write(ports, |tx| {
+            let (_, permit, mut record, _) = check(tx.repos(), true)?;
+            let before = record.credential.clone();
             record
                 .credential
-                .reset_password(generated.hash, reason, now);
-            repos.credentials().update(&record.credential, expected)?;
+                .reset_password(generated.hash.clone(), reason, tx.now());
+            tx.apply(
+                &permit,
+                Change::CredentialUpdated {
+                    action: "password.reset",
+                    before: &before,
+                    after: &record.credential,
+                },
+            )?;
             if let Some(rest) = &generated.rest {
-                self.enqueue(repos, &record.credential, rest, now)?;
+                self.enqueue(tx, &permit, &record.credential, rest)?;
             }
             Ok(PasswordIssued {
                 record,
-                fragment: generated.fragment,
+                fragment: generated.fragment.clone(),
                 generated: true,
             })
         })
@@ -249,15 +279,17 @@ impl PasswordService for PasswordUseCases {
 }
 
 impl PasswordUseCases {
-    /// Draws a password from the policy's charset with the CSPRNG, hashes it, and splits it
-    /// between the caller's fragment and the part left for delivery.
+    /// Draws a password from the policy's charset with the CSPRNG, hashes it (in a bounded
+    /// hashing slot, outside any transaction), and splits it between the caller's fragment and
+    /// the part left for delivery.
     fn generate(&self, policy: &Policy) -> AppResult<Generated> {
         let rules = policy.parameters.password();
         let password = self
             .ports
             .secrets
             .password(&rules.generated_charset, rules.generated_length);
-        let hash = self.ports.hasher.hash(&password)?;
+        let slot = self.ports.hasher.slot()?;
+        let hash = self.ports.hasher.hash(&slot, &password)?;
         let (fragment, rest) = split_for_delivery(&password, rules.fragment_length);
         Ok(Generated {
             hash,
@@ -266,27 +298,32 @@ impl PasswordUseCases {
         })
     }
 
-    /// Queues `rest` sealed for out-of-band delivery to the credential's user.
+    /// Queues `rest` sealed (bound to the delivery's own row) for out-of-band delivery.
     fn enqueue(
         &self,
-        repos: &mut dyn Repos,
+        tx: &mut Tx<'_>,
+        permit: &Permit,
         credential: &Credential,
         rest: &str,
-        now: DateTime<Utc>,
     ) -> AppResult<()> {
         let user_id = credential
             .user_id
             .clone()
             .ok_or_else(|| AppError::Internal("password credential without user".into()))?;
-        repos.deliveries().enqueue(&Delivery {
-            id: self.ports.ids.new_id(),
-            client_id: credential.client_id.clone(),
-            user_id,
-            credential_id: credential.id.clone(),
-            kind: DeliveryKind::PasswordRemainder,
-            sealed_payload: self.ports.cipher.seal(rest.as_bytes())?,
-            created: now,
-        })?;
+        let id = self.ports.ids.new_id();
+        let sealed_payload = self.ports.cipher.seal(rest.as_bytes(), &id)?;
+        tx.apply(
+            permit,
+            Change::DeliveryQueued(&Delivery {
+                id,
+                client_id: credential.client_id.clone(),
+                user_id,
+                credential_id: credential.id.clone(),
+                kind: DeliveryKind::PasswordRemainder,
+                sealed_payload,
+                created: tx.now(),
+            }),
+        )?;
         Ok(())
     }
 }
@@ -317,7 +354,10 @@ impl OutboxService for PasswordUseCases {
             .map(|delivery| {
                 let payload =
                     if reveal {
-                        let plain = self.ports.cipher.open(&delivery.sealed_payload)?;
+                        let plain = self
+                            .ports
+                            .cipher
+                            .open(&delivery.sealed_payload, &delivery.id)?;
                         Some(String::from_utf8(plain).map_err(|_| {
                             AppError::Internal("a delivery payload is not text".into())
                         })?)

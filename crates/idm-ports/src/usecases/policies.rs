@@ -11,6 +11,8 @@ use super::lookup;
 use super::{Body, CreatePolicy, PolicyService, PolicyView, Ports};
 use crate::caller::Caller;
 use crate::error::{AppResult, StoreError, UniqueKey};
+use crate::permit::Permit;
+use crate::write::{write, Change, Tx};
 use crate::repos::{transact, Repos, TxMode};
 
 /// The extId of a client's bootstrap default policy of `policy_type`, e.g. `default-PwdPolicy`:
@@ -21,13 +23,14 @@ pub fn default_policy_ext_id(policy_type: PolicyType) -> ExtId {
 
 /// Inserts the three default policies of a new client.
 pub(crate) fn insert_default_policies(
-    repos: &mut dyn Repos,
+    tx: &mut Tx<'_>,
+    permit: &Permit,
     ports: &Ports,
     client_id: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     for policy_type in PolicyType::ALL {
-        repos.policies().insert(&Policy {
+        let policy = Policy {
             id: ports.ids.new_id(),
             client_id: client_id.to_owned(),
             ext_id: default_policy_ext_id(policy_type),
@@ -39,7 +42,8 @@ pub(crate) fn insert_default_policies(
             created: now,
             last_modified: now,
             version: 1,
-        })?;
+        };
+        tx.apply(permit, Change::PolicyCreated(&policy))?;
     }
     Ok(())
 }
@@ -83,9 +87,12 @@ impl PolicyService for PolicyUseCases {
         client: &str,
         cmd: Body<CreatePolicy>,
     ) -> AppResult<PolicyView> {
-        caller.authorize(Requirement::rights(&CREATE), Some(client), None)?;
+        let permit = caller
+            .authorize(Requirement::rights(&CREATE), Some(client), None)?
+            .without_user_target()?;
         let ports = &self.ports;
-        transact(&*ports.uow, TxMode::Write, |repos| {
+        write(ports, |tx| {
+            let repos = tx.repos();
             let c = lookup::client(repos, client)?;
             let cmd = cmd.clone()?;
             let name = validate_name(cmd.name.as_deref().unwrap_or_default())?;
@@ -103,9 +110,15 @@ impl PolicyService for PolicyUseCases {
             {
                 return Err(DomainError::DuplicatePolicyExtId(ext_id.to_string()).into());
             }
-            let now = ports.clock.now();
+            let now = tx.now();
             if cmd.default_policy {
-                repos.policies().clear_default(&c.id, policy_type, now)?;
+                tx.apply(
+                    &permit,
+                    Change::PolicyDefaultCleared {
+                        client_id: &c.id,
+                        policy_type,
+                    },
+                )?;
             }
             let policy = Policy {
                 id: ports.ids.new_id(),
@@ -120,7 +133,7 @@ impl PolicyService for PolicyUseCases {
                 last_modified: now,
                 version: 1,
             };
-            match repos.policies().insert(&policy) {
+            match tx.apply(&permit, Change::PolicyCreated(&policy)) {
                 Err(StoreError::Unique(UniqueKey::PolicyExtId)) => {
                     return Err(DomainError::DuplicatePolicyExtId(policy.ext_id.to_string()).into())
                 }
@@ -131,7 +144,7 @@ impl PolicyService for PolicyUseCases {
     }
 
     fn get_policy(&self, caller: &Caller, client: &str, ext_id: &str) -> AppResult<PolicyView> {
-        caller.authorize(Requirement::rights(&VIEW), Some(client), None)?;
+        caller.authorize(Requirement::rights(&VIEW), Some(client), None)?.read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let c = lookup::client(repos, client)?;
             Ok(view(find(repos, &c.id, ext_id)?, &c.ext_id))
@@ -145,21 +158,32 @@ impl PolicyService for PolicyUseCases {
         ext_id: &str,
         patch: Body<PolicyPatch>,
     ) -> AppResult<PolicyView> {
-        caller.authorize(Requirement::rights(&MODIFY), Some(client), None)?;
+        let permit = caller
+            .authorize(Requirement::rights(&MODIFY), Some(client), None)?
+            .without_user_target()?;
         let ports = &self.ports;
-        transact(&*ports.uow, TxMode::Write, |repos| {
-            let c = lookup::client(repos, client)?;
-            let mut policy = find(repos, &c.id, ext_id)?;
+        write(ports, |tx| {
+            let c = lookup::client(tx.repos(), client)?;
+            let mut policy = find(tx.repos(), &c.id, ext_id)?;
             let patch = patch.clone()?;
             check_version(policy.version, patch.version)?;
-            let expected = policy.version;
-            let now = ports.clock.now();
-            if policy.apply(patch, now)? {
-                repos
-                    .policies()
-                    .clear_default(&c.id, policy.policy_type, now)?;
+            let before = policy.clone();
+            if policy.apply(patch, tx.now())? {
+                tx.apply(
+                    &permit,
+                    Change::PolicyDefaultCleared {
+                        client_id: &c.id,
+                        policy_type: policy.policy_type,
+                    },
+                )?;
             }
-            repos.policies().update(&policy, expected)?;
+            tx.apply(
+                &permit,
+                Change::PolicyUpdated {
+                    before: &before,
+                    after: &policy,
+                },
+            )?;
             Ok(view(policy, &c.ext_id))
         })
     }

@@ -9,6 +9,7 @@ use super::{lookup, Body, GrantRole, Ports, RoleService};
 use crate::caller::Caller;
 use crate::error::AppResult;
 use crate::repos::{transact, TxMode};
+use crate::write::{write, Change};
 
 /// The role use cases.
 pub struct RoleUseCases {
@@ -50,10 +51,12 @@ impl RoleService for RoleUseCases {
         user: &str,
         cmd: Body<GrantRole>,
     ) -> AppResult<RoleGrant> {
-        caller.authorize(Requirement::rights(&MODIFY), Some(client), None)?;
+        let authorized = caller.authorize(Requirement::rights(&MODIFY), Some(client), None)?;
         let ports = &self.ports;
-        transact(&*ports.uow, TxMode::Write, |repos| {
+        write(ports, |tx| {
+            let repos = tx.repos();
             let (_, u) = lookup::client_and_user(repos, client, user)?;
+            let permit = lookup::user_permit(ports, repos, &authorized, &u, None)?;
             let cmd = cmd.clone()?;
             let role: Role = cmd
                 .role
@@ -62,15 +65,19 @@ impl RoleService for RoleUseCases {
                 .parse()?;
             let grant = RoleGrant::new(role, data_room(cmd.client_ext_ids.as_ref())?);
             may_grant(&caller.grants, &grant)?;
-            repos
-                .roles()
-                .upsert_grant(&u.id, &grant, ports.clock.now())?;
+            tx.apply(
+                &permit,
+                Change::RoleGranted {
+                    user: &u,
+                    grant: &grant,
+                },
+            )?;
             Ok(grant)
         })
     }
 
     fn list_roles(&self, caller: &Caller, client: &str, user: &str) -> AppResult<Vec<RoleGrant>> {
-        caller.authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?;
+        caller.authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?.read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let (_, u) = lookup::client_and_user(repos, client, user)?;
             Ok(repos.roles().grants_of_user(&u.id)?)
@@ -78,9 +85,12 @@ impl RoleService for RoleUseCases {
     }
 
     fn revoke_role(&self, caller: &Caller, client: &str, user: &str, role: &str) -> AppResult<()> {
-        caller.authorize(Requirement::rights(&MODIFY), Some(client), None)?;
-        transact(&*self.ports.uow, TxMode::Write, |repos| {
+        let authorized = caller.authorize(Requirement::rights(&MODIFY), Some(client), None)?;
+        let ports = &self.ports;
+        write(ports, |tx| {
+            let repos = tx.repos();
             let (_, u) = lookup::client_and_user(repos, client, user)?;
+            let permit = lookup::user_permit(ports, repos, &authorized, &u, None)?;
             let not_found = || DomainError::RoleGrantNotFound {
                 user_ext_id: user.to_owned(),
                 role: role.to_owned(),
@@ -94,7 +104,16 @@ impl RoleService for RoleUseCases {
                 .ok_or_else(not_found)?;
             // Revoking is as powerful as granting: only within the caller's own rights.
             may_grant(&caller.grants, &existing)?;
-            repos.roles().delete_grant(&u.id, parsed)?;
+            if parsed == Role::Root {
+                lookup::ensure_not_last_root(repos, &u)?;
+            }
+            tx.apply(
+                &permit,
+                Change::RoleRevoked {
+                    user: &u,
+                    role: parsed,
+                },
+            )?;
             Ok(())
         })
     }

@@ -2,16 +2,16 @@
 //! receives the X-Token JWT (SPEC §3.5) for self-admin writes.
 
 use idm_domain::access::Role;
-use idm_domain::credential::CredentialSecret;
 use idm_domain::DomainError;
 
-use super::login::record_password_login;
+use super::login::{check_password, PasswordCheck};
 use super::{Body, Ports, TokenRequest, TokenService};
 use crate::auth::{IssuedToken, TokenSubject};
 use crate::caller::Caller;
 use crate::error::AppResult;
-use crate::repos::{transact, TxMode};
-use crate::telemetry::Verification;
+use crate::history::Outcome;
+use crate::permit::Permit;
+use crate::write::write;
 
 /// The token use case.
 pub struct TokenUseCases {
@@ -64,45 +64,35 @@ impl TokenService for TokenUseCases {
         }
         let password = given(&request.password)
             .ok_or_else(|| invalid("The password should not be null or empty."))?;
-        let record = transact(&*self.ports.uow, TxMode::Read, |repos| {
-            Ok(repos
-                .credentials()
-                .find_password_of_user(&caller.user_id, false)?)
-        })?
-        .ok_or_else(|| {
-            DomainError::CredentialNotUsable(
-                "Failed to verify password. The user does not have a password credential.".into(),
-            )
-        })?;
-        let credential = record.credential;
-        let CredentialSecret::Password { hash } = &credential.secret else {
-            return Err(invalid("Failed to verify password.").into());
+        let permit = Permit::login_of(
+            &caller.client_ext_id,
+            &caller.user_ext_id,
+            &caller.login_id,
+            caller.request_id.clone(),
+        );
+        let epoch = match check_password(&self.ports, &permit, &caller.user_id, password, false)? {
+            PasswordCheck::NoCredential => {
+                return Err(DomainError::CredentialNotUsable(
+                    "Failed to verify password. The user does not have a password credential."
+                        .into(),
+                )
+                .into())
+            }
+            PasswordCheck::NotUsable | PasswordCheck::Locked(_) => return Err(not_active().into()),
+            PasswordCheck::Wrong { .. } => {
+                return Err(invalid("Failed to verify password.").into())
+            }
+            PasswordCheck::Verified { epoch, .. } => epoch,
         };
-        let now = self.ports.clock.now();
-        if !credential.is_usable(now) {
-            return Err(not_active().into());
-        }
-        let matched = self.ports.hasher.verify(password, hash);
-        self.ports.telemetry.password_verification(if matched {
-            Verification::Success
-        } else {
-            Verification::Failure
-        });
-        if !matched {
-            record_password_login(&self.ports, &caller.user_id, false)?;
-            return Err(invalid("Failed to verify password.").into());
-        }
-        // A success writes only when it clears something (SPEC §3.1), so a plain success
-        // stays a read. `None`: the locked re-read found the credential gone or no longer
-        // usable (a concurrent failure locked it), so no token is issued.
-        if credential.success_needs_write(now)
-            && record_password_login(&self.ports, &caller.user_id, true)?.is_none()
-        {
-            return Err(not_active().into());
-        }
-        self.ports.tokens.issue(&TokenSubject {
+        let token = self.ports.tokens.issue(&TokenSubject {
             user_ext_id: caller.user_ext_id.to_string(),
             client_ext_id: caller.client_ext_id.to_string(),
-        })
+            password_epoch: epoch,
+        })?;
+        write(&self.ports, |tx| {
+            tx.note(&permit, "token.issued", Outcome::Success, None, None);
+            Ok(())
+        })?;
+        Ok(token)
     }
 }

@@ -11,6 +11,7 @@ use idm_domain::DomainError;
 use super::{lookup, Body, CreateUser, Ports, UserService, UserView};
 use crate::caller::Caller;
 use crate::error::{AppResult, StoreError, UniqueKey};
+use crate::write::{write, Change};
 use crate::repos::{transact, CredentialRecord, TxMode};
 
 /// The user use cases.
@@ -62,9 +63,12 @@ impl UserService for UserUseCases {
         client: &str,
         cmd: Body<CreateUser>,
     ) -> AppResult<UserView> {
-        caller.authorize(Requirement::rights(&CREATE), Some(client), None)?;
+        let permit = caller
+            .authorize(Requirement::rights(&CREATE), Some(client), None)?
+            .without_user_target()?;
         let ports = &self.ports;
-        transact(&*ports.uow, TxMode::Write, |repos| {
+        write(ports, |tx| {
+            let repos = tx.repos();
             let c = lookup::client(repos, client)?;
             let cmd = cmd.clone()?;
             let (login_id, name, contacts) = validated(&cmd)?;
@@ -83,7 +87,7 @@ impl UserService for UserUseCases {
             {
                 return Err(DomainError::DuplicateUserExtId(ext_id.to_string()).into());
             }
-            let now = ports.clock.now();
+            let now = tx.now();
             let user = User {
                 id: ports.ids.new_id(),
                 client_id: c.id.clone(),
@@ -100,7 +104,7 @@ impl UserService for UserUseCases {
                 last_modified: now,
                 version: 1,
             };
-            match repos.users().insert(&user) {
+            match tx.apply(&permit, Change::UserCreated(&user)) {
                 Err(StoreError::Unique(UniqueKey::UserLoginId)) => {
                     return Err(duplicate_login().into())
                 }
@@ -114,7 +118,7 @@ impl UserService for UserUseCases {
     }
 
     fn get_user(&self, caller: &Caller, client: &str, user: &str) -> AppResult<UserView> {
-        caller.authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?;
+        caller.authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?.read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let (c, u) = lookup::client_and_user(repos, client, user)?;
             Ok(view(u, &c))
@@ -132,7 +136,7 @@ impl UserService for UserUseCases {
             Requirement::rights_or_self(&CRED_VIEW),
             Some(client),
             Some(user),
-        )?;
+        )?.read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let (_, u) = lookup::client_and_user(repos, client, user)?;
             let rows = repos.credentials().list_by_user(&u.id, &page)?;

@@ -4,8 +4,7 @@
 use idm_domain::access::{Requirement, Right};
 use idm_domain::client::Client;
 use idm_domain::credential::{
-    validity_end, Credential, CredentialSecret, CredentialState, CredentialType, StateChangeReason,
-    VascoToken,
+    Credential, CredentialSecret, CredentialState, CredentialType, NewCredential, VascoToken,
 };
 use idm_domain::paging::{Page, PageCursor, PageRequest};
 use idm_domain::policy::PolicyType;
@@ -15,6 +14,7 @@ use idm_domain::{DomainError, ExtId};
 use super::{lookup, Body, CreateVasco, Ports, VascoService};
 use crate::caller::Caller;
 use crate::error::{AppResult, StoreError, UniqueKey};
+use crate::write::{write, Change};
 use crate::repos::{transact, CredentialRecord, Repos, TxMode};
 
 /// The VASCO use cases.
@@ -61,9 +61,12 @@ impl VascoService for VascoUseCases {
         client: &str,
         cmd: Body<CreateVasco>,
     ) -> AppResult<CredentialRecord> {
-        caller.authorize(Requirement::rights(&CREATE), Some(client), None)?;
+        let permit = caller
+            .authorize(Requirement::rights(&CREATE), Some(client), None)?
+            .without_user_target()?;
         let ports = &self.ports;
-        transact(&*ports.uow, TxMode::Write, |repos| {
+        write(ports, |tx| {
+            let repos = tx.repos();
             let c = lookup::client(repos, client)?;
             let cmd = cmd.clone()?;
             // SPEC §6.4's checks, in their order.
@@ -92,31 +95,19 @@ impl VascoService for VascoUseCases {
                 })
                 .collect();
             validate_tokens(&tokens)?;
-            let now = ports.clock.now();
-            let credential = Credential {
-                id: ports.ids.new_id(),
-                client_id: c.id.clone(),
-                user_id: None,
-                ext_id: ext_id.clone(),
-                policy_id: policy.id.clone(),
-                state,
-                state_change_reason: StateChangeReason::Initialized,
-                state_change_detail: None,
-                last_successful_login: None,
-                successful_login_count: 0,
-                last_failed_login: None,
-                failed_login_count: 0,
-                modification_comment: None,
-                validity_from: now,
-                validity_to: validity_end(now, &policy.parameters.lockout(PolicyType::Vasco)),
-                locked_until: None,
-                reset_count: 0,
-                secret: CredentialSecret::Vasco { tokens },
-                created: now,
-                last_modified: now,
-                version: 1,
-            };
-            match repos.credentials().insert(&credential) {
+            let credential = Credential::new(
+                NewCredential {
+                    id: ports.ids.new_id(),
+                    client_id: c.id.clone(),
+                    user_id: None,
+                    ext_id: ext_id.clone(),
+                    policy: &policy,
+                    state,
+                    now: tx.now(),
+                },
+                CredentialSecret::Vasco { tokens },
+            );
+            match tx.apply(&permit, Change::CredentialCreated(&credential)) {
                 // A concurrent create took the extId between our check and our insert.
                 Err(StoreError::Unique(UniqueKey::CredentialExtId)) => {
                     return Err(DomainError::DuplicateCredentialExtId(ext_id.to_string()).into())
@@ -137,7 +128,7 @@ impl VascoService for VascoUseCases {
         client: &str,
         page: PageRequest,
     ) -> AppResult<Page<CredentialRecord>> {
-        caller.authorize(Requirement::rights(&VIEW), Some(client), None)?;
+        caller.authorize(Requirement::rights(&VIEW), Some(client), None)?.read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let c = lookup::client(repos, client)?;
             let rows =
@@ -157,7 +148,7 @@ impl VascoService for VascoUseCases {
         client: &str,
         ext_id: &str,
     ) -> AppResult<CredentialRecord> {
-        caller.authorize(Requirement::rights(&VIEW), Some(client), None)?;
+        caller.authorize(Requirement::rights(&VIEW), Some(client), None)?.read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let c = lookup::client(repos, client)?;
             find_vasco(repos, &c, ext_id, false)
@@ -171,21 +162,28 @@ impl VascoService for VascoUseCases {
         user: &str,
         ext_id: &str,
     ) -> AppResult<CredentialRecord> {
-        caller.authorize(Requirement::rights(&MODIFY), Some(client), None)?;
+        let authorized = caller.authorize(Requirement::rights(&MODIFY), Some(client), None)?;
         let ports = &self.ports;
-        transact(&*ports.uow, TxMode::Write, |repos| {
+        write(ports, |tx| {
+            let repos = tx.repos();
             let (c, u) = lookup::client_and_user(repos, client, user)?;
+            let permit = lookup::user_permit(ports, repos, &authorized, &u, None)?;
             let mut record = find_vasco(repos, &c, ext_id, true)?;
             match record.credential.user_id.as_deref() {
                 Some(owner) if owner == u.id => return Ok(record),
                 Some(_) => return Err(DomainError::VascoAssigned(ext_id.to_owned()).into()),
                 None => {}
             }
-            let expected = record.credential.version;
-            record.credential.user_id = Some(u.id.clone());
-            record.credential.last_modified = ports.clock.now();
-            record.credential.version += 1;
-            repos.credentials().update(&record.credential, expected)?;
+            let before = record.credential.clone();
+            record.credential.assign_to(&u.id, tx.now());
+            tx.apply(
+                &permit,
+                Change::CredentialUpdated {
+                    action: "vasco.assigned",
+                    before: &before,
+                    after: &record.credential,
+                },
+            )?;
             record.user_ext_id = Some(u.ext_id.clone());
             Ok(record)
         })
@@ -197,21 +195,23 @@ impl VascoService for VascoUseCases {
         client: &str,
         ext_id: &str,
     ) -> AppResult<CredentialRecord> {
-        caller.authorize(Requirement::rights(&MODIFY), Some(client), None)?;
+        let permit = caller
+            .authorize(Requirement::rights(&MODIFY), Some(client), None)?
+            .without_user_target()?;
         let ports = &self.ports;
-        transact(&*ports.uow, TxMode::Write, |repos| {
-            let c = lookup::client(repos, client)?;
-            let mut record = find_vasco(repos, &c, ext_id, true)?;
-            let expected = record.credential.version;
-            let cred = &mut record.credential;
-            cred.user_id = None;
-            if cred.state != CredentialState::Initial {
-                cred.state = CredentialState::Initial;
-                cred.state_change_reason = StateChangeReason::ChangedByAdmin;
-            }
-            cred.last_modified = ports.clock.now();
-            cred.version += 1;
-            repos.credentials().update(&record.credential, expected)?;
+        write(ports, |tx| {
+            let c = lookup::client(tx.repos(), client)?;
+            let mut record = find_vasco(tx.repos(), &c, ext_id, true)?;
+            let before = record.credential.clone();
+            record.credential.unassign(tx.now());
+            tx.apply(
+                &permit,
+                Change::CredentialUpdated {
+                    action: "vasco.unassigned",
+                    before: &before,
+                    after: &record.credential,
+                },
+            )?;
             record.user_ext_id = None;
             Ok(record)
         })
