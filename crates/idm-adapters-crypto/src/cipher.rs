@@ -1,4 +1,4 @@
-use aes_gcm::aead::{Aead, KeyInit, OsRng};
+use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
 use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -27,12 +27,42 @@ impl AesGcmCipher {
     }
 }
 
+impl AesGcmCipher {
+    fn open_with(&self, sealed: &str, aad: &[u8]) -> Result<Vec<u8>, AppError> {
+        let fail = || AppError::Internal("a sealed value could not be opened".into());
+        let (nonce, body) = sealed.split_once('~').ok_or_else(fail)?;
+        let nonce = STANDARD.decode(nonce).map_err(|_| fail())?;
+        let body = STANDARD.decode(body).map_err(|_| fail())?;
+        let nonce: [u8; 12] = nonce.try_into().map_err(|_| fail())?;
+        self.aead
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: body.as_ref(),
+                    aad,
+                },
+            )
+            .map_err(|_| fail())
+    }
+}
+
+/// The associated data binding a sealed value to its row (SPEC §10.4).
+fn binding(bound_to: &str) -> Vec<u8> {
+    format!("idm:v1:{bound_to}").into_bytes()
+}
+
 impl SecretCipher for AesGcmCipher {
-    fn seal(&self, plain: &[u8]) -> Result<String, AppError> {
+    fn seal(&self, plain: &[u8], bound_to: &str) -> Result<String, AppError> {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let sealed = self
             .aead
-            .encrypt(&nonce, plain)
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plain,
+                    aad: &binding(bound_to),
+                },
+            )
             .map_err(|_| AppError::Internal("encryption failed".into()))?;
         Ok(format!(
             "{}~{}",
@@ -41,15 +71,12 @@ impl SecretCipher for AesGcmCipher {
         ))
     }
 
-    fn open(&self, sealed: &str) -> Result<Vec<u8>, AppError> {
-        let fail = || AppError::Internal("a sealed value could not be opened".into());
-        let (nonce, body) = sealed.split_once('~').ok_or_else(fail)?;
-        let nonce = STANDARD.decode(nonce).map_err(|_| fail())?;
-        let body = STANDARD.decode(body).map_err(|_| fail())?;
-        let nonce: [u8; 12] = nonce.try_into().map_err(|_| fail())?;
-        self.aead
-            .decrypt(&Nonce::from(nonce), body.as_ref())
-            .map_err(|_| fail())
+    fn open(&self, sealed: &str, bound_to: &str) -> Result<Vec<u8>, AppError> {
+        self.open_with(sealed, &binding(bound_to))
+    }
+
+    fn open_unbound(&self, sealed: &str) -> Result<Vec<u8>, AppError> {
+        self.open_with(sealed, b"")
     }
 }
 
@@ -64,11 +91,11 @@ mod tests {
     #[test]
     fn round_trip_with_fresh_nonces() {
         let c = AesGcmCipher::from_base64(&key(7)).unwrap();
-        let a = c.seal(b"JBSWY3DPEHPK3PXP").unwrap();
-        let b = c.seal(b"JBSWY3DPEHPK3PXP").unwrap();
+        let a = c.seal(b"JBSWY3DPEHPK3PXP", "row-1").unwrap();
+        let b = c.seal(b"JBSWY3DPEHPK3PXP", "row-1").unwrap();
         assert_ne!(a, b);
         assert!(!a.contains("JBSWY3DP"));
-        assert_eq!(c.open(&a).unwrap(), b"JBSWY3DPEHPK3PXP");
+        assert_eq!(c.open(&a, "row-1").unwrap(), b"JBSWY3DPEHPK3PXP");
         let (n, _) = a.split_once('~').unwrap();
         assert_eq!(STANDARD.decode(n).unwrap().len(), 12);
     }
@@ -76,15 +103,34 @@ mod tests {
     #[test]
     fn tampering_and_wrong_keys_fail() {
         let c = AesGcmCipher::from_base64(&key(7)).unwrap();
-        let sealed = c.seal(b"secret").unwrap();
+        let sealed = c.seal(b"secret", "r").unwrap();
         let other = AesGcmCipher::from_base64(&key(8)).unwrap();
-        assert!(other.open(&sealed).is_err());
+        assert!(other.open(&sealed, "r").is_err());
         let (n, body) = sealed.split_once('~').unwrap();
         let mut raw = STANDARD.decode(body).unwrap();
         raw[0] ^= 1;
-        assert!(c.open(&format!("{n}~{}", STANDARD.encode(raw))).is_err());
-        assert!(c.open("garbage").is_err());
-        assert!(c.open("~").is_err());
+        assert!(c.open(&format!("{n}~{}", STANDARD.encode(raw)), "r").is_err());
+        assert!(c.open("garbage", "r").is_err());
+        assert!(c.open("~", "r").is_err());
+    }
+
+    #[test]
+    fn a_value_copied_into_another_row_does_not_open() {
+        let c = AesGcmCipher::from_base64(&key(7)).unwrap();
+        let sealed = c.seal(b"secret", "credential-a").unwrap();
+        assert!(c.open(&sealed, "credential-b").is_err());
+        assert!(c.open_unbound(&sealed).is_err());
+        assert_eq!(c.open(&sealed, "credential-a").unwrap(), b"secret");
+    }
+
+    #[test]
+    fn values_sealed_before_binding_open_unbound_only() {
+        let c = AesGcmCipher::from_base64(&key(7)).unwrap();
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let legacy = c.aead.encrypt(&nonce, b"old".as_ref()).unwrap();
+        let legacy = format!("{}~{}", STANDARD.encode(nonce), STANDARD.encode(legacy));
+        assert_eq!(c.open_unbound(&legacy).unwrap(), b"old");
+        assert!(c.open(&legacy, "x").is_err());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use idm_ports::auth::PasswordHasher;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use idm_ports::auth::{HashSlot, PasswordHasher};
 use idm_ports::error::AppError;
 use rand::rngs::OsRng;
 
@@ -25,6 +28,98 @@ impl Default for Argon2Settings {
     }
 }
 
+/// How much hashing may run and wait at once (SPEC §10.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashLimits {
+    /// argon2 computations at once (`IDM_HASH_CONCURRENCY`, default: the cores).
+    pub concurrency: usize,
+    /// Requests that may wait for one (`IDM_HASH_QUEUE`, default 64).
+    pub queue: usize,
+    /// The longest wait (`IDM_HASH_WAIT_MS`, default 2000).
+    pub wait: Duration,
+}
+
+impl Default for HashLimits {
+    fn default() -> Self {
+        HashLimits {
+            concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            queue: 64,
+            wait: Duration::from_millis(2000),
+        }
+    }
+}
+
+/// A counting gate with a bounded queue: a caller runs at once, waits boundedly in the queue,
+/// or is turned away (`AppError::Busy`, 503 with `Retry-After: 1`), so a flood of logins can
+/// neither exhaust memory (each argon2 takes 19 MiB) nor starve the requests that need no hash.
+#[derive(Debug)]
+struct HashGate {
+    limits: HashLimits,
+    state: Mutex<GateState>,
+    freed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct GateState {
+    running: usize,
+    waiting: usize,
+}
+
+/// Frees its place in the gate when dropped.
+struct GatePass(Arc<HashGate>);
+
+impl Drop for GatePass {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.0.state.lock() {
+            s.running = s.running.saturating_sub(1);
+        }
+        self.0.freed.notify_one();
+    }
+}
+
+impl HashGate {
+    fn new(limits: HashLimits) -> Self {
+        HashGate {
+            limits: HashLimits {
+                concurrency: limits.concurrency.max(1),
+                ..limits
+            },
+            state: Mutex::new(GateState::default()),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn enter(self: &Arc<Self>) -> Result<HashSlot, AppError> {
+        let busy = || AppError::Busy;
+        let mut s = self.state.lock().map_err(|_| busy())?;
+        if s.running < self.limits.concurrency && s.waiting == 0 {
+            s.running += 1;
+            return Ok(HashSlot::new(Box::new(GatePass(self.clone()))));
+        }
+        if s.waiting >= self.limits.queue {
+            return Err(busy());
+        }
+        s.waiting += 1;
+        let deadline = Instant::now() + self.limits.wait;
+        loop {
+            if s.running < self.limits.concurrency {
+                s.waiting -= 1;
+                s.running += 1;
+                return Ok(HashSlot::new(Box::new(GatePass(self.clone()))));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                s.waiting -= 1;
+                return Err(busy());
+            }
+            s = match self.freed.wait_timeout(s, deadline - now) {
+                Ok((guard, _)) => guard,
+                Err(_) => return Err(busy()),
+            };
+        }
+    }
+}
+
 /// The configured cost is not a valid argon2 parameter set.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid argon2 parameters: {0}")]
@@ -35,11 +130,12 @@ pub struct HasherError(String);
 pub struct Argon2Hasher {
     argon: Argon2<'static>,
     dummy: String,
+    gate: Arc<HashGate>,
 }
 
 impl Argon2Hasher {
     /// Builds the hasher; fails on parameters argon2 rejects.
-    pub fn new(settings: Argon2Settings) -> Result<Self, HasherError> {
+    pub fn new(settings: Argon2Settings, limits: HashLimits) -> Result<Self, HasherError> {
         let params = Params::new(
             settings.memory_kib,
             settings.iterations,
@@ -53,12 +149,20 @@ impl Argon2Hasher {
             .hash_password(b"dummy password for unknown users", &salt)
             .map_err(|e| HasherError(e.to_string()))?
             .to_string();
-        Ok(Argon2Hasher { argon, dummy })
+        Ok(Argon2Hasher {
+            argon,
+            dummy,
+            gate: Arc::new(HashGate::new(limits)),
+        })
     }
 }
 
 impl PasswordHasher for Argon2Hasher {
-    fn hash(&self, password: &str) -> Result<String, AppError> {
+    fn slot(&self) -> Result<HashSlot, AppError> {
+        self.gate.enter()
+    }
+
+    fn hash(&self, _slot: &HashSlot, password: &str) -> Result<String, AppError> {
         let salt = SaltString::generate(&mut OsRng);
         self.argon
             .hash_password(password.as_bytes(), &salt)
@@ -66,7 +170,7 @@ impl PasswordHasher for Argon2Hasher {
             .map_err(|e| AppError::Internal(format!("argon2 hashing failed: {e}")))
     }
 
-    fn verify(&self, password: &str, phc: &str) -> bool {
+    fn verify(&self, _slot: &HashSlot, password: &str, phc: &str) -> bool {
         match PasswordHash::new(phc) {
             // Verification uses the parameters stored in the hash, so old hashes keep working
             // after the configured cost changes.
@@ -78,8 +182,8 @@ impl PasswordHasher for Argon2Hasher {
         }
     }
 
-    fn verify_dummy(&self, password: &str) {
-        let _ = self.verify(password, &self.dummy);
+    fn verify_dummy(&self, slot: &HashSlot, password: &str) {
+        let _ = self.verify(slot, password, &self.dummy);
     }
 }
 
@@ -88,45 +192,81 @@ mod tests {
     use super::*;
 
     fn cheap() -> Argon2Hasher {
-        Argon2Hasher::new(Argon2Settings {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        })
+        Argon2Hasher::new(
+            Argon2Settings {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            HashLimits::default(),
+        )
         .unwrap()
     }
 
     #[test]
     fn hashes_are_argon2id_phc_and_verify() {
         let h = cheap();
-        let phc = h.hash("s3cret!").unwrap();
+        let slot = h.slot().unwrap();
+        let phc = h.hash(&slot, "s3cret!").unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
         assert!(!phc.contains("s3cret"));
-        assert!(h.verify("s3cret!", &phc));
-        assert!(!h.verify("s3cret", &phc));
-        assert!(!h.verify("s3cret!", "not a hash"));
-        assert_ne!(phc, h.hash("s3cret!").unwrap(), "fresh salt per hash");
+        assert!(h.verify(&slot, "s3cret!", &phc));
+        assert!(!h.verify(&slot, "s3cret", &phc));
+        assert!(!h.verify(&slot, "s3cret!", "not a hash"));
+        assert_ne!(phc, h.hash(&slot, "s3cret!").unwrap(), "fresh salt per hash");
     }
 
     #[test]
     fn verification_follows_the_parameters_in_the_hash() {
-        let old = cheap().hash("pw").unwrap();
-        let newer = Argon2Hasher::new(Argon2Settings {
-            memory_kib: 128,
-            iterations: 2,
-            parallelism: 1,
-        })
+        let h = cheap();
+        let slot = h.slot().unwrap();
+        let old = h.hash(&slot, "pw").unwrap();
+        let newer = Argon2Hasher::new(
+            Argon2Settings {
+                memory_kib: 128,
+                iterations: 2,
+                parallelism: 1,
+            },
+            HashLimits::default(),
+        )
         .unwrap();
-        assert!(newer.verify("pw", &old));
+        assert!(newer.verify(&slot, "pw", &old));
     }
 
     #[test]
     fn invalid_parameters_are_refused() {
-        assert!(Argon2Hasher::new(Argon2Settings {
-            memory_kib: 1,
-            iterations: 0,
-            parallelism: 0
-        })
+        assert!(Argon2Hasher::new(
+            Argon2Settings {
+                memory_kib: 1,
+                iterations: 0,
+                parallelism: 0
+            },
+            HashLimits::default()
+        )
         .is_err());
+    }
+
+    #[test]
+    fn the_gate_bounds_running_and_waiting_and_times_out() {
+        let gate = Arc::new(HashGate::new(HashLimits {
+            concurrency: 1,
+            queue: 1,
+            wait: Duration::from_millis(50),
+        }));
+        let first = gate.enter().unwrap();
+        // One may wait; it times out while the first holds the slot.
+        let started = Instant::now();
+        assert_eq!(gate.enter().unwrap_err(), AppError::Busy);
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        // With the queue full, the next is turned away at once.
+        let g2 = gate.clone();
+        let waiter = std::thread::spawn(move || g2.enter().map(|_| ()));
+        std::thread::sleep(Duration::from_millis(10));
+        let started = Instant::now();
+        assert_eq!(gate.enter().unwrap_err(), AppError::Busy);
+        assert!(started.elapsed() < Duration::from_millis(40));
+        drop(first);
+        assert!(waiter.join().unwrap().is_ok(), "a freed slot goes to the waiter");
+        assert!(gate.enter().is_ok());
     }
 }

@@ -17,6 +17,8 @@ struct Claims {
     iat: i64,
     exp: i64,
     jti: String,
+    /// The password epoch it was issued at (SPEC §10.4).
+    pep: i64,
 }
 
 /// Issues and validates the HS256 X-Token of SPEC §3.5; every other algorithm is refused.
@@ -58,6 +60,7 @@ impl TokenIssuer for JwtTokenIssuer {
             iat,
             exp: iat + i64::try_from(self.lifetime_seconds).unwrap_or(i64::MAX / 2),
             jti: uuid::Uuid::new_v4().to_string(),
+            pep: subject.password_epoch,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|_| AppError::Internal("token signing failed".into()))?;
@@ -81,6 +84,7 @@ impl TokenIssuer for JwtTokenIssuer {
             && data.claims.iat <= now + leeway
             && data.claims.sub == expected.user_ext_id
             && data.claims.cid == expected.client_ext_id
+            && data.claims.pep == expected.password_epoch
     }
 }
 
@@ -105,6 +109,7 @@ mod tests {
         TokenSubject {
             user_ext_id: "u1".into(),
             client_ext_id: "c1".into(),
+            password_epoch: 0,
         }
     }
 
@@ -122,13 +127,23 @@ mod tests {
         let other = TokenSubject {
             user_ext_id: "u2".into(),
             client_ext_id: "c1".into(),
+            password_epoch: 0,
         };
         assert!(!iss.validate(&t.token, &other));
         let other_client = TokenSubject {
             user_ext_id: "u1".into(),
             client_ext_id: "c2".into(),
+            password_epoch: 0,
         };
         assert!(!iss.validate(&t.token, &other_client));
+        let later_epoch = TokenSubject {
+            password_epoch: 1,
+            ..me()
+        };
+        assert!(
+            !iss.validate(&t.token, &later_epoch),
+            "a token ends when the password epoch moves (SPEC §10.4)"
+        );
     }
 
     #[test]

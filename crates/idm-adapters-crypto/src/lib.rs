@@ -9,6 +9,7 @@
 mod cipher;
 mod clock;
 mod hasher;
+mod history_mac;
 mod ids;
 mod jwt;
 mod login_cache;
@@ -16,7 +17,8 @@ mod secrets;
 
 pub use cipher::{AesGcmCipher, CipherKeyError};
 pub use clock::SystemClock;
-pub use hasher::{Argon2Hasher, Argon2Settings, HasherError};
+pub use hasher::{Argon2Hasher, Argon2Settings, HashLimits, HasherError};
+pub use history_mac::HmacHistoryMac;
 pub use ids::UuidGenerator;
 pub use jwt::{JwtKeyError, JwtTokenIssuer};
 pub use login_cache::HmacLoginCache;

@@ -12,7 +12,7 @@ use crate::time::{from_db, to_db};
 use crate::{savepoint, Db, DbConnection, DieselRepos};
 
 /// A `clients` row.
-#[derive(Debug, Queryable, Selectable, Insertable)]
+#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = clients)]
 struct ClientRow {
     id: String,
@@ -68,6 +68,21 @@ impl ClientRepo for DieselRepos<'_> {
                 .values(&row)
                 .execute(c)?;
             Ok(())
+        });
+        self.done_guarded(r)
+    }
+
+    fn update(&mut self, client: &Client, expected_version: i64) -> Result<(), StoreError> {
+        let row = ClientRow::from_domain(client);
+        let r = savepoint(self.conn, |c| {
+            let n = diesel::update(
+                clients::table
+                    .filter(clients::id.eq(&client.id))
+                    .filter(clients::version.eq(expected_version)),
+            )
+            .set(&row)
+            .execute(c)?;
+            crate::changed(n)
         });
         self.done_guarded(r)
     }

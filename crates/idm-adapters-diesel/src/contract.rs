@@ -219,6 +219,7 @@ pub fn credential(
         created: t0(),
         last_modified: t0(),
         version: 1,
+        epoch: 4,
     }
 }
 

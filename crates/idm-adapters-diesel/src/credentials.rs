@@ -50,6 +50,7 @@ struct CredentialRow {
     created: NaiveDateTime,
     last_modified: NaiveDateTime,
     version: i64,
+    secret_epoch: i64,
 }
 
 /// A `vasco_tokens` row.
@@ -95,6 +96,7 @@ impl CredentialRow {
             created: to_db(c.created),
             last_modified: to_db(c.last_modified),
             version: c.version,
+            secret_epoch: c.epoch,
         };
         match &c.secret {
             CredentialSecret::Password { hash } => row.password_hash = Some(hash.clone()),
@@ -186,6 +188,7 @@ impl CredentialRow {
             created: from_db(self.created),
             last_modified: from_db(self.last_modified),
             version: self.version,
+            epoch: self.secret_epoch,
         })
     }
 }

@@ -13,6 +13,7 @@ mod connection;
 mod credentials;
 mod deliveries;
 mod errors;
+mod history;
 mod meta;
 mod policies;
 mod roles;
@@ -34,7 +35,7 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use idm_ports::error::{AppError, StoreError};
 use idm_ports::repos::{
-    ClientRepo, CredentialRepo, DeliveryPort, HealthCheck, MetaRepo, PolicyRepo, Repos, RoleRepo,
+    ClientRepo, CredentialRepo, DeliveryPort, HealthCheck, HistoryRepo, MetaRepo, PolicyRepo, Repos, RoleRepo,
     TxMode, UnitOfWork, UserRepo,
 };
 
@@ -432,6 +433,9 @@ impl Repos for DieselRepos<'_> {
         self
     }
     fn deliveries(&mut self) -> &mut dyn DeliveryPort {
+        self
+    }
+    fn history(&mut self) -> &mut dyn HistoryRepo {
         self
     }
 }

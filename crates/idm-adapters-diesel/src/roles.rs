@@ -95,6 +95,25 @@ impl RoleRepo for DieselRepos<'_> {
         self.done_guarded(r)
     }
 
+    fn active_root_users_for_update(&mut self) -> Result<Vec<String>, StoreError> {
+        use crate::schema::users;
+        let r = (|| -> RepoResult<Vec<String>> {
+            if let crate::DbConnection::Pg(pg) = &mut *self.conn {
+                // Lock every Root grant: two removals of the last two Roots serialize here
+                // (SQLite's write transaction already serializes every writer).
+                diesel::sql_query("SELECT id FROM role_grants WHERE role = 'Root' FOR UPDATE")
+                    .execute(pg)?;
+            }
+            Ok(role_grants::table
+                .inner_join(users::table)
+                .filter(role_grants::role.eq(Role::Root.as_str()))
+                .filter(users::user_state.eq("active"))
+                .select(users::id)
+                .load::<String>(self.conn)?)
+        })();
+        self.done(r)
+    }
+
     fn delete_grant(&mut self, user_id: &str, role: Role) -> Result<bool, StoreError> {
         let r = diesel::delete(
             role_grants::table

@@ -83,6 +83,7 @@ diesel::table! {
         created -> Timestamp,
         last_modified -> Timestamp,
         version -> BigInt,
+        secret_epoch -> BigInt,
     }
 }
 
@@ -122,6 +123,35 @@ diesel::table! {
     server_meta (name) {
         name -> Text,
         value -> Text,
+    }
+}
+
+diesel::table! {
+    history_events (seq) {
+        seq -> BigInt,
+        time -> Timestamp,
+        request_id -> Nullable<Text>,
+        action -> Text,
+        outcome -> Text,
+        actor -> Text,
+        actor_client -> Nullable<Text>,
+        actor_user -> Nullable<Text>,
+        client_ext_id -> Nullable<Text>,
+        user_ext_id -> Nullable<Text>,
+        credential_ext_id -> Nullable<Text>,
+        policy_ext_id -> Nullable<Text>,
+        changes -> Text,
+        detail -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    history_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
     }
 }
 

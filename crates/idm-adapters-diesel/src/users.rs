@@ -172,6 +172,38 @@ impl UserRepo for DieselRepos<'_> {
         self.done_guarded(r)
     }
 
+    fn delete(&mut self, id: &str) -> Result<bool, StoreError> {
+        use crate::schema::{credentials, delivery_outbox, role_grants, vasco_tokens};
+        let r = savepoint(self.conn, |c| {
+            // SPEC §12's cascade, explicit so it does not depend on foreign-key enforcement:
+            // pending deliveries, grants, the user's own credentials (VASCO ones go back to
+            // stock, state `initial`), then the user.
+            diesel::delete(delivery_outbox::table.filter(delivery_outbox::user_id.eq(id)))
+                .execute(c)?;
+            diesel::delete(role_grants::table.filter(role_grants::user_id.eq(id))).execute(c)?;
+            diesel::update(
+                credentials::table
+                    .filter(credentials::user_id.eq(id))
+                    .filter(credentials::credential_type.eq("Vasco")),
+            )
+            .set((
+                credentials::user_id.eq(None::<String>),
+                credentials::state.eq("initial"),
+                credentials::version.eq(credentials::version + 1),
+            ))
+            .execute(c)?;
+            let owned = credentials::table
+                .filter(credentials::user_id.eq(id))
+                .select(credentials::id);
+            diesel::delete(vasco_tokens::table.filter(vasco_tokens::credential_id.eq_any(owned)))
+                .execute(c)?;
+            diesel::delete(credentials::table.filter(credentials::user_id.eq(id))).execute(c)?;
+            let n = diesel::delete(users::table.filter(users::id.eq(id))).execute(c)?;
+            Ok(n > 0)
+        });
+        self.done_guarded(r)
+    }
+
     fn record_login(
         &mut self,
         user_id: &str,

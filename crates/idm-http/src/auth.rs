@@ -60,8 +60,14 @@ pub(crate) fn basic_credentials(req: &HttpRequest) -> Result<BasicCredentials, D
 pub(crate) async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Caller, ApiError> {
     let creds = basic_credentials(req)?;
     let authenticator = state.authenticator.clone();
-    let caller =
-        web::block(move || authenticator.authenticate(&creds.user_id, &creds.password)).await??;
+    let request_id = req
+        .extensions()
+        .get::<crate::RequestId>()
+        .map(|id| id.0.clone());
+    let caller = web::block(move || {
+        authenticator.authenticate(&creds.user_id, &creds.password, request_id)
+    })
+    .await??;
     req.extensions_mut().insert(CallerIds {
         client_ext_id: caller.client_ext_id.to_string(),
         user_ext_id: caller.user_ext_id.to_string(),

@@ -132,7 +132,7 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
             ApiError::App(AppError::Domain(d)) => (status_of(d.kind()), d.code(), d.to_string()),
-            ApiError::App(AppError::Unavailable) => (
+            ApiError::App(AppError::Unavailable | AppError::Busy) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 FATAL_CODE,
                 UNAVAILABLE_MESSAGE.into(),
@@ -179,7 +179,7 @@ impl ResponseError for ApiError {
                     res.insert_header((header::WWW_AUTHENTICATE, BASIC_CHALLENGE));
                 }
             }
-            ApiError::App(AppError::Unavailable) => {
+            ApiError::App(AppError::Unavailable | AppError::Busy) => {
                 res.insert_header((header::RETRY_AFTER, "1"));
             }
             ApiError::App(AppError::Internal(text)) => {

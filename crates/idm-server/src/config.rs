@@ -37,6 +37,14 @@ pub struct Settings {
     pub argon2_parallelism: u32,
     /// `IDM_AUTH_CACHE_TTL_SECONDS`: caller-authentication cache lifetime; 0 = off.
     pub auth_cache_ttl_seconds: u64,
+    /// `IDM_HASH_CONCURRENCY`: argon2 computations at once; 0 = the number of cores (§10.3).
+    pub hash_concurrency: usize,
+    /// `IDM_HASH_QUEUE`: requests that may wait for a hashing slot.
+    pub hash_queue: usize,
+    /// `IDM_HASH_WAIT_MS`: the longest wait for a hashing slot before a 503.
+    pub hash_wait_ms: u64,
+    /// `IDM_AUDIT_RETENTION_DAYS`: history kept by `audit prune`; 0 = forever (§13).
+    pub audit_retention_days: u32,
     /// `IDM_LOG_FORMAT`: `text` or `json`.
     pub log_format: LogFormat,
     /// `IDM_LOG_LEVEL`: a tracing filter such as `info` or `idm_http=debug,info`.
@@ -74,6 +82,10 @@ argon2_memory_kib = 19456
 argon2_iterations = 2
 argon2_parallelism = 1
 auth_cache_ttl_seconds = 60
+hash_concurrency = 0
+hash_queue = 64
+hash_wait_ms = 2000
+audit_retention_days = 0
 log_format = "text"
 log_level = "info"
 max_body_bytes = 65536

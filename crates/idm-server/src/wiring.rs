@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use idm_adapters_crypto::{
-    AesGcmCipher, Argon2Hasher, Argon2Settings, HmacLoginCache, JwtTokenIssuer, OsSecretGenerator,
-    SystemClock, UuidGenerator,
+    AesGcmCipher, Argon2Hasher, Argon2Settings, HashLimits, HmacHistoryMac, HmacLoginCache,
+    JwtTokenIssuer, OsSecretGenerator, SystemClock, UuidGenerator,
 };
 use idm_adapters_diesel::Database;
 use idm_adapters_metrics::{PoolSnapshot, PrometheusTelemetry};
@@ -73,12 +73,25 @@ impl Service {
 pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> {
     let keys = keys::resolve(settings)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let hasher = Argon2Hasher::new(Argon2Settings {
-        memory_kib: settings.argon2_memory_kib,
-        iterations: settings.argon2_iterations,
-        parallelism: settings.argon2_parallelism,
-    })
+    let limits = HashLimits {
+        concurrency: match settings.hash_concurrency {
+            0 => HashLimits::default().concurrency,
+            n => n,
+        },
+        queue: settings.hash_queue,
+        wait: Duration::from_millis(settings.hash_wait_ms),
+    };
+    let hasher = Argon2Hasher::new(
+        Argon2Settings {
+            memory_kib: settings.argon2_memory_kib,
+            iterations: settings.argon2_iterations,
+            parallelism: settings.argon2_parallelism,
+        },
+        limits,
+    )
     .context("IDM_ARGON2_* settings")?;
+    let history_mac =
+        HmacHistoryMac::from_base64(&keys.encryption_key).context("IDM_ENCRYPTION_KEY")?;
     let cipher = AesGcmCipher::from_base64(&keys.encryption_key).context("IDM_ENCRYPTION_KEY")?;
     // Built at start-up so a bad secret fails here, not at the first token request.
     let tokens = JwtTokenIssuer::new(
@@ -101,6 +114,7 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
         cipher: Arc::new(cipher),
         tokens: Arc::new(tokens),
         telemetry: telemetry.clone(),
+        history_mac: Arc::new(history_mac),
     };
     let passwords = Arc::new(PasswordUseCases::new(ports.clone()));
     let state = AppState {

@@ -66,39 +66,82 @@ mod tests {
     use crate::testing::MockRepos;
     use crate::usecases::tests::support::Harness;
 
-    fn run(repos: MockRepos, open_ok: bool) -> KeyCheck {
+    /// How the mocked cipher treats the stored check value.
+    #[derive(Clone, Copy)]
+    enum Key {
+        /// Opens values bound to the check's row.
+        Right,
+        /// Opens only a value sealed before values were bound to rows.
+        RightUnbound,
+        /// Opens nothing.
+        Wrong,
+    }
+
+    fn run(repos: MockRepos, key: Key) -> KeyCheck {
         let mut h = Harness::new();
         h.repos = repos;
-        h.cipher.expect_seal().returning(|_| Ok("sealed".into()));
-        h.cipher.expect_open().returning(move |_| {
-            if open_ok {
-                Ok(CHECK_PLAIN.to_vec())
-            } else {
-                Err(AppError::Internal("tag mismatch".into()))
-            }
+        h.cipher
+            .expect_seal()
+            .withf(|plain, bound_to| plain == CHECK_PLAIN && bound_to == CHECK_NAME)
+            .returning(|_, _| Ok("sealed".into()));
+        h.cipher.expect_open().returning(move |_, bound_to| match key {
+            Key::Right if bound_to == CHECK_NAME => Ok(CHECK_PLAIN.to_vec()),
+            _ => Err(AppError::Internal("tag mismatch".into())),
+        });
+        h.cipher.expect_open_unbound().returning(move |_| match key {
+            Key::RightUnbound => Ok(CHECK_PLAIN.to_vec()),
+            _ => Err(AppError::Internal("tag mismatch".into())),
         });
         let (ports, _) = h.build();
         EncryptionKeyCheck::new(ports).run().unwrap()
     }
 
+    fn stored(value: &'static str) -> MockRepos {
+        let mut r = MockRepos::default();
+        r.meta
+            .expect_get()
+            .withf(|n| n == CHECK_NAME)
+            .returning(move |_| Ok(Some(value.into())));
+        r
+    }
+
     #[test]
-    fn a_new_database_records_the_check_value() {
+    fn a_new_database_records_the_check_value_bound_to_its_name() {
         let mut r = MockRepos::default();
         r.meta.expect_get().returning(|_| Ok(None));
         r.meta
             .expect_insert_if_absent()
             .withf(|n, v| n == CHECK_NAME && v == "sealed")
             .returning(|_, _| Ok(true));
-        assert_eq!(run(r, true), KeyCheck::Recorded);
+        assert_eq!(run(r, Key::Right), KeyCheck::Recorded);
     }
 
     #[test]
     fn the_right_key_verifies_and_a_wrong_one_mismatches() {
+        assert_eq!(run(stored("stored"), Key::Right), KeyCheck::Verified);
+        assert_eq!(run(stored("stored"), Key::Wrong), KeyCheck::Mismatch);
+    }
+
+    #[test]
+    fn an_unbound_check_value_of_an_older_database_still_verifies() {
+        assert_eq!(run(stored("legacy"), Key::RightUnbound), KeyCheck::Verified);
+    }
+
+    #[test]
+    fn a_concurrent_instance_recording_first_is_verified_against_its_value() {
+        // The meta row is empty when read, but another instance stores its value before ours.
+        let row = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
         let mut r = MockRepos::default();
-        r.meta.expect_get().returning(|_| Ok(Some("stored".into())));
-        assert_eq!(run(r, true), KeyCheck::Verified);
-        let mut r = MockRepos::default();
-        r.meta.expect_get().returning(|_| Ok(Some("stored".into())));
-        assert_eq!(run(r, false), KeyCheck::Mismatch);
+        let read = row.clone();
+        r.meta
+            .expect_get()
+            .returning(move |_| Ok(read.lock().unwrap().clone()));
+        let raced = row.clone();
+        r.meta.expect_insert_if_absent().returning(move |_, _| {
+            *raced.lock().unwrap() = Some("theirs".into());
+            Ok(false)
+        });
+        assert_eq!(run(r, Key::Right), KeyCheck::Verified);
+        assert_eq!(row.lock().unwrap().as_deref(), Some("theirs"));
     }
 }

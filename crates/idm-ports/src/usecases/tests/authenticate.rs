@@ -31,7 +31,6 @@ fn expect_qualified_lookup(h: &mut Harness, found: User, record: CredentialRecor
         .users
         .expect_find_by_login_id()
         .withf(|c, l| c == "client-c1" && l == "jdoe")
-        .times(1)
         .returning(move |_, _| Ok(Some(u.clone())));
     expect_password_and_grants(h, &found, record);
 }
@@ -42,7 +41,6 @@ fn expect_password_and_grants(h: &mut Harness, found: &User, record: CredentialR
         .credentials
         .expect_find_password_of_user()
         .withf(move |u, lock| u == id && !*lock)
-        .times(1)
         .returning(move |_, _| Ok(Some(record.clone())));
     let id = found.id.clone();
     h.repos
@@ -58,7 +56,6 @@ fn expect_locked_reread(h: &mut Harness, record: CredentialRecord) {
         .credentials
         .expect_find_password_of_user()
         .withf(|u, lock| u == "user-u1" && *lock)
-        .times(1)
         .returning(move |_, _| Ok(Some(record.clone())));
 }
 
@@ -66,7 +63,6 @@ fn expect_verify(h: &mut Harness, ok: bool) {
     h.hasher
         .expect_verify()
         .withf(|p, phc| p == PW && phc == HASH)
-        .times(1)
         .return_const(ok);
 }
 
@@ -74,7 +70,6 @@ fn expect_dummy(h: &mut Harness) {
     h.hasher
         .expect_verify_dummy()
         .withf(|p| p == PW)
-        .times(1)
         .return_const(());
     h.hasher.expect_verify().never();
 }
@@ -88,7 +83,6 @@ fn expect_remember(h: &mut Harness, version: i64) {
                 credential_version: version,
             } && p == PW
         })
-        .times(1)
         .return_const(());
 }
 
@@ -166,13 +160,11 @@ fn bare_login_with_exactly_one_match_succeeds() {
         .users
         .expect_find_by_login_id_anywhere()
         .withf(|l, limit| l == "jdoe" && *limit == 2)
-        .times(1)
         .returning(|_, _| Ok(vec![jdoe()]));
     h.repos
         .clients
         .expect_find_by_id()
         .withf(|id| id == "client-c1")
-        .times(1)
         .returning(|_| Ok(Some(acme())));
     expect_password_and_grants(&mut h, &jdoe(), password_record(&jdoe(), HASH));
     h.cache.expect_is_fresh().return_const(false);
@@ -192,7 +184,6 @@ fn bare_login_without_a_single_match_is_rejected_after_a_dummy_verify() {
         h.repos
             .users
             .expect_find_by_login_id_anywhere()
-            .times(1)
             .returning(move |_, _| {
                 let other = user(&client("c2", "Other"), "u2", "jdoe");
                 Ok(vec![jdoe(), other].into_iter().take(matches).collect())
@@ -211,7 +202,6 @@ fn unknown_client_is_rejected_after_a_dummy_verify() {
         .clients
         .expect_find_by_ext_id()
         .withf(|e| e == "nope")
-        .times(1)
         .returning(|_| Ok(None));
     expect_dummy(&mut h);
     let (result, _) = authenticate(h, "nope/jdoe", PW);
@@ -233,7 +223,6 @@ fn unknown_user_is_rejected_after_a_dummy_verify() {
     h.repos
         .users
         .expect_find_by_login_id()
-        .times(1)
         .returning(|_, _| Ok(None));
     expect_dummy(&mut h);
     expect_telemetry(&mut h, &[Verification::Dummy], 0, &[]);
@@ -252,7 +241,6 @@ fn user_without_password_credential_is_rejected_after_a_dummy_verify() {
     h.repos
         .credentials
         .expect_find_password_of_user()
-        .times(1)
         .returning(|_, _| Ok(None));
     h.repos
         .roles
@@ -329,7 +317,6 @@ fn cache_hit_skips_the_hash_check() {
                 credential_version: 4,
             } && p == PW
         })
-        .times(1)
         .return_const(true);
     h.hasher.expect_verify().never();
     h.hasher.expect_verify_dummy().never();
@@ -354,7 +341,6 @@ fn wrong_password_counts_a_failure_and_tmp_locks_at_the_threshold() {
         .policies
         .expect_find_by_id()
         .withf(|id| id == "pol-pwd")
-        .times(1)
         .returning(|_| {
             Ok(Some(policy(
                 &acme(),
@@ -375,7 +361,6 @@ fn wrong_password_counts_a_failure_and_tmp_locks_at_the_threshold() {
                 && c.state_change_reason == StateChangeReason::TooManyLoginFailures
                 && c.locked_until == Some(now() + Duration::milliseconds(60_000))
         })
-        .times(1)
         .returning(|_, _| Ok(()));
     expect_telemetry(&mut h, &[Verification::Failure], 0, &[LockKind::Temporary]);
     let (result, uow) = authenticate(h, "c1/jdoe", PW);
@@ -409,7 +394,6 @@ fn first_wrong_password_counts_without_locking() {
                 && c.state == CredentialState::Active
                 && c.locked_until.is_none()
         })
-        .times(1)
         .returning(|_, _| Ok(()));
     expect_telemetry(&mut h, &[Verification::Failure], 0, &[]);
     let (result, uow) = authenticate(h, "c1/jdoe", PW);
@@ -438,7 +422,6 @@ fn success_after_failures_clears_them_once_and_remembers_the_new_version() {
                 && c.last_successful_login == Some(now())
                 && c.state == CredentialState::Active
         })
-        .times(1)
         .returning(|_, _| Ok(()));
     expect_remember(&mut h, 5);
     let (result, uow) = authenticate(h, "c1/jdoe", PW);
@@ -464,7 +447,6 @@ fn success_on_an_expired_tmp_lock_reactivates_the_credential() {
                 && c.locked_until.is_none()
                 && c.failed_login_count == 0
         })
-        .times(1)
         .returning(|_, _| Ok(()));
     expect_remember(&mut h, 5);
     let (result, _) = authenticate(h, "c1/jdoe", PW);

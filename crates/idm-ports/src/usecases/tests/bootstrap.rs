@@ -7,7 +7,8 @@ use idm_domain::user::UserState;
 
 use super::support::*;
 use crate::error::{AppError, StoreError, UniqueKey};
-use crate::repos::TxMode;
+use crate::history::Outcome;
+use crate::permit::Actor;
 use crate::usecases::{BootstrapSettings, Bootstrapper};
 
 const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$salt$hash";
@@ -19,18 +20,25 @@ fn settings(password: Option<&str>) -> BootstrapSettings {
     }
 }
 
+/// The seed's committed history: the client, its three default policies, the Root user, its
+/// password and its grant, all by the bootstrap.
+const SEED_ACTIONS: [&str; 7] = [
+    "client.created",
+    "policy.created",
+    "policy.created",
+    "policy.created",
+    "user.created",
+    "credential.created",
+    "role.granted",
+];
+
 /// Expects a full seed on an empty database, hashing `password`.
 fn expect_seed(h: &mut Harness, password: &'static str) {
-    h.repos
-        .clients
-        .expect_any_exists()
-        .times(2)
-        .returning(|| Ok(false));
+    h.repos.clients.expect_any_exists().returning(|| Ok(false));
     h.hasher
         .expect_hash()
-        .withf(move |p| p == password)
-        .times(1)
-        .returning(|_| Ok(HASH.to_owned()));
+        .withf(move |_, p| p == password)
+        .returning(|_, _| Ok(HASH.to_owned()));
     h.repos
         .clients
         .expect_insert()
@@ -40,13 +48,11 @@ fn expect_seed(h: &mut Harness, password: &'static str) {
                 && c.name == "Default"
                 && c.version == 1
         })
-        .times(1)
         .returning(|_| Ok(()));
     h.repos
         .policies
         .expect_insert()
         .withf(|p| p.client_id == "id-1" && p.default_policy)
-        .times(3)
         .returning(|_| Ok(()));
     h.repos
         .users
@@ -58,13 +64,11 @@ fn expect_seed(h: &mut Harness, password: &'static str) {
                 && u.ext_id.as_str() == "admin"
                 && u.state == UserState::Active
         })
-        .times(1)
         .returning(|_| Ok(()));
     h.repos
         .policies
         .expect_find_by_ext_id()
         .withf(|c, e| c == "id-1" && e == "default-PwdPolicy")
-        .times(1)
         .returning(|_, _| {
             let mut p = policy(
                 &client("default", "Default"),
@@ -88,7 +92,6 @@ fn expect_seed(h: &mut Harness, password: &'static str) {
                 && c.secret == CredentialSecret::Password { hash: HASH.to_owned() }
                 && !matches!(&c.secret, CredentialSecret::Password { hash } if hash.contains(password))
         })
-        .times(1)
         .returning(|_| Ok(()));
     h.repos
         .roles
@@ -96,7 +99,6 @@ fn expect_seed(h: &mut Harness, password: &'static str) {
         .withf(|u, g, at| {
             u == "id-5" && *g == RoleGrant::new(Role::Root, DataRoom::Global) && *at == now()
         })
-        .times(1)
         .returning(|_, _, _| Ok(()));
 }
 
@@ -106,7 +108,6 @@ fn empty_database_is_seeded_with_a_generated_password() {
     h.secrets
         .expect_password()
         .withf(|charset, len| charset == DEFAULT_GENERATED_CHARSET && *len == 24)
-        .times(1)
         .returning(|_, _| "GeneratedPassword1234567".to_owned());
     expect_seed(&mut h, "GeneratedPassword1234567");
     let (ports, uow) = h.build();
@@ -119,8 +120,38 @@ fn empty_database_is_seeded_with_a_generated_password() {
         report.generated_password.as_deref(),
         Some("GeneratedPassword1234567")
     );
-    assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);
-    assert_eq!(uow.commits(), 2);
+    assert_eq!(uow.actions(), SEED_ACTIONS);
+    assert_history_free_of(&uow, &["GeneratedPassword1234567", HASH]);
+}
+
+#[test]
+fn the_seed_is_recorded_as_the_bootstraps_doing() {
+    let mut h = Harness::new();
+    expect_seed(&mut h, "operator-chosen");
+    let (ports, uow) = h.build();
+    Bootstrapper::new(ports)
+        .run(&settings(Some("operator-chosen")))
+        .unwrap()
+        .unwrap();
+    let events = uow.events();
+    assert_eq!(events.len(), SEED_ACTIONS.len());
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.seq, i as i64 + 1, "gapless from 1");
+        assert_eq!(e.event.actor, Actor::Bootstrap);
+        assert_eq!(e.event.outcome, Outcome::Success);
+        assert_eq!(e.event.request_id, None);
+        assert_eq!(e.event.client_ext_id.as_deref(), Some("default"));
+        assert_eq!(e.event.time, now());
+    }
+    let user = event(&uow, "user.created");
+    assert_eq!(user.event.user_ext_id.as_deref(), Some("admin"));
+    let grant = event(&uow, "role.granted");
+    assert_eq!(grant.event.user_ext_id.as_deref(), Some("admin"));
+    assert_eq!(
+        grant.event.changes["role"],
+        serde_json::json!([null, {"role": "Root", "clientExtIds": null}])
+    );
+    assert_history_free_of(&uow, &["operator-chosen", HASH]);
 }
 
 #[test]
@@ -140,11 +171,7 @@ fn configured_password_is_hashed_and_not_reported() {
 #[test]
 fn seeded_database_is_left_alone() {
     let mut h = Harness::new();
-    h.repos
-        .clients
-        .expect_any_exists()
-        .times(1)
-        .returning(|| Ok(true));
+    h.repos.clients.expect_any_exists().returning(|| Ok(true));
     h.hasher.expect_hash().never();
     h.repos.clients.expect_insert().never();
     let (ports, uow) = h.build();
@@ -152,31 +179,29 @@ fn seeded_database_is_left_alone() {
         .run(&settings(None))
         .unwrap()
         .is_none());
-    assert_eq!(uow.modes(), vec![TxMode::Read]);
+    assert_no_events(&uow);
 }
 
 #[test]
 fn seeding_by_another_instance_between_check_and_write_is_noticed() {
     let mut h = Harness::new();
-    let mut seq = mockall::Sequence::new();
+    // Another instance seeds the database while this one hashes the password.
+    let seeded = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s = seeded.clone();
     h.repos
         .clients
         .expect_any_exists()
-        .times(1)
-        .in_sequence(&mut seq)
-        .returning(|| Ok(false));
-    h.repos
-        .clients
-        .expect_any_exists()
-        .times(1)
-        .in_sequence(&mut seq)
-        .returning(|| Ok(true));
-    h.hasher.expect_hash().returning(|_| Ok(HASH.to_owned()));
+        .returning(move || Ok(s.load(std::sync::atomic::Ordering::SeqCst)));
+    let s = seeded.clone();
+    h.hasher.expect_hash().returning(move |_, _| {
+        s.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(HASH.to_owned())
+    });
     h.repos.clients.expect_insert().never();
     let (ports, uow) = h.build();
     let report = Bootstrapper::new(ports).run(&settings(Some("pw"))).unwrap();
     assert!(report.is_none());
-    assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -184,52 +209,66 @@ fn lost_insert_race_is_not_an_error() {
     for key in [UniqueKey::ClientExtId, UniqueKey::ClientName] {
         let mut h = Harness::new();
         h.repos.clients.expect_any_exists().returning(|| Ok(false));
-        h.hasher.expect_hash().returning(|_| Ok(HASH.to_owned()));
+        h.hasher.expect_hash().returning(|_, _| Ok(HASH.to_owned()));
         h.repos
             .clients
             .expect_insert()
-            .times(1)
             .returning(move |_| Err(StoreError::Unique(key)));
         h.repos.users.expect_insert().never();
         let (ports, uow) = h.build();
         let report = Bootstrapper::new(ports).run(&settings(Some("pw"))).unwrap();
         assert!(report.is_none(), "{key:?}");
-        assert_eq!(uow.rollbacks(), 1);
+        assert_no_events(&uow);
     }
 }
 
 #[test]
 fn invalid_admin_login_is_rejected_before_any_write() {
     let mut h = Harness::new();
-    h.repos
-        .clients
-        .expect_any_exists()
-        .times(1)
-        .returning(|| Ok(false));
+    h.repos.clients.expect_any_exists().returning(|| Ok(false));
     h.hasher.expect_hash().never();
+    h.repos.clients.expect_insert().never();
     let (ports, uow) = h.build();
     let result = Bootstrapper::new(ports).run(&BootstrapSettings {
         admin_login: "a/b".into(),
         admin_password: None,
     });
     assert!(matches!(result, Err(AppError::Domain(_))));
-    assert_eq!(uow.modes(), vec![TxMode::Read]);
+    assert!(only_reads(&uow), "nothing hashed or written: {:?}", uow.modes());
 }
 
 #[test]
 fn storage_failure_while_seeding_propagates() {
     let mut h = Harness::new();
     h.repos.clients.expect_any_exists().returning(|| Ok(false));
-    h.hasher.expect_hash().returning(|_| Ok(HASH.to_owned()));
+    h.hasher.expect_hash().returning(|_, _| Ok(HASH.to_owned()));
     h.repos
         .clients
         .expect_insert()
         .returning(|_| Err(StoreError::Unavailable));
-    let (ports, _) = h.build();
+    let (ports, uow) = h.build();
     assert_eq!(
         Bootstrapper::new(ports)
             .run(&settings(Some("pw")))
             .unwrap_err(),
         AppError::Unavailable
     );
+    assert_no_events(&uow);
+}
+
+#[test]
+fn busy_hashing_fails_the_bootstrap_before_any_write() {
+    let mut h = Harness::new();
+    h.busy = true;
+    h.repos.clients.expect_any_exists().returning(|| Ok(false));
+    h.hasher.expect_hash().never();
+    h.repos.clients.expect_insert().never();
+    let (ports, uow) = h.build();
+    assert_eq!(
+        Bootstrapper::new(ports)
+            .run(&settings(Some("pw")))
+            .unwrap_err(),
+        AppError::Busy
+    );
+    assert_no_events(&uow);
 }

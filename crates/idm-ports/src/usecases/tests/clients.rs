@@ -4,7 +4,6 @@ use idm_domain::policy::{PolicyParameters, PolicyType};
 
 use super::support::*;
 use crate::error::{StoreError, UniqueKey};
-use crate::repos::TxMode;
 use crate::testing::MockRepos;
 use crate::usecases::{ClientService, ClientUseCases, CreateClient};
 
@@ -19,12 +18,10 @@ fn expect_free(repos: &mut MockRepos) {
     repos
         .clients
         .expect_find_by_name()
-        .times(1)
         .returning(|_| Ok(None));
     repos
         .clients
         .expect_find_by_ext_id()
-        .times(1)
         .returning(|_| Ok(None));
 }
 
@@ -65,7 +62,7 @@ fn body_error_is_reported_to_an_allowed_caller() {
     let (ports, uow) = Harness::new().build();
     let result = ClientUseCases::new(ports).create_client(&root(), Err(malformed_body()));
     assert_eq!(result, Err(malformed_body()));
-    assert!(uow.modes().is_empty());
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -91,7 +88,7 @@ fn malformed_ext_id_in_the_body_is_rejected() {
         "errors.invalidParameter",
         "Invalid value 'a b' for field 'extId'.",
     );
-    assert!(uow.modes().is_empty());
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -101,7 +98,6 @@ fn taken_name_is_checked_before_taken_ext_id() {
         .clients
         .expect_find_by_name()
         .withf(|n| n == "Acme")
-        .times(1)
         .returning(|_| Ok(Some(acme())));
     h.repos.clients.expect_find_by_ext_id().never();
     h.repos.clients.expect_insert().never();
@@ -113,7 +109,7 @@ fn taken_name_is_checked_before_taken_ext_id() {
         "errors.duplicateName",
         "A client with this name 'Acme' already exists",
     );
-    assert_eq!(uow.rollbacks(), 1);
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -127,7 +123,6 @@ fn taken_ext_id_is_rejected() {
         .clients
         .expect_find_by_ext_id()
         .withf(|e| e == "c1")
-        .times(1)
         .returning(|_| Ok(Some(acme())));
     h.repos.clients.expect_insert().never();
     let (ports, _) = h.build();
@@ -157,14 +152,13 @@ fn lost_races_map_to_the_duplicate_errors() {
         h.repos
             .clients
             .expect_insert()
-            .times(1)
             .returning(move |_| Err(StoreError::Unique(key)));
         h.repos.policies.expect_insert().never();
         let (ports, uow) = h.build();
         let result =
             ClientUseCases::new(ports).create_client(&root(), Ok(create(Some("New"), Some("c9"))));
         assert_err(result, "errors.duplicateName", message);
-        assert_eq!(uow.rollbacks(), 1);
+        assert_no_events(&uow);
     }
 }
 
@@ -182,9 +176,7 @@ fn create_inserts_the_client_and_its_three_default_policies() {
                 && c.created == now()
                 && c.last_modified == now()
         })
-        .times(1)
         .returning(|_| Ok(()));
-    let mut seq = mockall::Sequence::new();
     for (policy_type, ext_id) in [
         (PolicyType::Pwd, "default-PwdPolicy"),
         (PolicyType::Vasco, "default-VascoPolicy"),
@@ -202,8 +194,6 @@ fn create_inserts_the_client_and_its_three_default_policies() {
                     && p.parameters == PolicyParameters::default()
                     && p.name == policy_type.default_policy_name()
             })
-            .times(1)
-            .in_sequence(&mut seq)
             .returning(|_| Ok(()));
     }
     let (ports, uow) = h.build();
@@ -213,8 +203,34 @@ fn create_inserts_the_client_and_its_three_default_policies() {
     assert_eq!(client.id, "id-1");
     assert_eq!(client.ext_id.as_str(), "c9");
     assert_eq!(client.name, "New");
-    assert_eq!(uow.modes(), vec![TxMode::Write]);
-    assert_eq!(uow.commits(), 1);
+    assert_eq!(
+        uow.actions(),
+        [
+            "client.created",
+            "policy.created",
+            "policy.created",
+            "policy.created"
+        ]
+    );
+    let mut policies: Vec<_> = uow
+        .events()
+        .iter()
+        .filter_map(|e| e.event.policy_ext_id.clone())
+        .collect();
+    policies.sort();
+    assert_eq!(
+        policies,
+        ["default-OathPolicy", "default-PwdPolicy", "default-VascoPolicy"]
+    );
+    for e in uow.events() {
+        assert_eq!(e.event.actor, actor_of(&root()));
+        assert_eq!(e.event.client_ext_id.as_deref(), Some("c9"));
+        assert_eq!(e.event.request_id.as_deref(), Some(REQUEST_ID));
+    }
+    assert_eq!(
+        event(&uow, "client.created").event.changes["name"],
+        serde_json::json!([null, "New"])
+    );
 }
 
 #[test]
@@ -232,12 +248,10 @@ fn create_generates_an_ext_id_when_absent() {
     h.repos
         .clients
         .expect_insert()
-        .times(1)
         .returning(|_| Ok(()));
     h.repos
         .policies
         .expect_insert()
-        .times(3)
         .returning(|_| Ok(()));
     let (ports, _) = h.build();
     let client = ClientUseCases::new(ports)
@@ -256,7 +270,7 @@ fn get_client_reads_it() {
         .get_client(&client_root(&["c1"]), "c1")
         .unwrap();
     assert_eq!(client, acme());
-    assert_eq!(uow.modes(), vec![TxMode::Read]);
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -289,7 +303,6 @@ fn get_unknown_client_is_404() {
         .clients
         .expect_find_by_ext_id()
         .withf(|e| e == "x")
-        .times(1)
         .returning(|_| Ok(None));
     let (ports, _) = h.build();
     let result = ClientUseCases::new(ports).get_client(&root(), "x");

@@ -290,9 +290,8 @@ fn an_unknown_client_is_404_before_the_body_is_looked_at() {
     h.repos
         .clients
         .expect_find_by_ext_id()
-        .times(1)
         .returning(|_| Ok(None));
-    h.repos.users.expect_record_login().times(0);
+    h.repos.users.expect_record_login().never();
     let (result, uow) = run(h, &root(), Err(malformed_body()));
     assert_err(
         result,
@@ -309,9 +308,8 @@ fn an_unknown_user_is_404_before_the_body_is_looked_at() {
     h.repos
         .users
         .expect_find_by_ext_id()
-        .times(1)
         .returning(|_, _| Ok(None));
-    h.repos.users.expect_record_login().times(0);
+    h.repos.users.expect_record_login().never();
     let body = LoginReport {
         user_login_successful: None,
         credentials: None,
@@ -330,7 +328,7 @@ fn a_body_rejected_by_the_transport_comes_after_the_lookups_and_writes_nothing()
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
     expect_user(&mut h.repos, u1());
-    h.repos.users.expect_record_login().times(0);
+    h.repos.users.expect_record_login().never();
     let (result, uow) = run(h, &root(), Err(malformed_body()));
     assert_eq!(result, Err(malformed_body()));
     assert_eq!(uow.modes(), vec![TxMode::Read]);
@@ -343,8 +341,8 @@ fn a_missing_user_outcome_is_422_and_nothing_is_applied() {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
     expect_user(&mut h.repos, u1());
-    h.repos.users.expect_record_login().times(0);
-    h.repos.credentials.expect_update().times(0);
+    h.repos.users.expect_record_login().never();
+    h.repos.credentials.expect_update().never();
     let body = LoginReport {
         user_login_successful: None,
         credentials: Some(vec![ok("pwd-u1")]),
@@ -363,8 +361,8 @@ fn more_than_100_entries_is_422_and_nothing_is_applied() {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
     expect_user(&mut h.repos, u1());
-    h.repos.users.expect_record_login().times(0);
-    h.repos.credentials.expect_update().times(0);
+    h.repos.users.expect_record_login().never();
+    h.repos.credentials.expect_update().never();
     let entries = (0..101).map(|i| ok(&format!("c{i}"))).collect();
     let (result, uow) = run(h, &root(), Ok(report(true, entries)));
     assert_err(
@@ -429,7 +427,6 @@ fn without_credentials_one_user_only_item_is_answered() {
             h.repos
                 .users
                 .expect_record_login()
-                .times(1)
                 .returning(move |id, s, at| {
                     l.lock().unwrap().push((id.to_owned(), s, at));
                     Ok(())
@@ -441,12 +438,11 @@ fn without_credentials_one_user_only_item_is_answered() {
             h.repos
                 .users
                 .expect_find_by_id()
-                .times(1)
                 .returning(move |_| Ok(Some(answered.clone())));
             h.repos
                 .credentials
                 .expect_find_by_ext_id_for_update()
-                .times(0);
+                .never();
             let body = LoginReport {
                 user_login_successful: Some(user_ok),
                 credentials,
@@ -747,7 +743,6 @@ fn failures_count_and_lock_under_the_credentials_own_policy() {
     telemetry
         .expect_lockout()
         .withf(|k| *k == LockKind::Temporary)
-        .times(1)
         .return_const(());
     telemetry
         .expect_lockout()
@@ -926,12 +921,10 @@ fn found_and_recorded(h: &mut Harness) {
     h.repos
         .users
         .expect_record_login()
-        .times(1)
         .returning(|_, _, _| Ok(()));
     h.repos
         .users
         .expect_find_by_id()
-        .times(1)
         .returning(|_| Ok(Some(u1())));
 }
 
@@ -942,9 +935,8 @@ fn an_unavailable_credential_lookup_fails_the_whole_report() {
     h.repos
         .credentials
         .expect_find_by_ext_id_for_update()
-        .times(1)
         .returning(|_, _| Err(StoreError::Unavailable));
-    h.repos.credentials.expect_update().times(0);
+    h.repos.credentials.expect_update().never();
     let uow = assert_whole_call_fails(
         h,
         vec![ok("pwd-u1"), ok("never-reached")],
@@ -961,14 +953,12 @@ fn an_unavailable_policy_lookup_fails_the_whole_report() {
     h.repos
         .credentials
         .expect_find_by_ext_id_for_update()
-        .times(1)
         .returning(move |_, _| Ok(Some(r.clone())));
     h.repos
         .policies
         .expect_find_by_id()
-        .times(1)
         .returning(|_| Err(StoreError::Unavailable));
-    h.repos.credentials.expect_update().times(0);
+    h.repos.credentials.expect_update().never();
     assert_whole_call_fails(
         h,
         vec![fail("pwd-u1"), ok("never-reached")],
@@ -991,12 +981,10 @@ fn a_failed_credential_write_fails_the_whole_report() {
         h.repos
             .credentials
             .expect_find_by_ext_id_for_update()
-            .times(1)
             .returning(move |_, _| Ok(Some(r.clone())));
         h.repos
             .credentials
             .expect_update()
-            .times(1)
             .returning(move |_, _| Err(error.clone()));
         let uow = assert_whole_call_fails(h, vec![ok("pwd-u1")], wanted);
         assert_eq!(uow.rollbacks(), 1);
@@ -1011,12 +999,11 @@ fn an_unavailable_user_write_fails_before_any_entry() {
     h.repos
         .users
         .expect_record_login()
-        .times(1)
         .returning(|_, _, _| Err(StoreError::Unavailable));
     h.repos
         .credentials
         .expect_find_by_ext_id_for_update()
-        .times(0);
+        .never();
     let uow = assert_whole_call_fails(h, vec![ok("pwd-u1")], AppError::Unavailable);
     assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);
 }

@@ -123,17 +123,15 @@ fn expect_ext_id_lookup(repos: &mut MockRepos, ext_id: &str, found: Option<Crede
         .credentials
         .expect_find_by_ext_id()
         .withf(move |c, e| c == "client-c1" && e == wanted)
-        .times(1)
         .returning(move |_, _| Ok(found.clone()));
 }
 
 fn expect_default_policy(repos: &mut MockRepos, p: Policy) {
-    repos.policies.expect_find_by_ext_id().times(0);
+    repos.policies.expect_find_by_ext_id().never();
     repos
         .policies
         .expect_find_default()
         .withf(|c, t| c == "client-c1" && *t == PolicyType::Oath)
-        .times(1)
         .returning(move |_, _| Ok(Some(p.clone())));
 }
 
@@ -147,19 +145,17 @@ fn expect_secret(h: &mut Harness, length: usize) {
     h.secrets
         .expect_bytes()
         .withf(move |n| *n == length)
-        .times(1)
         .returning(drawn);
     h.cipher
         .expect_seal()
         .withf(move |plain| plain == drawn(length).as_slice())
-        .times(1)
         .returning(|_| Ok(SEALED.to_owned()));
 }
 
 fn expect_no_secret(h: &mut Harness) {
-    h.secrets.expect_bytes().times(0);
-    h.cipher.expect_seal().times(0);
-    h.repos.credentials.expect_insert().times(0);
+    h.secrets.expect_bytes().never();
+    h.cipher.expect_seal().never();
+    h.repos.credentials.expect_insert().never();
 }
 
 fn capture_inserts(repos: &mut MockRepos) -> Shared<Credential> {
@@ -168,7 +164,6 @@ fn capture_inserts(repos: &mut MockRepos) -> Shared<Credential> {
     repos
         .credentials
         .expect_insert()
-        .times(1)
         .returning(move |c| {
             i.lock().unwrap().push(c.clone());
             Ok(())
@@ -228,7 +223,7 @@ fn create_ok(
     expect_ext_id_lookup(&mut h.repos, wanted, None);
     expect_default_policy(&mut h.repos, p);
     expect_secret(&mut h, secret_length);
-    h.tokens.expect_validate().times(0);
+    h.tokens.expect_validate().never();
     let inserted = capture_inserts(&mut h.repos);
     let (uc, uow) = use_cases(h);
     let created = uc.create_oath(&root(), "c1", "u1", None, Ok(cmd)).unwrap();
@@ -287,9 +282,8 @@ fn self_admin_create_of_an_unknown_user_is_404_before_the_x_token() {
     h.repos
         .users
         .expect_find_by_ext_id()
-        .times(1)
         .returning(|_, _| Ok(None));
-    h.tokens.expect_validate().times(0);
+    h.tokens.expect_validate().never();
     let (uc, _) = use_cases(h);
     assert_err(
         uc.create_oath(
@@ -325,7 +319,6 @@ fn expect_token(h: &mut Harness, token: &'static str, valid: bool) {
     h.tokens
         .expect_validate()
         .withf(move |t, s| t == token && s.user_ext_id == "u1" && s.client_ext_id == "c1")
-        .times(1)
         .return_const(valid);
 }
 
@@ -333,8 +326,8 @@ fn expect_token(h: &mut Harness, token: &'static str, valid: bool) {
 fn self_create_without_x_token_is_422_after_the_user_and_before_the_body() {
     let mut h = Harness::new();
     expect_path(&mut h.repos, u1());
-    h.repos.credentials.expect_find_by_ext_id().times(0);
-    h.tokens.expect_validate().times(0);
+    h.repos.credentials.expect_find_by_ext_id().never();
+    h.tokens.expect_validate().never();
     expect_no_secret(&mut h);
     self_create_rejected(h, None);
 }
@@ -343,7 +336,7 @@ fn self_create_without_x_token_is_422_after_the_user_and_before_the_body() {
 fn self_create_with_a_rejected_x_token_is_422() {
     let mut h = Harness::new();
     expect_path(&mut h.repos, u1());
-    h.repos.credentials.expect_find_by_ext_id().times(0);
+    h.repos.credentials.expect_find_by_ext_id().never();
     expect_token(&mut h, "forged", false);
     expect_no_secret(&mut h);
     self_create_rejected(h, Some("forged"));
@@ -399,8 +392,8 @@ fn a_missing_or_empty_label_is_422() {
             .expect_find_by_ext_id()
             .times(0..=1)
             .returning(|_, _| Ok(None));
-        h.repos.policies.expect_find_by_ext_id().times(0);
-        h.repos.policies.expect_find_default().times(0);
+        h.repos.policies.expect_find_by_ext_id().never();
+        h.repos.policies.expect_find_default().never();
         expect_no_secret(&mut h);
         let (uc, uow) = use_cases(h);
         let cmd = CreateOath {
@@ -483,7 +476,6 @@ fn policy_errors_name_oath_policy() {
         .policies
         .expect_find_by_ext_id()
         .withf(|c, p| c == "client-c1" && p == "p9")
-        .times(1)
         .returning(|_, _| Ok(None));
     expect_no_secret(&mut h);
     policy_error(
@@ -500,7 +492,6 @@ fn policy_errors_name_oath_policy() {
         h.repos
             .policies
             .expect_find_by_ext_id()
-            .times(1)
             .returning(move |_, _| Ok(Some(policy(&acme(), "p1", other, false))));
         expect_no_secret(&mut h);
         policy_error(
@@ -518,7 +509,6 @@ fn policy_errors_name_oath_policy() {
         .policies
         .expect_find_default()
         .withf(|c, t| c == "client-c1" && *t == PolicyType::Oath)
-        .times(1)
         .returning(|_, _| Ok(None));
     expect_no_secret(&mut h);
     policy_error(
@@ -655,9 +645,8 @@ fn a_named_oath_policy_is_used() {
         .policies
         .expect_find_by_ext_id()
         .withf(|c, p| c == "client-c1" && p == "p1")
-        .times(1)
         .returning(|_, _| Ok(Some(oath_policy("p1", false, &[("initialDigits", "7")]))));
-    h.repos.policies.expect_find_default().times(0);
+    h.repos.policies.expect_find_default().never();
     expect_secret(&mut h, 20);
     let inserted = capture_inserts(&mut h.repos);
     let (uc, _) = use_cases(h);
@@ -718,7 +707,6 @@ fn a_lost_race_for_the_ext_id_is_the_duplicate_error() {
     h.repos
         .credentials
         .expect_insert()
-        .times(1)
         .returning(|_| Err(StoreError::Unique(UniqueKey::CredentialExtId)));
     let (uc, uow) = use_cases(h);
     assert_err(
@@ -744,9 +732,8 @@ fn a_sealing_failure_stores_nothing() {
     h.secrets.expect_bytes().times(1).returning(drawn);
     h.cipher
         .expect_seal()
-        .times(1)
         .returning(|_| Err(AppError::Internal("cipher".into())));
-    h.repos.credentials.expect_insert().times(0);
+    h.repos.credentials.expect_insert().never();
     let (uc, uow) = use_cases(h);
     assert_eq!(
         uc.create_oath(
@@ -800,7 +787,7 @@ fn get_of_a_missing_foreign_or_non_oath_credential_is_404() {
 fn get_with_a_malformed_ext_id_is_404_without_a_lookup() {
     let mut h = Harness::new();
     expect_path(&mut h.repos, u1());
-    h.repos.credentials.expect_find_by_ext_id().times(0);
+    h.repos.credentials.expect_find_by_ext_id().never();
     let (uc, _) = use_cases(h);
     assert_err(
         uc.get_oath(&root(), "c1", "u1", "a/b"),
@@ -814,7 +801,7 @@ fn self_admin_reads_its_own_without_a_token() {
     let mut h = Harness::new();
     expect_path(&mut h.repos, u1());
     expect_ext_id_lookup(&mut h.repos, "o1", Some(oath_record("o1", &u1())));
-    h.tokens.expect_validate().times(0);
+    h.tokens.expect_validate().never();
     let (uc, _) = use_cases(h);
     assert!(uc
         .get_oath(&self_admin("c1", "u1"), "c1", "u1", "o1")
@@ -869,7 +856,6 @@ fn list_is_of_the_users_oath_credentials_with_overfetch_paging() {
                     && *t == CredentialType::Oath
                     && p.limit == 2
             })
-            .times(1)
             .returning(move |_, _, _, _| Ok(listed(rows)));
         let (uc, uow) = use_cases(h);
         let page = uc
@@ -900,12 +886,11 @@ fn expect_locked_lookup(
     ext_id: &'static str,
     found: Option<CredentialRecord>,
 ) {
-    repos.credentials.expect_find_by_ext_id().times(0);
+    repos.credentials.expect_find_by_ext_id().never();
     repos
         .credentials
         .expect_find_by_ext_id_for_update()
         .withf(move |c, e| c == "client-c1" && e == ext_id)
-        .times(1)
         .returning(move |_, _| Ok(found.clone()));
 }
 
@@ -914,7 +899,6 @@ fn expect_delete(repos: &mut MockRepos, id: &'static str) {
         .credentials
         .expect_delete()
         .withf(move |i| i == id)
-        .times(1)
         .returning(|_| Ok(true));
 }
 
@@ -925,7 +909,7 @@ fn delete_by_rights_deletes_the_credential_by_its_id() {
         expect_path(&mut h.repos, u1());
         expect_locked_lookup(&mut h.repos, "o1", Some(oath_record("o1", &u1())));
         expect_delete(&mut h.repos, "cred-o1");
-        h.tokens.expect_validate().times(0);
+        h.tokens.expect_validate().never();
         let (uc, uow) = use_cases(h);
         assert_eq!(uc.delete_oath(&caller, "c1", "u1", "o1", None), Ok(()));
         assert_eq!(uow.modes(), vec![TxMode::Write]);
@@ -941,7 +925,7 @@ fn delete_of_a_missing_foreign_or_non_oath_credential_is_404_before_deleting() {
         let mut h = Harness::new();
         expect_path(&mut h.repos, u1());
         expect_locked_lookup(&mut h.repos, "o9", found);
-        h.repos.credentials.expect_delete().times(0);
+        h.repos.credentials.expect_delete().never();
         let (uc, uow) = use_cases(h);
         assert_err(
             uc.delete_oath(&root(), "c1", "u1", "o9", None),
@@ -978,13 +962,13 @@ fn self_delete_needs_a_valid_x_token_before_the_credential_lookup() {
         if let Some(t) = token {
             expect_token(&mut h, t, false);
         } else {
-            h.tokens.expect_validate().times(0);
+            h.tokens.expect_validate().never();
         }
         h.repos
             .credentials
             .expect_find_by_ext_id_for_update()
-            .times(0);
-        h.repos.credentials.expect_delete().times(0);
+            .never();
+        h.repos.credentials.expect_delete().never();
         let (uc, uow) = use_cases(h);
         assert_err(
             uc.delete_oath(

@@ -72,13 +72,11 @@ fn expect_credential(repos: &mut MockRepos, found: CredentialRecord, policy: Pol
         .credentials
         .expect_find_password_of_user()
         .withf(|u, lock| u == "user-u1" && *lock)
-        .times(1)
         .returning(move |_, _| Ok(Some(found.clone())));
     repos
         .policies
         .expect_find_by_id()
         .withf(|id| id == "pol-pwd")
-        .times(1)
         .returning(move |_| Ok(Some(policy.clone())));
 }
 
@@ -88,7 +86,6 @@ fn expect_generation(h: &mut Harness, length: usize) {
     h.secrets
         .expect_password()
         .withf(move |cs, len| cs == CHARSET && *len == length)
-        .times(1)
         .returning(|_, len| DRAWN.chars().take(len).collect());
     h.hasher.expect_hash().times(1).returning(|p| {
         assert_eq!(p, &DRAWN[..p.len()]);
@@ -101,7 +98,6 @@ fn expect_seal(h: &mut Harness, plain: &'static str) {
     h.cipher
         .expect_seal()
         .withf(move |b| b == plain.as_bytes())
-        .times(1)
         .returning(|_| Ok(SEALED.to_owned()));
 }
 
@@ -111,7 +107,6 @@ fn capture_updates(repos: &mut MockRepos) -> Shared<(Credential, i64)> {
     repos
         .credentials
         .expect_update()
-        .times(1)
         .returning(move |c, v| {
             u.lock().unwrap().push((c.clone(), v));
             Ok(())
@@ -125,7 +120,6 @@ fn capture_enqueues(repos: &mut MockRepos) -> Shared<Delivery> {
     repos
         .deliveries
         .expect_enqueue()
-        .times(1)
         .returning(move |d| {
             q.lock().unwrap().push(d.clone());
             Ok(())
@@ -214,8 +208,8 @@ fn reset_uses_the_policy_defaults_for_length_and_charset() {
     expect_generation(&mut h, 12);
     let _updates = capture_updates(&mut h.repos);
     // The default fragmentLength (12) equals generatedLength: nothing is left to deliver.
-    h.repos.deliveries.expect_enqueue().times(0);
-    h.cipher.expect_seal().times(0);
+    h.repos.deliveries.expect_enqueue().never();
+    h.cipher.expect_seal().never();
     let (uc, _) = use_cases(h);
     let issued = uc.reset_password(&root(), "c1", "u1", None).unwrap();
     assert_eq!(issued.fragment.as_deref(), Some(&DRAWN[..12]));
@@ -254,7 +248,6 @@ fn reset_rolls_back_when_the_outbox_is_unavailable() {
     h.repos
         .deliveries
         .expect_enqueue()
-        .times(1)
         .returning(|_| Err(StoreError::Unavailable));
     let (uc, uow) = use_cases(h);
     assert_eq!(
@@ -294,7 +287,6 @@ fn reset_of_an_unknown_user_is_404() {
     h.repos
         .users
         .expect_find_by_ext_id()
-        .times(1)
         .returning(|_, _| Ok(None));
     let (uc, uow) = use_cases(h);
     assert_err(
@@ -313,7 +305,6 @@ fn reset_without_a_password_credential_is_404() {
     h.repos
         .credentials
         .expect_find_password_of_user()
-        .times(1)
         .returning(|_, _| Ok(None));
     let (uc, _) = use_cases(h);
     assert_err(
@@ -329,9 +320,9 @@ fn reset_refused(state: CredentialState, resets: i64, pairs: &[(&str, &str)]) ->
     let mut r = record(state);
     r.credential.reset_count = resets;
     expect_credential(&mut h.repos, r, pwd_policy(pairs));
-    h.secrets.expect_password().times(0);
-    h.repos.credentials.expect_update().times(0);
-    h.repos.deliveries.expect_enqueue().times(0);
+    h.secrets.expect_password().never();
+    h.repos.credentials.expect_update().never();
+    h.repos.deliveries.expect_enqueue().never();
     let (uc, uow) = use_cases(h);
     let err = uc.reset_password(&root(), "c1", "u1", None).unwrap_err();
     assert_eq!((uow.commits(), uow.rollbacks()), (0, 1));
@@ -397,7 +388,6 @@ fn expect_token(h: &mut Harness, token: &'static str, valid: bool) {
     h.tokens
         .expect_validate()
         .withf(move |t, s| t == token && s.user_ext_id == "u1" && s.client_ext_id == "c1")
-        .times(1)
         .return_const(valid);
 }
 
@@ -421,8 +411,8 @@ fn self_reset_without_x_token_is_422_before_the_credential_lookup() {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
     expect_user(&mut h.repos, u1());
-    h.repos.credentials.expect_find_password_of_user().times(0);
-    h.tokens.expect_validate().times(0);
+    h.repos.credentials.expect_find_password_of_user().never();
+    h.tokens.expect_validate().never();
     self_reset_rejected(h, None);
 }
 
@@ -431,7 +421,7 @@ fn self_reset_with_a_rejected_x_token_is_422() {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
     expect_user(&mut h.repos, u1());
-    h.repos.credentials.expect_find_password_of_user().times(0);
+    h.repos.credentials.expect_find_password_of_user().never();
     expect_token(&mut h, "forged", false);
     self_reset_rejected(h, Some("forged"));
 }
@@ -489,7 +479,6 @@ fn expect_create_lookups(repos: &mut MockRepos, existing: Option<CredentialRecor
         .credentials
         .expect_find_password_of_user()
         .withf(|u, _| u == "user-u1")
-        .times(1)
         .returning(move |_, _| Ok(existing.clone()));
 }
 
@@ -498,7 +487,6 @@ fn expect_free_ext_id(repos: &mut MockRepos) {
         .credentials
         .expect_find_by_ext_id()
         .withf(|c, e| c == "client-c1" && e == "pw1")
-        .times(1)
         .returning(|_, _| Ok(None));
 }
 
@@ -507,14 +495,13 @@ fn expect_default_policy(repos: &mut MockRepos, policy: Policy) {
         .policies
         .expect_find_default()
         .withf(|c, t| c == "client-c1" && *t == PolicyType::Pwd)
-        .times(1)
         .returning(move |_, _| Ok(Some(policy.clone())));
 }
 
 fn create_fails(h: Harness, cmd: CreatePassword, code: &str, message: &str) {
     let mut h = h;
-    h.repos.credentials.expect_insert().times(0);
-    h.repos.deliveries.expect_enqueue().times(0);
+    h.repos.credentials.expect_insert().never();
+    h.repos.deliveries.expect_enqueue().never();
     let (uc, uow) = use_cases(h);
     assert_err(
         uc.create_password(&root(), "c1", "u1", Ok(cmd)),
@@ -562,7 +549,6 @@ fn a_taken_credential_ext_id_is_rejected() {
     h.repos
         .credentials
         .expect_find_by_ext_id()
-        .times(1)
         .returning(|_, _| Ok(Some(record(CredentialState::Active))));
     create_fails(
         h,
@@ -598,7 +584,6 @@ fn an_unknown_policy_is_rejected() {
         .policies
         .expect_find_by_ext_id()
         .withf(|c, e| c == "client-c1" && e == "p9")
-        .times(1)
         .returning(|_, _| Ok(None));
     let cmd = CreatePassword {
         policy_ext_id: Some("p9".into()),
@@ -620,7 +605,6 @@ fn a_policy_of_another_type_is_rejected() {
     h.repos
         .policies
         .expect_find_by_ext_id()
-        .times(1)
         .returning(|_, _| Ok(Some(policy(&acme(), "p1", PolicyType::Oath, false))));
     let cmd = CreatePassword {
         policy_ext_id: Some("p1".into()),
@@ -642,7 +626,6 @@ fn a_missing_default_policy_is_reported() {
     h.repos
         .policies
         .expect_find_default()
-        .times(1)
         .returning(|_, _| Ok(None));
     create_fails(
         h,
@@ -658,10 +641,10 @@ fn a_password_is_refused_when_the_policy_generates_one() {
     expect_create_lookups(&mut h.repos, None);
     expect_free_ext_id(&mut h.repos);
     expect_default_policy(&mut h.repos, pwd_policy(&[]));
-    h.hasher.expect_hash().times(0);
+    h.hasher.expect_hash().never();
     let e = {
         let mut h = h;
-        h.repos.credentials.expect_insert().times(0);
+        h.repos.credentials.expect_insert().never();
         let (uc, _) = use_cases(h);
         domain_err(uc.create_password(&root(), "c1", "u1", Ok(create_cmd(Some("secret123")))))
     };
@@ -683,7 +666,6 @@ fn a_generated_password_is_split_and_queued_after_the_insert() {
     h.repos
         .credentials
         .expect_insert()
-        .times(1)
         .in_sequence(&mut seq)
         .returning(move |c| {
             ins.lock().unwrap().push(c.clone());
@@ -694,7 +676,6 @@ fn a_generated_password_is_split_and_queued_after_the_insert() {
     h.repos
         .deliveries
         .expect_enqueue()
-        .times(1)
         .in_sequence(&mut seq)
         .returning(move |d: &Delivery| {
             q.lock().unwrap().push(d.clone());
@@ -752,8 +733,8 @@ fn a_too_short_password_violates_the_policy() {
     expect_create_lookups(&mut h.repos, None);
     expect_free_ext_id(&mut h.repos);
     expect_default_policy(&mut h.repos, pwd_policy(&SUPPLIED));
-    h.hasher.expect_hash().times(0);
-    h.repos.credentials.expect_insert().times(0);
+    h.hasher.expect_hash().never();
+    h.repos.credentials.expect_insert().never();
     let (uc, _) = use_cases(h);
     let e = domain_err(uc.create_password(&root(), "c1", "u1", Ok(create_cmd(Some("short")))));
     assert_eq!(e.code(), "errors.pwdPolicyViolated");
@@ -772,24 +753,22 @@ fn a_supplied_password_is_hashed_and_not_queued() {
     expect_create_lookups(&mut h.repos, None);
     expect_free_ext_id(&mut h.repos);
     expect_default_policy(&mut h.repos, pwd_policy(&SUPPLIED));
-    h.secrets.expect_password().times(0);
+    h.secrets.expect_password().never();
     h.hasher
         .expect_hash()
         .withf(|p| p == "correct horse")
-        .times(1)
         .returning(|_| Ok(NEW_HASH.to_owned()));
     let inserted = shared();
     let ins = inserted.clone();
     h.repos
         .credentials
         .expect_insert()
-        .times(1)
         .returning(move |c| {
             ins.lock().unwrap().push(c.clone());
             Ok(())
         });
-    h.repos.deliveries.expect_enqueue().times(0);
-    h.cipher.expect_seal().times(0);
+    h.repos.deliveries.expect_enqueue().never();
+    h.cipher.expect_seal().never();
     let (uc, uow) = use_cases(h);
     let issued = uc
         .create_password(&root(), "c1", "u1", Ok(create_cmd(Some("correct horse"))))
@@ -815,7 +794,6 @@ fn an_explicit_state_name_is_kept() {
     h.repos
         .credentials
         .expect_insert()
-        .times(1)
         .returning(|_| Ok(()));
     let (uc, _) = use_cases(h);
     let cmd = CreatePassword {
@@ -836,10 +814,9 @@ fn a_lost_race_for_the_users_password_is_password_exists() {
     h.repos
         .credentials
         .expect_insert()
-        .times(1)
         .returning(|_| Err(StoreError::Unique(UniqueKey::UserPassword)));
-    h.repos.deliveries.expect_enqueue().times(0);
-    h.cipher.expect_seal().times(0);
+    h.repos.deliveries.expect_enqueue().never();
+    h.cipher.expect_seal().never();
     let (uc, uow) = use_cases(h);
     assert_err(
         uc.create_password(&root(), "c1", "u1", Ok(create_cmd(None))),
@@ -861,7 +838,6 @@ fn a_lost_race_for_the_ext_id_is_duplicate_name() {
     h.repos
         .credentials
         .expect_insert()
-        .times(1)
         .returning(|_| Err(StoreError::Unique(UniqueKey::CredentialExtId)));
     let (uc, _) = use_cases(h);
     assert_err(
@@ -882,7 +858,6 @@ fn get_without_a_password_is_404() {
         .credentials
         .expect_find_password_of_user()
         .withf(|u, lock| u == "user-u1" && !*lock)
-        .times(1)
         .returning(|_, _| Ok(None));
     let (uc, _) = use_cases(h);
     assert_err(
@@ -900,9 +875,8 @@ fn self_admin_reads_its_own_password_in_a_read_transaction() {
     h.repos
         .credentials
         .expect_find_password_of_user()
-        .times(1)
         .returning(|_, _| Ok(Some(record(CredentialState::Active))));
-    h.tokens.expect_validate().times(0);
+    h.tokens.expect_validate().never();
     let (uc, uow) = use_cases(h);
     let r = uc
         .get_password(&self_admin("c1", "u1"), "c1", "u1")
@@ -937,7 +911,6 @@ fn expect_locked_lookup(repos: &mut MockRepos, found: CredentialRecord) {
         .credentials
         .expect_find_password_of_user()
         .withf(|u, lock| u == "user-u1" && *lock)
-        .times(1)
         .returning(move |_, _| Ok(Some(found.clone())));
 }
 
@@ -945,7 +918,7 @@ fn expect_locked_lookup(repos: &mut MockRepos, found: CredentialRecord) {
 fn patch_with_a_stale_version_is_409_without_update() {
     let mut h = Harness::new();
     expect_locked_lookup(&mut h.repos, record(CredentialState::Active));
-    h.repos.credentials.expect_update().times(0);
+    h.repos.credentials.expect_update().never();
     let (uc, uow) = use_cases(h);
     assert_err(
         uc.patch_password(
@@ -1048,7 +1021,6 @@ fn expect_pending(h: &mut Harness) {
         .deliveries
         .expect_pending()
         .withf(|l| *l == 10)
-        .times(1)
         .returning(|_| Ok(vec![delivery("d1"), delivery("d2")]));
 }
 
@@ -1056,7 +1028,7 @@ fn expect_pending(h: &mut Harness) {
 fn pending_deliveries_stay_sealed_unless_revealed() {
     let mut h = Harness::new();
     expect_pending(&mut h);
-    h.cipher.expect_open().times(0);
+    h.cipher.expect_open().never();
     let (uc, uow) = use_cases(h);
     let pending = uc.pending_deliveries(10, false).unwrap();
     assert_eq!(pending.len(), 2);

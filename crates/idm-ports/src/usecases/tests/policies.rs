@@ -8,7 +8,6 @@ use idm_domain::DomainError;
 
 use super::support::*;
 use crate::error::{StoreError, UniqueKey};
-use crate::repos::TxMode;
 use crate::testing::MockRepos;
 use crate::usecases::{CreatePolicy, PolicyService, PolicyUseCases};
 
@@ -45,7 +44,6 @@ fn expect_p1_free(repos: &mut MockRepos) {
         .policies
         .expect_find_by_ext_id()
         .withf(|c, e| c == "client-c1" && e == "p1")
-        .times(1)
         .returning(|_, _| Ok(None));
 }
 
@@ -55,7 +53,6 @@ fn expect_stored(repos: &mut MockRepos, stored: idm_domain::policy::Policy) {
         .policies
         .expect_find_by_ext_id()
         .withf(move |c, e| c == "client-c1" && e == wanted)
-        .times(1)
         .returning(move |_, _| Ok(Some(stored.clone())));
 }
 
@@ -78,7 +75,6 @@ fn create_inserts_a_validated_policy() {
                 && p.version == 1
                 && p.created == now()
         })
-        .times(1)
         .returning(|_| Ok(()));
     let (uc, uow) = use_cases(h);
     let view = uc
@@ -92,8 +88,14 @@ fn create_inserts_a_validated_policy() {
     assert_eq!(view.policy.name, "Strict");
     assert_eq!(view.policy.description.as_deref(), Some("for admins"));
     assert_eq!(view.policy.parameters.password().min_length, 12);
-    assert_eq!(uow.modes(), vec![TxMode::Write]);
-    assert_eq!(uow.commits(), 1);
+    let created = event(&uow, "policy.created");
+    assert_eq!(created.event.policy_ext_id.as_deref(), Some("p1"));
+    assert_eq!(created.event.client_ext_id.as_deref(), Some("c1"));
+    assert_eq!(created.event.actor, actor_of(&client_root(&["c1"])));
+    assert_eq!(
+        created.event.changes["parameters"],
+        serde_json::json!([null, {"minLength": "12"}])
+    );
 }
 
 #[test]
@@ -203,7 +205,7 @@ fn lost_ext_id_race_is_a_duplicate() {
         "errors.duplicateName",
         "A policy with this extId 'p1' already exists",
     );
-    assert_eq!(uow.rollbacks(), 1);
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -211,26 +213,32 @@ fn default_policy_clears_the_old_default_before_the_insert() {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
     expect_p1_free(&mut h.repos);
-    let mut seq = mockall::Sequence::new();
+    let log = CallLog::default();
+    let l = log.clone();
     h.repos
         .policies
         .expect_clear_default()
         .withf(|c, t, at| c == "client-c1" && *t == PolicyType::Oath && *at == now())
-        .times(1)
-        .in_sequence(&mut seq)
-        .returning(|_, _, _| Ok(()));
+        .returning(move |_, _, _| {
+            l.push("clear_default");
+            Ok(())
+        });
+    let l = log.clone();
     h.repos
         .policies
         .expect_insert()
         .withf(|p| p.default_policy && p.policy_type == PolicyType::Oath)
-        .times(1)
-        .in_sequence(&mut seq)
-        .returning(|_| Ok(()));
-    let (uc, _) = use_cases(h);
+        .returning(move |_| {
+            l.push("insert");
+            Ok(())
+        });
+    let (uc, uow) = use_cases(h);
     let mut cmd = create(Some("OathPolicy"), &[("issuer", "Acme")]);
     cmd.default_policy = true;
     let view = uc.create_policy(&root(), "c1", Ok(cmd)).unwrap();
     assert!(view.policy.default_policy);
+    assert_eq!(log.get(), ["clear_default", "insert"]);
+    assert_eq!(uow.actions(), ["policy.created"]);
 }
 
 #[test]
@@ -276,7 +284,7 @@ fn get_policy_reads_it() {
     let view = uc.get_policy(&helpdesk(&["c1"]), "c1", "p1").unwrap();
     assert_eq!(view.policy, policy(&acme(), "p1", PolicyType::Vasco, true));
     assert_eq!(view.client_ext_id.as_str(), "c1");
-    assert_eq!(uow.modes(), vec![TxMode::Read]);
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -286,7 +294,6 @@ fn get_unknown_policy_is_404() {
     h.repos
         .policies
         .expect_find_by_ext_id()
-        .times(1)
         .returning(|_, _| Ok(None));
     let (uc, _) = use_cases(h);
     let result = uc.get_policy(&root(), "c1", "p9");
@@ -329,7 +336,7 @@ fn patch_with_a_stale_version_conflicts_without_an_update() {
         "errors.optimisticLockingFailure",
         "The entity was modified concurrently; reload it and retry.",
     );
-    assert_eq!(uow.rollbacks(), 1);
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -352,7 +359,6 @@ fn patch_merges_parameters_and_bumps_the_version() {
                 && p.parameters.explicit() == &merged
                 && p.name == "Renamed"
         })
-        .times(1)
         .returning(|_, _| Ok(()));
     let (uc, uow) = use_cases(h);
     let patch = PolicyPatch {
@@ -367,8 +373,17 @@ fn patch_merges_parameters_and_bumps_the_version() {
     assert_eq!(view.policy.version, 4);
     assert_eq!(view.policy.parameters.password().min_length, 10);
     assert_eq!(view.policy.parameters.password().max_length, 64);
-    assert_eq!(uow.modes(), vec![TxMode::Write]);
-    assert_eq!(uow.commits(), 1);
+    let updated = event(&uow, "policy.updated");
+    assert_eq!(updated.event.policy_ext_id.as_deref(), Some("p1"));
+    assert_eq!(
+        updated.event.changes["name"],
+        serde_json::json!(["Policy p1", "Renamed"])
+    );
+    assert_eq!(
+        updated.event.changes["parameters"],
+        serde_json::json!([{"minLength": "10"}, {"minLength": "10", "maxLength": "64"}])
+    );
+    assert!(!updated.event.changes.contains_key("description"), "only what changed");
 }
 
 #[test]
@@ -397,7 +412,6 @@ fn patch_losing_the_compare_and_set_conflicts() {
     h.repos
         .policies
         .expect_update()
-        .times(1)
         .returning(|_, _| Err(StoreError::Conflict));
     let (uc, uow) = use_cases(h);
     let patch = PolicyPatch {
@@ -409,7 +423,7 @@ fn patch_losing_the_compare_and_set_conflicts() {
         "errors.optimisticLockingFailure",
         "The entity was modified concurrently; reload it and retry.",
     );
-    assert_eq!(uow.rollbacks(), 1);
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -420,22 +434,26 @@ fn patch_making_it_default_clears_the_old_default_first() {
         &mut h.repos,
         policy(&acme(), "p1", PolicyType::Vasco, false),
     );
-    let mut seq = mockall::Sequence::new();
+    let log = CallLog::default();
+    let l = log.clone();
     h.repos
         .policies
         .expect_clear_default()
         .withf(|c, t, _| c == "client-c1" && *t == PolicyType::Vasco)
-        .times(1)
-        .in_sequence(&mut seq)
-        .returning(|_, _, _| Ok(()));
+        .returning(move |_, _, _| {
+            l.push("clear_default");
+            Ok(())
+        });
+    let l = log.clone();
     h.repos
         .policies
         .expect_update()
         .withf(|p, _| p.default_policy)
-        .times(1)
-        .in_sequence(&mut seq)
-        .returning(|_, _| Ok(()));
-    let (uc, _) = use_cases(h);
+        .returning(move |_, _| {
+            l.push("update");
+            Ok(())
+        });
+    let (uc, uow) = use_cases(h);
     let patch = PolicyPatch {
         default_policy: Some(true),
         ..PolicyPatch::default()
@@ -445,6 +463,11 @@ fn patch_making_it_default_clears_the_old_default_first() {
             .unwrap()
             .policy
             .default_policy
+    );
+    assert_eq!(log.get(), ["clear_default", "update"]);
+    assert_eq!(
+        event(&uow, "policy.updated").event.changes["defaultPolicy"],
+        serde_json::json!([false, true])
     );
 }
 
@@ -457,7 +480,6 @@ fn patch_of_the_current_default_to_default_does_not_clear_it() {
     h.repos
         .policies
         .expect_update()
-        .times(1)
         .returning(|_, _| Ok(()));
     let (uc, _) = use_cases(h);
     let patch = PolicyPatch {

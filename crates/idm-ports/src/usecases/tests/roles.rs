@@ -3,12 +3,12 @@
 use idm_domain::access::{DataRoom, Role, RoleGrant};
 
 use super::support::*;
-use crate::repos::TxMode;
 use crate::testing::MockRepos;
 use crate::usecases::{GrantRole, RoleService, RoleUseCases};
 
 const ESCALATION: &str =
     "Permission denied: a role can only be granted within the caller's own rights and data rooms";
+const PRIVILEGED: &str = "Permission denied: the target user holds rights beyond the caller's own";
 
 fn grant_cmd(role: Option<&str>, clients: Option<&[&str]>) -> GrantRole {
     GrantRole {
@@ -17,9 +17,15 @@ fn grant_cmd(role: Option<&str>, clients: Option<&[&str]>) -> GrantRole {
     }
 }
 
+/// Client `c1` and its user `u1`, who holds no role.
 fn expect_target(repos: &mut MockRepos) {
+    expect_target_holding(repos, Vec::new());
+}
+
+/// Client `c1` and its user `u1`, who holds `grants`.
+fn expect_target_holding(repos: &mut MockRepos, grants: Vec<RoleGrant>) {
     expect_acme(repos);
-    expect_user(repos, user(&acme(), "u1", "jdoe"));
+    expect_user_holding(repos, user(&acme(), "u1", "jdoe"), grants);
 }
 
 fn use_cases(
@@ -42,7 +48,6 @@ fn client_root_grants_helpdesk_within_its_client() {
         .roles
         .expect_upsert_grant()
         .withf(move |u, g, at| u == "user-u1" && *g == wanted && *at == now())
-        .times(1)
         .returning(|_, _, _| Ok(()));
     let (uc, uow) = use_cases(h);
     let grant = uc
@@ -54,8 +59,19 @@ fn client_root_grants_helpdesk_within_its_client() {
         )
         .unwrap();
     assert_eq!(grant, expected);
-    assert_eq!(uow.modes(), vec![TxMode::Write]);
-    assert_eq!(uow.commits(), 1);
+    let granted = event(&uow, "role.granted");
+    assert_eq!(granted.event.actor, actor_of(&client_root(&["c1"])));
+    assert_eq!(
+        (
+            granted.event.client_ext_id.as_deref(),
+            granted.event.user_ext_id.as_deref()
+        ),
+        (Some("c1"), Some("u1"))
+    );
+    assert_eq!(
+        granted.event.changes["role"],
+        serde_json::json!([null, {"role": "Helpdesk", "clientExtIds": ["c1"]}])
+    );
 }
 
 #[test]
@@ -66,7 +82,6 @@ fn root_grants_a_global_role() {
         .roles
         .expect_upsert_grant()
         .withf(|_, g, _| *g == RoleGrant::new(Role::UserAdmin, DataRoom::Global))
-        .times(1)
         .returning(|_, _, _| Ok(()));
     let (uc, _) = use_cases(h);
     let grant = uc
@@ -89,7 +104,7 @@ fn client_root_cannot_grant_beyond_its_data_room() {
             Ok(grant_cmd(Some("Helpdesk"), clients)),
         );
         assert_err(result, "errors.potentialPrivilegeEscalation", ESCALATION);
-        assert_eq!(uow.rollbacks(), 1, "{clients:?}");
+        assert_no_events(&uow);
     }
 }
 
@@ -197,52 +212,50 @@ fn grant_on_an_unknown_user_is_404_before_the_body() {
 #[test]
 fn list_roles_returns_the_grants() {
     let mut h = Harness::new();
-    expect_target(&mut h.repos);
-    h.repos
-        .roles
-        .expect_grants_of_user()
-        .withf(|u| u == "user-u1")
-        .times(1)
-        .returning(|_| Ok(vec![RoleGrant::new(Role::SelfAdmin, DataRoom::Global)]));
+    expect_target_holding(
+        &mut h.repos,
+        vec![RoleGrant::new(Role::SelfAdmin, DataRoom::Global)],
+    );
     let (uc, uow) = use_cases(h);
     let grants = uc.list_roles(&self_admin("c1", "u1"), "c1", "u1").unwrap();
     assert_eq!(
         grants,
         vec![RoleGrant::new(Role::SelfAdmin, DataRoom::Global)]
     );
-    assert!(only_reads(&uow));
+    assert_no_events(&uow);
 }
 
 #[test]
 fn revoke_deletes_the_grant() {
     let mut h = Harness::new();
-    expect_target(&mut h.repos);
-    h.repos
-        .roles
-        .expect_grants_of_user()
-        .returning(|_| Ok(vec![RoleGrant::new(Role::Helpdesk, room(&["c1"]))]));
+    expect_target_holding(
+        &mut h.repos,
+        vec![RoleGrant::new(Role::Helpdesk, room(&["c1"]))],
+    );
     h.repos
         .roles
         .expect_delete_grant()
         .withf(|u, r| u == "user-u1" && *r == Role::Helpdesk)
-        .times(1)
         .returning(|_, _| Ok(true));
     let (uc, uow) = use_cases(h);
     uc.revoke_role(&client_root(&["c1"]), "c1", "u1", "Helpdesk")
         .unwrap();
-    assert_eq!(uow.modes(), vec![TxMode::Write]);
-    assert_eq!(uow.commits(), 1);
+    let revoked = event(&uow, "role.revoked");
+    assert_eq!(revoked.event.user_ext_id.as_deref(), Some("u1"));
+    assert_eq!(
+        revoked.event.changes["role"],
+        serde_json::json!(["Helpdesk", null])
+    );
 }
 
 #[test]
 fn revoke_of_an_absent_grant_is_404() {
     for role in ["UserAdmin", "Nonsense"] {
         let mut h = Harness::new();
-        expect_target(&mut h.repos);
-        h.repos
-            .roles
-            .expect_grants_of_user()
-            .returning(|_| Ok(vec![RoleGrant::new(Role::Helpdesk, room(&["c1"]))]));
+        expect_target_holding(
+            &mut h.repos,
+            vec![RoleGrant::new(Role::Helpdesk, room(&["c1"]))],
+        );
         h.repos.roles.expect_delete_grant().never();
         let (uc, _) = use_cases(h);
         let result = uc.revoke_role(&root(), "c1", "u1", role);
@@ -255,22 +268,21 @@ fn revoke_of_an_absent_grant_is_404() {
 }
 
 #[test]
-fn revoke_beyond_own_rights_is_forbidden() {
+fn revoke_beyond_own_rights_is_forbidden_as_a_privileged_target() {
+    // A user holding a grant beyond the caller's own is a privileged target (SPEC §10.1),
+    // whose message wins over §8.3's.
     for existing in [
         RoleGrant::new(Role::Root, DataRoom::Global),
         RoleGrant::new(Role::Helpdesk, room(&["c1", "c2"])),
     ] {
         let mut h = Harness::new();
-        expect_target(&mut h.repos);
-        let held = existing.clone();
-        h.repos
-            .roles
-            .expect_grants_of_user()
-            .returning(move |_| Ok(vec![held.clone()]));
+        expect_target_holding(&mut h.repos, vec![existing.clone()]);
         h.repos.roles.expect_delete_grant().never();
-        let (uc, _) = use_cases(h);
+        h.repos.roles.expect_active_root_users_for_update().never();
+        let (uc, uow) = use_cases(h);
         let result = uc.revoke_role(&client_root(&["c1"]), "c1", "u1", existing.role.as_str());
-        assert_err(result, "errors.potentialPrivilegeEscalation", ESCALATION);
+        assert_err(result, "errors.potentialPrivilegeEscalation", PRIVILEGED);
+        assert_no_events(&uow);
     }
 }
 

@@ -1,10 +1,16 @@
 //! Shared fixtures: ports built from mocks with a fixed clock and sequential IDs, callers of
 //! every kind, and domain records for client `c1` ("Acme").
+//!
+//! The fixtures set no call counts: a test states what its use case must find and must leave
+//! behind (the committed history events, the rows written), not how many queries it took.
+//! `.never()` is kept only where it proves a property (no hash on a locked credential, nothing
+//! written on a refusal).
 
 use std::collections::BTreeSet;
 use std::fmt::Debug;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeZone, Utc};
 use idm_domain::access::{DataRoom, Role, RoleGrant};
@@ -15,11 +21,12 @@ use idm_domain::user::{User, UserState};
 use idm_domain::{DomainError, ExtId};
 
 use crate::auth::{
-    MockClock, MockIdGenerator, MockLoginCache, MockPasswordHasher, MockSecretCipher,
-    MockSecretGenerator, MockTokenIssuer,
+    HashSlot, MockClock, MockHistoryMac, MockIdGenerator, MockLoginCache, MockPasswordHasher,
+    MockSecretCipher, MockSecretGenerator, MockTokenIssuer,
 };
 use crate::caller::Caller;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, StoreError};
+use crate::history::{canonical, StoredEvent};
 use crate::repos::{CredentialRecord, TxMode};
 use crate::telemetry::{MockTelemetry, NoTelemetry, Telemetry};
 use crate::testing::{MockRepos, MockedUnitOfWork};
@@ -47,6 +54,11 @@ pub struct Harness {
     pub tokens: MockTokenIssuer,
     /// Telemetry to check; `None` drops every event.
     pub telemetry: Option<MockTelemetry>,
+    /// The history's chain key; `None` is a deterministic keyed hash (see [`deterministic_mac`]).
+    pub history_mac: Option<MockHistoryMac>,
+    /// Hashing capacity is exhausted: every `slot()` answers `AppError::Busy` (SPEC §10.3).
+    /// Otherwise the hasher hands out unbounded slots (after any `expect_slot` of the test).
+    pub busy: bool,
 }
 
 impl Harness {
@@ -57,9 +69,15 @@ impl Harness {
     /// The ports over these mocks, and the unit of work to inspect afterwards.
     pub fn build(self) -> (Ports, Arc<MockedUnitOfWork>) {
         let uow = Arc::new(MockedUnitOfWork::new(self.repos));
+        let mut hasher = self.hasher;
+        if self.busy {
+            hasher.expect_slot().returning(|| Err(AppError::Busy));
+        } else {
+            hasher.expect_slot().returning(|| Ok(HashSlot::unbounded()));
+        }
         let mut ports = ports_with(
             uow.clone(),
-            self.hasher,
+            hasher,
             self.cache,
             self.secrets,
             self.cipher,
@@ -68,8 +86,23 @@ impl Harness {
         if let Some(telemetry) = self.telemetry {
             ports.telemetry = Arc::new(telemetry) as Arc<dyn Telemetry>;
         }
+        if let Some(mac) = self.history_mac {
+            ports.history_mac = Arc::new(mac);
+        }
         (ports, uow)
     }
+}
+
+/// A history chain key that answers a deterministic hash of `prev` and the canonical text, so
+/// chained events can be compared across runs.
+pub fn deterministic_mac() -> MockHistoryMac {
+    let mut mac = MockHistoryMac::new();
+    mac.expect_chain().returning(|prev, canonical| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (prev, canonical).hash(&mut h);
+        format!("mac-{:016x}", h.finish())
+    });
+    mac
 }
 
 /// Ports whose storage fails every transaction with `error`.
@@ -110,6 +143,7 @@ fn ports_with(
         cipher: Arc::new(cipher),
         tokens: Arc::new(tokens),
         telemetry: Arc::new(NoTelemetry),
+        history_mac: Arc::new(deterministic_mac()),
     }
 }
 
@@ -130,8 +164,12 @@ fn caller(client: &str, user: &str, grants: Vec<RoleGrant>) -> Caller {
         client_ext_id: ext(client),
         login_id: user.to_owned(),
         grants,
+        request_id: Some(REQUEST_ID.to_owned()),
     }
 }
+
+/// The request ID every fixture caller carries; the history records it.
+pub const REQUEST_ID: &str = "req-1";
 
 /// A global Root.
 pub fn root() -> Caller {
@@ -221,7 +259,11 @@ pub fn user(client: &Client, ext_id: &str, login_id: &str) -> User {
     }
 }
 
-/// The user's password credential, `active`, hashed as `hash`, under policy `pol-pwd`.
+/// The epoch of [`password_record`]: X-Tokens issued now carry it (SPEC §10.4).
+pub const EPOCH: i64 = 3;
+
+/// The user's password credential, `active`, hashed as `hash`, under policy `pol-pwd`,
+/// version 4, epoch [`EPOCH`].
 pub fn password_record(user: &User, hash: &str) -> CredentialRecord {
     CredentialRecord {
         credential: Credential {
@@ -248,6 +290,7 @@ pub fn password_record(user: &User, hash: &str) -> CredentialRecord {
             created: earlier(),
             last_modified: earlier(),
             version: 4,
+            epoch: EPOCH,
         },
         user_ext_id: Some(user.ext_id.clone()),
         policy_ext_id: ext("default-PwdPolicy"),
@@ -304,23 +347,152 @@ pub fn only_reads(uow: &MockedUnitOfWork) -> bool {
     uow.modes().iter().all(|m| *m == TxMode::Read)
 }
 
-/// Expects client `c1` ("Acme") to be looked up by extId once.
+/// Client `c1` ("Acme") is found by its extId.
 pub fn expect_acme(repos: &mut MockRepos) {
     repos
         .clients
         .expect_find_by_ext_id()
         .withf(|e| e == "c1")
-        .times(1)
         .returning(|_| Ok(Some(acme())));
 }
 
-/// Expects user `ext_id` of `c1` to be looked up once and found.
+/// User `found` of `c1` is found by its extId and holds no role (an unprivileged target of
+/// SPEC §10.1).
 pub fn expect_user(repos: &mut MockRepos, found: User) {
+    expect_user_holding(repos, found, Vec::new());
+}
+
+/// User `found` of `c1` is found by its extId and holds `grants`.
+pub fn expect_user_holding(repos: &mut MockRepos, found: User, grants: Vec<RoleGrant>) {
     let wanted = found.ext_id.to_string();
+    let id = found.id.clone();
     repos
         .users
         .expect_find_by_ext_id()
         .withf(move |c, u| c == "client-c1" && u == wanted)
-        .times(1)
         .returning(move |_, _| Ok(Some(found.clone())));
+    repos
+        .roles
+        .expect_grants_of_user()
+        .withf(move |u| u == id)
+        .returning(move |_| Ok(grants.clone()));
+}
+
+/// Policies found by their storage identity (the lockout rules of a credential's policy).
+pub fn expect_policies_by_id(repos: &mut MockRepos, policies: Vec<Policy>) {
+    repos
+        .policies
+        .expect_find_by_id()
+        .returning(move |id| Ok(policies.iter().find(|p| p.id == id).cloned()));
+}
+
+// ---- a stateful password credential -------------------------------------------------------
+
+/// A user's Password credential held by the mocked storage: every read (locked or not) answers
+/// the current row, and `update` is a compare-and-set on its version. Tests assert the row a
+/// use case leaves, not the reads and writes it took to get there. (A rolled-back transaction
+/// does not restore the row; its events are taken back by the unit of work.)
+#[derive(Clone)]
+pub struct PasswordRow(Arc<Mutex<CredentialRecord>>);
+
+impl PasswordRow {
+    /// The row as stored now.
+    pub fn get(&self) -> CredentialRecord {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// The credential as stored now.
+    pub fn credential(&self) -> Credential {
+        self.get().credential
+    }
+}
+
+/// Stores `record` as its user's Password credential (see [`PasswordRow`]).
+pub fn stored_password(repos: &mut MockRepos, record: CredentialRecord) -> PasswordRow {
+    let user_id = record.credential.user_id.clone().expect("an assigned credential");
+    let row = PasswordRow(Arc::new(Mutex::new(record)));
+    let current = row.clone();
+    repos
+        .credentials
+        .expect_find_password_of_user()
+        .withf(move |u, _| u == user_id)
+        .returning(move |_, _| Ok(Some(current.get())));
+    let target = row.clone();
+    repos
+        .credentials
+        .expect_update()
+        .returning(move |c, expected| {
+            let mut stored = target.0.lock().unwrap();
+            if stored.credential.id != c.id {
+                panic!("update of another credential: {}", c.id);
+            }
+            if stored.credential.version != expected {
+                return Err(StoreError::Conflict);
+            }
+            stored.credential = c.clone();
+            Ok(())
+        });
+    row
+}
+
+// ---- the history ----------------------------------------------------------------------------
+
+/// The canonical text of every committed event (what the chain hash covers, SPEC §13).
+pub fn history_texts(uow: &MockedUnitOfWork) -> Vec<String> {
+    uow.events()
+        .iter()
+        .map(|e| canonical(e.seq, &e.event))
+        .collect()
+}
+
+/// Asserts that no committed event contains any of `secrets` (a password, a hash, a fragment,
+/// a sealed or plain secret, a token): SPEC §13 "No event ever contains …".
+#[track_caller]
+pub fn assert_history_free_of(uow: &MockedUnitOfWork, secrets: &[&str]) {
+    for text in history_texts(uow) {
+        for secret in secrets {
+            assert!(!secret.is_empty());
+            assert!(!text.contains(secret), "an event holds {secret:?}: {text}");
+        }
+    }
+}
+
+/// Asserts that the use case left no committed event (a refusal or a rolled-back write).
+#[track_caller]
+pub fn assert_no_events(uow: &MockedUnitOfWork) {
+    assert_eq!(uow.actions(), Vec::<String>::new(), "committed events");
+}
+
+/// The one committed event with `action`; panics when there is none or more than one.
+#[track_caller]
+pub fn event(uow: &MockedUnitOfWork, action: &str) -> StoredEvent {
+    let mut found: Vec<_> = uow
+        .events()
+        .into_iter()
+        .filter(|e| e.event.action == action)
+        .collect();
+    assert_eq!(found.len(), 1, "events {action}: {:?}", uow.actions());
+    found.remove(0)
+}
+
+/// The actor of an event written for `caller`.
+pub fn actor_of(caller: &Caller) -> crate::permit::Actor {
+    crate::permit::Actor::of(caller)
+}
+
+/// An ordered log of the calls whose order a SPEC rule fixes (e.g. a default policy gives up
+/// its mark before another takes it), without fixing how many other calls happen.
+#[derive(Clone, Default)]
+pub struct CallLog(Arc<Mutex<Vec<String>>>);
+
+impl CallLog {
+    /// Appends `what`.
+    pub fn push(&self, what: impl Into<String>) {
+        self.0.lock().unwrap().push(what.into());
+    }
+
+    /// Everything logged, in order.
+    pub fn get(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
 }

@@ -83,7 +83,6 @@ fn expect_read(h: &mut Harness, found: Option<CredentialRecord>) {
         .credentials
         .expect_find_password_of_user()
         .withf(|u, lock| u == "user-jdoe" && !*lock)
-        .times(1)
         .returning(move |_, _| Ok(found.clone()));
 }
 
@@ -93,7 +92,6 @@ fn expect_locked_reread(h: &mut Harness, found: CredentialRecord) {
         .credentials
         .expect_find_password_of_user()
         .withf(|u, lock| u == "user-jdoe" && *lock)
-        .times(1)
         .returning(move |_, _| Ok(Some(found.clone())));
 }
 
@@ -101,7 +99,6 @@ fn expect_verify(h: &mut Harness, ok: bool) {
     h.hasher
         .expect_verify()
         .withf(|p, phc| p == PW && phc == HASH)
-        .times(1)
         .return_const(ok);
 }
 
@@ -110,7 +107,6 @@ fn expect_default_policy(h: &mut Harness) {
         .policies
         .expect_find_by_id()
         .withf(|id| id == "pol-pwd")
-        .times(1)
         .returning(|_| {
             Ok(Some(policy(
                 &acme(),
@@ -144,7 +140,6 @@ fn expect_issue(h: &mut Harness) {
                 client_ext_id: "c1".into(),
             }
         })
-        .times(1)
         .returning(|_| Ok(issued()));
 }
 
@@ -350,12 +345,10 @@ fn second_wrong_password_tmp_locks_at_the_default_threshold() {
     telemetry
         .expect_password_verification()
         .withf(|v| *v == Verification::Failure)
-        .times(1)
         .return_const(());
     telemetry
         .expect_lockout()
         .withf(|k| *k == LockKind::Temporary)
-        .times(1)
         .return_const(());
     h.telemetry = Some(telemetry);
     let (result, uow) = issue(h, &me(), Ok(valid()));
@@ -476,7 +469,6 @@ fn issuer_failure_is_returned() {
     expect_verify(&mut h, true);
     h.tokens
         .expect_issue()
-        .times(1)
         .returning(|_| Err(AppError::Internal("signing failed".into())));
     let (result, _uow) = issue(h, &me(), Ok(valid()));
     assert_eq!(result, Err(AppError::Internal("signing failed".into())));

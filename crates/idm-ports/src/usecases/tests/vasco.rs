@@ -15,7 +15,7 @@ use idm_domain::DomainError;
 
 use super::support::*;
 use crate::error::{AppError, StoreError, UniqueKey};
-use crate::repos::{CredentialRecord, TxMode};
+use crate::repos::CredentialRecord;
 use crate::testing::{MockRepos, MockedUnitOfWork};
 use crate::usecases::{CreateVasco, VascoService, VascoTokenInput, VascoUseCases};
 
@@ -122,18 +122,17 @@ fn expect_ext_id_lookup(
         .credentials
         .expect_find_by_ext_id()
         .withf(move |c, e| c == "client-c1" && e == ext_id)
-        .times(1)
         .returning(move |_, _| Ok(found.clone()));
 }
 
 /// Nothing past the failing check is consulted.
 fn expect_no_policy_lookup(repos: &mut MockRepos) {
-    repos.policies.expect_find_by_ext_id().times(0);
-    repos.policies.expect_find_default().times(0);
+    repos.policies.expect_find_by_ext_id().never();
+    repos.policies.expect_find_default().never();
 }
 
 fn expect_no_insert(repos: &mut MockRepos) {
-    repos.credentials.expect_insert().times(0);
+    repos.credentials.expect_insert().never();
 }
 
 fn capture_inserts(repos: &mut MockRepos) -> Shared<Credential> {
@@ -142,7 +141,6 @@ fn capture_inserts(repos: &mut MockRepos) -> Shared<Credential> {
     repos
         .credentials
         .expect_insert()
-        .times(1)
         .returning(move |c| {
             i.lock().unwrap().push(c.clone());
             Ok(())
@@ -156,7 +154,6 @@ fn capture_updates(repos: &mut MockRepos) -> Shared<(Credential, i64)> {
     repos
         .credentials
         .expect_update()
-        .times(1)
         .returning(move |c, v| {
             u.lock().unwrap().push((c.clone(), v));
             Ok(())
@@ -169,7 +166,7 @@ fn capture_updates(repos: &mut MockRepos) -> Shared<(Credential, i64)> {
 fn create_fails(h: Harness, cmd: CreateVasco, code: &str, message: &str) {
     let (uc, uow) = use_cases(h);
     assert_err(uc.create_vasco(&root(), "c1", Ok(cmd)), code, message);
-    assert_eq!((uow.commits(), uow.rollbacks()), (0, 1));
+    assert_no_events(&uow);
 }
 
 const DUPLICATE: &str = "A credential with this extId 'v1' already exists";
@@ -213,7 +210,6 @@ fn create_in_an_unknown_client_is_404_before_the_body() {
     h.repos
         .clients
         .expect_find_by_ext_id()
-        .times(1)
         .returning(|_| Ok(None));
     let (uc, _) = use_cases(h);
     assert_err(
@@ -227,13 +223,13 @@ fn create_in_an_unknown_client_is_404_before_the_body() {
 fn create_with_an_unusable_body_fails_after_the_client_lookup() {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
-    h.repos.credentials.expect_find_by_ext_id().times(0);
+    h.repos.credentials.expect_find_by_ext_id().never();
     let (uc, uow) = use_cases(h);
     assert_eq!(
         uc.create_vasco(&user_admin(&["c1"]), "c1", Err(malformed_body())),
         Err(malformed_body())
     );
-    assert_eq!(uow.rollbacks(), 1);
+    assert_no_events(&uow);
 }
 
 // ---- create: SPEC §6.4's checks, in their order ---------------------------------------------
@@ -303,9 +299,7 @@ fn an_unknown_policy_wins_over_token_checks() {
         .policies
         .expect_find_by_ext_id()
         .withf(|c, p| c == "client-c1" && p == "p9")
-        .times(1)
         .returning(|_, _| Ok(None));
-    h.repos.policies.expect_find_default().times(0);
     expect_no_insert(&mut h.repos);
     let cmd = CreateVasco {
         policy_ext_id: Some("p9".into()),
@@ -329,7 +323,6 @@ fn a_policy_of_another_type_wins_over_token_checks() {
         h.repos
             .policies
             .expect_find_by_ext_id()
-            .times(1)
             .returning(move |_, _| Ok(Some(policy(&acme(), "p1", other, false))));
         expect_no_insert(&mut h.repos);
         let cmd = CreateVasco {
@@ -350,12 +343,10 @@ fn a_missing_default_policy_wins_over_token_checks() {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
     expect_ext_id_lookup(&mut h.repos, "v1", None);
-    h.repos.policies.expect_find_by_ext_id().times(0);
     h.repos
         .policies
         .expect_find_default()
         .withf(|c, t| c == "client-c1" && *t == PolicyType::Vasco)
-        .times(1)
         .returning(|_, _| Ok(None));
     expect_no_insert(&mut h.repos);
     create_fails(
@@ -374,7 +365,6 @@ fn token_check_fails(tokens: Vec<VascoTokenInput>, message: &str) {
     h.repos
         .policies
         .expect_find_default()
-        .times(1)
         .returning(|_, _| Ok(Some(vasco_policy("default-VascoPolicy", true, &[]))));
     expect_no_insert(&mut h.repos);
     create_fails(
@@ -424,12 +414,10 @@ fn create_without_ext_id_generates_one_and_uses_the_default_policy() {
     expect_acme(&mut h.repos);
     // The ID generator's first value becomes the extId; it is checked like a requested one.
     expect_ext_id_lookup(&mut h.repos, "id-1", None);
-    h.repos.policies.expect_find_by_ext_id().times(0);
     h.repos
         .policies
         .expect_find_default()
         .withf(|c, t| c == "client-c1" && *t == PolicyType::Vasco)
-        .times(1)
         .returning(|_, _| {
             Ok(Some(vasco_policy(
                 "default-VascoPolicy",
@@ -487,8 +475,14 @@ fn create_without_ext_id_generates_one_and_uses_the_default_policy() {
     assert_eq!(c.version, 1);
     assert_eq!((c.successful_login_count, c.failed_login_count), (0, 0));
     assert_eq!(c.locked_until, None);
-    assert_eq!(uow.modes(), vec![TxMode::Write]);
-    assert_eq!((uow.commits(), uow.rollbacks()), (1, 0));
+    let e = event(&uow, "credential.created");
+    assert_eq!(e.event.actor, actor_of(&user_admin(&["c1"])));
+    assert_eq!(e.event.client_ext_id.as_deref(), Some("c1"));
+    assert_eq!(e.event.user_ext_id, None, "the stock belongs to no user");
+    assert_eq!(e.event.credential_ext_id.as_deref(), Some("id-1"));
+    assert_eq!(e.event.changes["type"], serde_json::json!([null, "Vasco"]));
+    // The token data blocks are secrets: never in the history.
+    assert_history_free_of(&uow, &["AAEC", "AAE="]);
 }
 
 #[test]
@@ -500,9 +494,7 @@ fn create_with_a_named_policy_and_state() {
         .policies
         .expect_find_by_ext_id()
         .withf(|c, p| c == "client-c1" && p == "p1")
-        .times(1)
         .returning(|_, _| Ok(Some(vasco_policy("p1", false, &[]))));
-    h.repos.policies.expect_find_default().times(0);
     let inserted = capture_inserts(&mut h.repos);
     let (uc, _) = use_cases(h);
     let cmd = CreateVasco {
@@ -532,12 +524,10 @@ fn a_lost_race_for_the_ext_id_is_the_duplicate_error() {
     h.repos
         .policies
         .expect_find_default()
-        .times(1)
         .returning(|_, _| Ok(Some(vasco_policy("default-VascoPolicy", true, &[]))));
     h.repos
         .credentials
         .expect_insert()
-        .times(1)
         .returning(|_| Err(StoreError::Unique(UniqueKey::CredentialExtId)));
     create_fails(
         h,
@@ -555,19 +545,17 @@ fn a_storage_failure_on_insert_is_not_a_duplicate() {
     h.repos
         .policies
         .expect_find_default()
-        .times(1)
         .returning(|_, _| Ok(Some(vasco_policy("default-VascoPolicy", true, &[]))));
     h.repos
         .credentials
         .expect_insert()
-        .times(1)
         .returning(|_| Err(StoreError::Unavailable));
     let (uc, uow) = use_cases(h);
     assert_eq!(
         uc.create_vasco(&root(), "c1", Ok(create(Some("v1"), Some(good_tokens())))),
         Err(AppError::Unavailable)
     );
-    assert_eq!(uow.rollbacks(), 1);
+    assert_no_events(&uow);
 }
 
 // ---- get and list (SPEC §8.7) ---------------------------------------------------------------
@@ -581,13 +569,9 @@ fn get_returns_the_vasco_credential_in_a_read() {
     let found = vasco_record("v1", Some(&u1()));
     let expected = found.clone();
     expect_ext_id_lookup(&mut h.repos, "v1", Some(found));
-    h.repos
-        .credentials
-        .expect_find_by_ext_id_for_update()
-        .times(0);
     let (uc, uow) = use_cases(h);
     assert_eq!(uc.get_vasco(&helpdesk(&["c1"]), "c1", "v1"), Ok(expected));
-    assert!(only_reads(&uow));
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -611,7 +595,7 @@ fn get_of_a_missing_or_non_vasco_credential_is_404() {
 fn get_with_a_malformed_ext_id_is_404_without_a_lookup() {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
-    h.repos.credentials.expect_find_by_ext_id().times(0);
+    h.repos.credentials.expect_find_by_ext_id().never();
     let (uc, _) = use_cases(h);
     assert_err(
         uc.get_vasco(&root(), "c1", "no spaces"),
@@ -676,7 +660,6 @@ fn list_overfetches_one_row_to_find_the_next_page() {
                 && p.limit == 2
                 && p.after.as_ref() == Some(&wanted)
         })
-        .times(1)
         .returning(|_, _, _, _| Ok(listed(3)));
     let (uc, uow) = use_cases(h);
     let page = uc
@@ -698,7 +681,7 @@ fn list_overfetches_one_row_to_find_the_next_page() {
             ext_id: "v2".into(),
         })
     );
-    assert!(only_reads(&uow));
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -708,7 +691,6 @@ fn the_last_page_has_no_cursor() {
     h.repos
         .credentials
         .expect_list_of_type()
-        .times(1)
         .returning(|_, _, _, _| Ok(listed(2)));
     let (uc, _) = use_cases(h);
     let page = uc
@@ -727,18 +709,18 @@ fn the_last_page_has_no_cursor() {
 
 // ---- assign and unassign (SPEC §8.7) --------------------------------------------------------
 
-/// The credential is read locked, never unlocked, for a write.
-fn expect_locked_lookup(
-    repos: &mut MockRepos,
-    ext_id: &'static str,
-    found: Option<CredentialRecord>,
-) {
-    repos.credentials.expect_find_by_ext_id().times(0);
+/// The client's credential `ext_id` is `found`, however it is read (locked or not).
+fn expect_stored(repos: &mut MockRepos, ext_id: &'static str, found: Option<CredentialRecord>) {
+    let f = found.clone();
     repos
         .credentials
         .expect_find_by_ext_id_for_update()
         .withf(move |c, e| c == "client-c1" && e == ext_id)
-        .times(1)
+        .returning(move |_, _| Ok(f.clone()));
+    repos
+        .credentials
+        .expect_find_by_ext_id()
+        .withf(move |c, e| c == "client-c1" && e == ext_id)
         .returning(move |_, _| Ok(found.clone()));
 }
 
@@ -747,7 +729,7 @@ fn assign_sets_the_user_and_bumps_the_version_against_the_read_one() {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
     expect_user(&mut h.repos, u1());
-    expect_locked_lookup(&mut h.repos, "v1", Some(vasco_record("v1", None)));
+    expect_stored(&mut h.repos, "v1", Some(vasco_record("v1", None)));
     let updates = capture_updates(&mut h.repos);
     let (uc, uow) = use_cases(h);
 
@@ -756,8 +738,7 @@ fn assign_sets_the_user_and_bumps_the_version_against_the_read_one() {
         .unwrap();
 
     let updates = taken(&updates);
-    assert_eq!(updates.len(), 1);
-    let (stored, expected) = &updates[0];
+    let (stored, expected) = updates.last().expect("the credential is written");
     assert_eq!(*expected, 2, "compare-and-set against the version read");
     assert_eq!(stored.version, 3);
     assert_eq!(stored.user_id.as_deref(), Some("user-u1"));
@@ -765,7 +746,17 @@ fn assign_sets_the_user_and_bumps_the_version_against_the_read_one() {
     assert_eq!(stored.state, CredentialState::Initial);
     assert_eq!(assigned.credential, *stored);
     assert_eq!(assigned.user_ext_id, Some(ext("u1")));
-    assert_eq!((uow.commits(), uow.rollbacks()), (1, 0));
+    let e = event(&uow, "vasco.assigned");
+    assert_eq!(e.event.actor, actor_of(&helpdesk(&["c1"])));
+    assert_eq!(
+        (
+            e.event.client_ext_id.as_deref(),
+            e.event.user_ext_id.as_deref(),
+            e.event.credential_ext_id.as_deref()
+        ),
+        (Some("c1"), Some("u1"), Some("v1"))
+    );
+    assert_eq!(e.event.changes["assigned"], serde_json::json!([false, true]));
 }
 
 #[test]
@@ -775,10 +766,11 @@ fn assigning_to_the_same_user_again_writes_nothing() {
     expect_user(&mut h.repos, u1());
     let owned = vasco_record("v1", Some(&u1()));
     let expected = owned.clone();
-    expect_locked_lookup(&mut h.repos, "v1", Some(owned));
-    h.repos.credentials.expect_update().times(0);
-    let (uc, _) = use_cases(h);
+    expect_stored(&mut h.repos, "v1", Some(owned));
+    h.repos.credentials.expect_update().never();
+    let (uc, uow) = use_cases(h);
     assert_eq!(uc.assign_vasco(&root(), "c1", "u1", "v1"), Ok(expected));
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -786,15 +778,15 @@ fn assigning_a_credential_of_another_user_is_422() {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
     expect_user(&mut h.repos, u1());
-    expect_locked_lookup(&mut h.repos, "v1", Some(vasco_record("v1", Some(&u2()))));
-    h.repos.credentials.expect_update().times(0);
+    expect_stored(&mut h.repos, "v1", Some(vasco_record("v1", Some(&u2()))));
+    h.repos.credentials.expect_update().never();
     let (uc, uow) = use_cases(h);
     assert_err(
         uc.assign_vasco(&root(), "c1", "u1", "v1"),
         "errors.vascoExists",
         "VASCO credential v1 is already assigned",
     );
-    assert_eq!(uow.rollbacks(), 1);
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -805,8 +797,8 @@ fn assign_of_a_missing_or_non_vasco_credential_is_404() {
         let mut h = Harness::new();
         expect_acme(&mut h.repos);
         expect_user(&mut h.repos, u1());
-        expect_locked_lookup(&mut h.repos, "v9", found);
-        h.repos.credentials.expect_update().times(0);
+        expect_stored(&mut h.repos, "v9", found);
+        h.repos.credentials.expect_update().never();
         let (uc, _) = use_cases(h);
         assert_err(
             uc.assign_vasco(&root(), "c1", "u1", "v9"),
@@ -823,12 +815,11 @@ fn assign_to_an_unknown_user_is_404_before_the_credential_lookup() {
     h.repos
         .users
         .expect_find_by_ext_id()
-        .times(1)
         .returning(|_, _| Ok(None));
     h.repos
         .credentials
         .expect_find_by_ext_id_for_update()
-        .times(0);
+        .never();
     let (uc, _) = use_cases(h);
     assert_err(
         uc.assign_vasco(&root(), "c1", "u9", "v1"),
@@ -842,36 +833,36 @@ fn a_concurrent_change_during_assign_is_409() {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
     expect_user(&mut h.repos, u1());
-    expect_locked_lookup(&mut h.repos, "v1", Some(vasco_record("v1", None)));
+    expect_stored(&mut h.repos, "v1", Some(vasco_record("v1", None)));
     h.repos
         .credentials
         .expect_update()
-        .times(1)
         .returning(|_, _| Err(StoreError::Conflict));
     let (uc, uow) = use_cases(h);
     assert_eq!(
         domain_err(uc.assign_vasco(&root(), "c1", "u1", "v1")),
         DomainError::OptimisticLockingFailure
     );
-    assert_eq!(uow.rollbacks(), 1);
+    assert_no_events(&uow);
 }
 
 #[test]
 fn unassign_clears_the_user_and_returns_to_initial() {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
-    h.repos.users.expect_find_by_ext_id().times(0);
+    h.repos.users.expect_find_by_ext_id().never();
     let mut owned = vasco_record("v1", Some(&u1()));
     owned.credential.state = CredentialState::Active;
     owned.credential.state_change_reason = StateChangeReason::Activated;
     owned.credential.version = 5;
-    expect_locked_lookup(&mut h.repos, "v1", Some(owned));
+    expect_stored(&mut h.repos, "v1", Some(owned));
     let updates = capture_updates(&mut h.repos);
     let (uc, uow) = use_cases(h);
 
     let unassigned = uc.unassign_vasco(&helpdesk(&["c1"]), "c1", "v1").unwrap();
 
-    let (stored, expected) = &taken(&updates)[0];
+    let updates = taken(&updates);
+    let (stored, expected) = updates.last().expect("the credential is written");
     assert_eq!(*expected, 5);
     assert_eq!(stored.version, 6);
     assert_eq!(stored.user_id, None);
@@ -879,7 +870,10 @@ fn unassign_clears_the_user_and_returns_to_initial() {
     assert_eq!(stored.last_modified, now());
     assert_eq!(unassigned.credential, *stored);
     assert_eq!(unassigned.user_ext_id, None);
-    assert_eq!(uow.commits(), 1);
+    let e = event(&uow, "vasco.unassigned");
+    assert_eq!(e.event.credential_ext_id.as_deref(), Some("v1"));
+    assert_eq!(e.event.user_ext_id, None, "the path names no user");
+    assert_eq!(e.event.changes["assigned"], serde_json::json!([true, false]));
 }
 
 #[test]
@@ -889,8 +883,8 @@ fn unassign_of_a_missing_or_non_vasco_credential_is_404() {
     for found in misses {
         let mut h = Harness::new();
         expect_acme(&mut h.repos);
-        expect_locked_lookup(&mut h.repos, "v9", found);
-        h.repos.credentials.expect_update().times(0);
+        expect_stored(&mut h.repos, "v9", found);
+        h.repos.credentials.expect_update().never();
         let (uc, _) = use_cases(h);
         assert_err(
             uc.unassign_vasco(&root(), "c1", "v9"),

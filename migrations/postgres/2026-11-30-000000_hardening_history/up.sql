@@ -1,0 +1,38 @@
+-- SPEC §10.4: a credential's token epoch (X-Tokens are bound to it).
+ALTER TABLE credentials ADD COLUMN secret_epoch BIGINT NOT NULL DEFAULT 0;
+
+-- SPEC §13: the history, an append-only hash chain. `seq` is assigned by the writer under the
+-- lock of `history_head`, so it is gapless and ordered across every instance.
+CREATE TABLE history_events (
+    seq               BIGINT NOT NULL PRIMARY KEY,
+    time              TIMESTAMP NOT NULL,
+    request_id        TEXT NULL,
+    action            TEXT NOT NULL,
+    outcome           TEXT NOT NULL,
+    actor             TEXT NOT NULL,
+    actor_client      TEXT NULL,
+    actor_user        TEXT NULL,
+    client_ext_id     TEXT NULL,
+    user_ext_id       TEXT NULL,
+    credential_ext_id TEXT NULL,
+    policy_ext_id     TEXT NULL,
+    changes           TEXT NOT NULL,
+    detail            TEXT NULL,
+    prev_hash         TEXT NOT NULL,
+    hash              TEXT NOT NULL
+);
+CREATE INDEX ix_history_client ON history_events (client_ext_id, seq);
+CREATE INDEX ix_history_user ON history_events (client_ext_id, user_ext_id, seq);
+CREATE INDEX ix_history_actor ON history_events (actor_client, actor_user, seq);
+
+CREATE TABLE history_head (
+    id   INTEGER NOT NULL PRIMARY KEY,
+    seq  BIGINT NOT NULL,
+    hash TEXT NOT NULL
+);
+INSERT INTO history_head (id, seq, hash) VALUES (1, 0, '');
+
+-- SPEC §12: the user list's filters and paging.
+CREATE INDEX ix_users_page ON users (client_id, created, ext_id);
+CREATE INDEX ix_users_email ON users (client_id, email);
+CREATE INDEX ix_role_grants_role ON role_grants (role);
