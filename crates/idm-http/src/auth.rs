@@ -1,11 +1,18 @@
 //! Caller authentication from the `Authorization: Basic` header (SPEC §3.1, §3.4 step 1).
 
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+
+use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{web, HttpMessage, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine;
 use idm_domain::DomainError;
-use idm_ports::Caller;
+use idm_ports::{AppError, Caller};
 
 use crate::access_log::CallerIds;
 use crate::error::ApiError;
@@ -54,25 +61,92 @@ pub(crate) fn basic_credentials(req: &HttpRequest) -> Result<BasicCredentials, D
     })
 }
 
-/// SPEC §3.4 step 1 for a handler: parse the header and ask the authenticator on the
-/// blocking pool (it may hash a password). A success leaves the caller's extIds (never the
-/// login ID or password) in the request extensions for the access log.
-pub(crate) async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Caller, ApiError> {
-    let creds = basic_credentials(req)?;
-    let authenticator = state.authenticator.clone();
-    let request_id = req
-        .extensions()
-        .get::<crate::RequestId>()
-        .map(|id| id.0.clone());
-    let caller = web::block(move || {
-        authenticator.authenticate(&creds.user_id, &creds.password, request_id)
-    })
-    .await??;
-    req.extensions_mut().insert(CallerIds {
-        client_ext_id: caller.client_ext_id.to_string(),
-        user_ext_id: caller.user_ext_id.to_string(),
-    });
-    Ok(caller)
+/// SPEC §3.4 step 1 as an extractor: the caller of the request, authenticated from its Basic
+/// header on the blocking pool (the check may hash a password). A failure answers the SPEC
+/// 401 (or 503/500) envelope before the handler runs; a success leaves the caller's extIds
+/// (never the login ID or password) in the request extensions for the access log.
+///
+/// Actix polls all extractors of a handler together, so a check that must come after
+/// authentication (the paging query, SPEC §3.4) waits on the [`AuthGate`] this extractor
+/// opens; the never-failing JSON body needs no such wait.
+pub(crate) struct Authenticated(pub(crate) Caller);
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Installed before anything can fail: a later check must never overtake a 401.
+        let gate = AuthGate::default();
+        req.extensions_mut().insert(gate.clone());
+        let creds = basic_credentials(req);
+        let authenticator = req
+            .app_data::<web::Data<AppState>>()
+            .map(|state| state.authenticator.clone());
+        let request_id = req
+            .extensions()
+            .get::<crate::RequestId>()
+            .map(|id| id.0.clone());
+        let req = req.clone();
+        Box::pin(async move {
+            let creds = creds?;
+            let authenticator = authenticator.ok_or_else(|| {
+                ApiError::App(AppError::Internal("no AppState registered".into()))
+            })?;
+            let caller = web::block(move || {
+                authenticator.authenticate(&creds.user_id, &creds.password, request_id)
+            })
+            .await??;
+            req.extensions_mut().insert(CallerIds {
+                client_ext_id: caller.client_ext_id.to_string(),
+                user_ext_id: caller.user_ext_id.to_string(),
+            });
+            gate.open();
+            Ok(Authenticated(caller))
+        })
+    }
+}
+
+/// Opened once the request's caller is authenticated; checks that SPEC §3.4 orders after
+/// authentication wait on it (see [`AuthGate::passed`]). Actix runs a request on one worker
+/// thread, so an `Rc` suffices.
+#[derive(Clone, Default)]
+pub(crate) struct AuthGate(Rc<RefCell<GateState>>);
+
+#[derive(Default)]
+struct GateState {
+    open: bool,
+    waiter: Option<Waker>,
+}
+
+impl AuthGate {
+    fn open(&self) {
+        let mut state = self.0.borrow_mut();
+        state.open = true;
+        if let Some(waker) = state.waiter.take() {
+            waker.wake();
+        }
+    }
+
+    /// Resolves when the request has an authenticated caller: at once when no [`Authenticated`]
+    /// extractor runs for it, never when authentication fails (its error answers first).
+    /// Call it from inside an extractor's future, not its `from_request`: only once every
+    /// extractor of the handler was created is the gate sure to be installed.
+    pub(crate) async fn passed(req: &HttpRequest) {
+        let Some(gate) = req.extensions().get::<AuthGate>().cloned() else {
+            return;
+        };
+        std::future::poll_fn(|cx| {
+            let mut state = gate.0.borrow_mut();
+            if state.open {
+                Poll::Ready(())
+            } else {
+                state.waiter = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+        .await;
+    }
 }
 
 #[cfg(test)]

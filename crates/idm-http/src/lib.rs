@@ -36,6 +36,7 @@ mod auth;
 mod body;
 mod dto;
 mod error;
+mod extract;
 mod handlers;
 mod metrics;
 mod openapi;
@@ -124,9 +125,7 @@ pub fn app(
         InitError = (),
     >,
 > {
-    App::new()
-        .app_data(web::Data::new(state))
-        .configure(routes::configure)
+    routes::with_endpoints(App::new().app_data(web::Data::new(state)))
         .default_service(web::to(routes::fallback))
         .wrap(middleware::from_fn(access_log::log_request))
         .wrap(middleware::from_fn(request_id::assign_request_id))

@@ -2,7 +2,7 @@
 //! No authentication; the labels carry no user or client ID.
 
 use actix_web::http::header::{CacheControl, CacheDirective, CONTENT_TYPE};
-use actix_web::{web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 
 use crate::AppState;
 
@@ -10,6 +10,15 @@ use crate::AppState;
 pub(crate) const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Renders every collected metric.
+#[utoipa::path(
+    operation_id = "metrics",
+    tag = "operations",
+    summary = "Prometheus metrics in text format (SPEC §9). No authentication.",
+    responses(
+        (status = 200, description = "The metrics.", body = String, content_type = "text/plain; version=0.0.4"),
+    ),
+)]
+#[get("/metrics")]
 pub(crate) async fn render(state: web::Data<AppState>) -> HttpResponse {
     let body = state.telemetry.render();
     HttpResponse::Ok()

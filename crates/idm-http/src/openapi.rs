@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document of the service, generated from the handlers' `#[utoipa::path]`
-//! attributes and the DTOs' `ToSchema` derives (SPEC §9). Served at
-//! `GET /nevisidm/api/openapi.json`; `tests::openapi` checks it against the route table.
+//! attributes and the DTOs' `ToSchema` derives as `routes::register` registers them
+//! (SPEC §9). Served at `GET /nevisidm/api/openapi.json`; `tests::openapi` checks it against
+//! the actix routes.
 
 use std::sync::OnceLock;
 
@@ -8,9 +9,6 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::doc;
-use crate::handlers::{
-    clients, docs, health, login_info, oath, passwords, policies, roles, token, users, vasco,
-};
 
 /// Name of the Basic security scheme every authenticated operation requires.
 pub(crate) const BASIC: &str = "basic";
@@ -23,39 +21,6 @@ pub(crate) const BASIC: &str = "basic";
             status, is the `ErrorEnvelope`. An unknown path answers 404 `errors.invalidUri`, a \
             known path with another method 405 `errors.unsupportedOperation` with `Allow`. \
             Every answer carries `X-Request-Id`.",
-    ),
-    paths(
-        clients::create,
-        clients::get,
-        users::create,
-        users::get,
-        users::list_credentials,
-        roles::grant,
-        roles::list,
-        roles::revoke,
-        passwords::create,
-        passwords::get,
-        passwords::patch,
-        passwords::reset,
-        login_info::bulk,
-        oath::create,
-        oath::list,
-        oath::get,
-        oath::delete,
-        vasco::assign,
-        vasco::create,
-        vasco::list,
-        vasco::get,
-        vasco::unassign,
-        policies::create,
-        policies::get,
-        policies::patch,
-        token::issue,
-        health::live,
-        health::ready,
-        docs::openapi_json,
-        docs::page,
-        docs::file,
     ),
     components(
         schemas(doc::ErrorEnvelope),
@@ -104,31 +69,16 @@ impl Modify for BasicAuth {
     }
 }
 
-/// `GET /metrics` (SPEC §9), documented only when the route table serves it.
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    operation_id = "metrics",
-    tag = "operations",
-    summary = "Prometheus metrics in text format (SPEC §9). No authentication.",
-    responses(
-        (status = 200, description = "The metrics.", body = String, content_type = "text/plain; version=0.0.4"),
-    ),
-)]
-#[allow(dead_code)] // Only its generated `__path_metrics` is used.
-fn metrics() {}
+/// The parts of the document that are no handler's: info, the error envelope and its
+/// reusable responses, the Basic scheme and the tags. Each handler's path joins it as the
+/// handler is registered (`routes::register`).
+pub(crate) fn base() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
 
-#[derive(OpenApi)]
-#[openapi(paths(metrics))]
-struct MetricsDoc;
-
-/// The document: every served route (see `routes::ENDPOINTS`).
-pub(crate) fn document() -> utoipa::openapi::OpenApi {
-    let mut api = ApiDoc::openapi();
-    if crate::routes::ENDPOINTS.contains(&("GET", "/metrics")) {
-        api.merge(MetricsDoc::openapi());
-    }
-    api
+/// The document: [`base`] and every registered handler.
+pub(crate) fn document() -> &'static utoipa::openapi::OpenApi {
+    &crate::routes::registration().document
 }
 
 /// The document as JSON, built once.

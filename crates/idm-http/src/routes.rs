@@ -1,193 +1,215 @@
-//! The route table and the default service that answers 404 or 405 (SPEC §2).
+//! The one list of endpoints, [`register`], and the default service that answers 404 or 405
+//! (SPEC §2).
+//!
+//! Each handler carries its route (an actix route macro, `#[get("/nevisidm/api/…")]`) and its
+//! `#[utoipa::path]`; one `.service(handler)` line in [`register`] adds it to the actix app and,
+//! through `utoipa-actix-web`, to the OpenAPI document, and records its (method, template) for
+//! [`fallback`]. Nothing else lists routes.
 //!
 //! Every endpoint is its own resource guarded by its method, so a request whose method does
 //! not fit falls through to the next template (`/core/v1/clients/users` is both "GET client
 //! users" and "POST users of client clients") and finally to [`fallback`], which decides
-//! between 404 and 405 from [`ENDPOINTS`].
+//! between 404 and 405 from the recorded table.
 //!
-//! Templates are tried in table order. `GET …/core/v1/clients/vasco` fits both "GET client
-//! `vasco`" and "list the VASCO credentials of client `clients`"; the client read comes
+//! Templates are tried in registration order. `GET …/core/v1/clients/vasco` fits both "GET
+//! client `vasco`" and "list the VASCO credentials of client `clients`"; the client read comes
 //! first, as it did before the VASCO routes existed (Decision). `POST …/clients/vasco` only
 //! fits the VASCO create. `{extId}` never spans a `/`, so `…/vasco/{extId}` and
 //! `…/vasco/{extId}/unassign` cannot overlap.
 
 use std::sync::OnceLock;
 
-use actix_web::dev::ResourceDef;
-use actix_web::{guard, web, HttpRequest, HttpResponse};
+use actix_web::dev::{HttpServiceFactory, ResourceDef, ServiceFactory, ServiceRequest};
+use actix_web::{App, HttpRequest, HttpResponse};
+use utoipa::openapi::path::{HttpMethod, Operation, ParameterIn};
+use utoipa::openapi::{OpenApi, RefOr, Schema};
+use utoipa_actix_web::{AppExt, OpenApiFactory, UtoipaApp};
 
 use crate::error::ApiError;
 use crate::handlers::{
     clients, docs, health, login_info, oath, passwords, policies, roles, token, users, vasco,
 };
 
-const CLIENTS: &str = "/nevisidm/api/core/v1/clients";
-const CLIENT: &str = "/nevisidm/api/core/v1/clients/{extId}";
-const USERS: &str = "/nevisidm/api/core/v1/{clientExtId}/users";
-const USER: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}";
-const CREDENTIALS: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/credentials";
-const ROLES: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/roles";
-const ROLE: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/roles/{role}";
-const PASSWORD: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password";
-const PASSWORD_RESET: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password/reset";
-const LOGIN_INFO: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/bulk-login-info";
-const OATHS: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/oath-credentials";
-const OATH: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/oath-credentials/{extId}";
-const USER_VASCO: &str = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/vasco/{extId}";
-const VASCOS: &str = "/nevisidm/api/core/v1/{clientExtId}/vasco";
-const VASCO: &str = "/nevisidm/api/core/v1/{clientExtId}/vasco/{extId}";
-const VASCO_UNASSIGN: &str = "/nevisidm/api/core/v1/{clientExtId}/vasco/{extId}/unassign";
-const POLICIES: &str = "/nevisidm/api/core/v1/{clientExtId}/policies";
-const POLICY: &str = "/nevisidm/api/core/v1/{clientExtId}/policies/{extId}";
-const TOKEN: &str = "/nevisidm/api/principal/v1/token";
-const LIVE: &str = "/health/live";
-const READY: &str = "/health/ready";
-const METRICS: &str = "/metrics";
-
-/// Every (method, template) the app serves; [`configure`] registers exactly these.
-pub(crate) const ENDPOINTS: &[(&str, &str)] = &[
-    ("POST", CLIENTS),
-    ("GET", CLIENT),
-    ("POST", USERS),
-    ("GET", USER),
-    ("GET", CREDENTIALS),
-    ("POST", ROLES),
-    ("GET", ROLES),
-    ("DELETE", ROLE),
-    ("POST", PASSWORD),
-    ("GET", PASSWORD),
-    ("PATCH", PASSWORD),
-    ("POST", PASSWORD_RESET),
-    ("POST", LOGIN_INFO),
-    ("POST", OATHS),
-    ("GET", OATHS),
-    ("GET", OATH),
-    ("DELETE", OATH),
-    ("PUT", USER_VASCO),
-    ("POST", VASCOS),
-    ("GET", VASCOS),
-    ("GET", VASCO),
-    ("PUT", VASCO_UNASSIGN),
-    ("POST", POLICIES),
-    ("GET", POLICY),
-    ("PATCH", POLICY),
-    ("POST", TOKEN),
-    ("GET", LIVE),
-    ("GET", READY),
-    ("GET", docs::OPENAPI_JSON),
-    ("GET", docs::DOCS),
-    ("GET", docs::DOCS_FILE),
-    ("GET", METRICS),
-];
-
-/// Registers [`ENDPOINTS`] with their handlers.
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource(CLIENTS)
-            .guard(guard::Post())
-            .to(clients::create),
-    )
-    .service(web::resource(CLIENT).guard(guard::Get()).to(clients::get))
-    .service(web::resource(USERS).guard(guard::Post()).to(users::create))
-    .service(web::resource(USER).guard(guard::Get()).to(users::get))
-    .service(
-        web::resource(CREDENTIALS)
-            .guard(guard::Get())
-            .to(users::list_credentials),
-    )
-    .service(web::resource(ROLES).guard(guard::Post()).to(roles::grant))
-    .service(web::resource(ROLES).guard(guard::Get()).to(roles::list))
-    .service(web::resource(ROLE).guard(guard::Delete()).to(roles::revoke))
-    .service(
-        web::resource(PASSWORD)
-            .guard(guard::Post())
-            .to(passwords::create),
-    )
-    .service(
-        web::resource(PASSWORD)
-            .guard(guard::Get())
-            .to(passwords::get),
-    )
-    .service(
-        web::resource(PASSWORD)
-            .guard(guard::Patch())
-            .to(passwords::patch),
-    )
-    .service(
-        web::resource(PASSWORD_RESET)
-            .guard(guard::Post())
-            .to(passwords::reset),
-    )
-    .service(
-        web::resource(LOGIN_INFO)
-            .guard(guard::Post())
-            .to(login_info::bulk),
-    )
-    .service(web::resource(OATHS).guard(guard::Post()).to(oath::create))
-    .service(web::resource(OATHS).guard(guard::Get()).to(oath::list))
-    .service(web::resource(OATH).guard(guard::Get()).to(oath::get))
-    .service(web::resource(OATH).guard(guard::Delete()).to(oath::delete))
-    .service(
-        web::resource(USER_VASCO)
-            .guard(guard::Put())
-            .to(vasco::assign),
-    )
-    .service(web::resource(VASCOS).guard(guard::Post()).to(vasco::create))
-    .service(web::resource(VASCOS).guard(guard::Get()).to(vasco::list))
-    .service(web::resource(VASCO).guard(guard::Get()).to(vasco::get))
-    .service(
-        web::resource(VASCO_UNASSIGN)
-            .guard(guard::Put())
-            .to(vasco::unassign),
-    )
-    .service(
-        web::resource(POLICIES)
-            .guard(guard::Post())
-            .to(policies::create),
-    )
-    .service(web::resource(POLICY).guard(guard::Get()).to(policies::get))
-    .service(
-        web::resource(POLICY)
-            .guard(guard::Patch())
-            .to(policies::patch),
-    )
-    .service(web::resource(TOKEN).guard(guard::Post()).to(token::issue))
-    .service(web::resource(LIVE).guard(guard::Get()).to(health::live))
-    .service(web::resource(READY).guard(guard::Get()).to(health::ready))
-    .service(
-        web::resource(docs::OPENAPI_JSON)
-            .guard(guard::Get())
-            .to(docs::openapi_json),
-    )
-    .service(web::resource(docs::DOCS).guard(guard::Get()).to(docs::page))
-    .service(
-        web::resource(docs::DOCS_FILE)
-            .guard(guard::Get())
-            .to(docs::file),
-    )
-    .service(
-        web::resource(METRICS)
-            .guard(guard::Get())
-            .to(crate::metrics::render),
-    );
+/// Every endpoint, in routing order (see the module doc for why the order matters).
+fn register<T: AppFactory>(endpoints: Endpoints<T>) -> Endpoints<T> {
+    endpoints
+        .service(clients::create)
+        .service(clients::get)
+        .service(users::create)
+        .service(users::get)
+        .service(users::list_credentials)
+        .service(roles::grant)
+        .service(roles::list)
+        .service(roles::revoke)
+        .service(passwords::create)
+        .service(passwords::get)
+        .service(passwords::patch)
+        .service(passwords::reset)
+        .service(login_info::bulk)
+        .service(oath::create)
+        .service(oath::list)
+        .service(oath::get)
+        .service(oath::delete)
+        .service(vasco::assign)
+        .service(vasco::create)
+        .service(vasco::list)
+        .service(vasco::get)
+        .service(vasco::unassign)
+        .service(policies::create)
+        .service(policies::get)
+        .service(policies::patch)
+        .service(token::issue)
+        .service(health::live)
+        .service(health::ready)
+        .service(docs::openapi_json)
+        .service(docs::page)
+        .service(docs::file)
+        .service(crate::metrics::render)
 }
 
-fn templates() -> &'static [(&'static str, ResourceDef)] {
-    static DEFS: OnceLock<Vec<(&'static str, ResourceDef)>> = OnceLock::new();
-    DEFS.get_or_init(|| {
-        ENDPOINTS
-            .iter()
-            .map(|(method, template)| (*method, ResourceDef::new(*template)))
-            .collect()
+/// One served (method, template), in registration order.
+pub(crate) struct Route {
+    /// `GET`, `POST`, …
+    pub(crate) method: &'static str,
+    /// The actix template, e.g. `/nevisidm/api/docs/{file:[^/]*}`.
+    def: ResourceDef,
+}
+
+#[cfg(test)]
+impl Route {
+    /// The template as actix reads it.
+    pub(crate) fn template(&self) -> &str {
+        self.def.pattern().unwrap_or_default()
+    }
+}
+
+/// What an actix `App` is built from; `utoipa-actix-web` wraps only such apps.
+pub(crate) trait AppFactory:
+    ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>
+{
+}
+
+impl<T> AppFactory for T where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>
+{
+}
+
+/// [`register`] while it runs: the actix app with the OpenAPI paths collected so far, and the
+/// routes recorded so far.
+struct Endpoints<T> {
+    app: UtoipaApp<T>,
+    routes: Vec<Route>,
+}
+
+impl<T: AppFactory> Endpoints<T> {
+    fn new(app: UtoipaApp<T>) -> Self {
+        Endpoints {
+            app,
+            routes: Vec::new(),
+        }
+    }
+
+    /// Registers a handler of an actix route macro with its `#[utoipa::path]`: served by the
+    /// app, documented, and known to [`fallback`].
+    fn service<F>(mut self, handler: F) -> Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + utoipa::Path + 'static,
+    {
+        let template = actix_template(&F::path(), &F::operation());
+        for method in F::methods() {
+            self.routes.push(Route {
+                method: method_name(&method),
+                def: ResourceDef::new(template.as_str()),
+            });
+        }
+        self.app = self.app.service(handler);
+        self
+    }
+}
+
+/// `app` with every endpoint (the server builds one per worker).
+pub(crate) fn with_endpoints<T: AppFactory>(app: App<T>) -> App<T> {
+    register(Endpoints::new(app.into_utoipa_app()))
+        .app
+        .into_app()
+}
+
+/// What [`register`] yields besides the app, computed once.
+pub(crate) struct Registration {
+    /// Every served (method, template), in registration order.
+    pub(crate) routes: Vec<Route>,
+    /// The OpenAPI document: the shared parts of `openapi::base` and every handler's path.
+    pub(crate) document: OpenApi,
+}
+
+/// The route table and the OpenAPI document of [`register`], computed once over a throwaway
+/// app; [`with_endpoints`] runs the same [`register`] for each worker's app.
+pub(crate) fn registration() -> &'static Registration {
+    static REGISTRATION: OnceLock<Registration> = OnceLock::new();
+    REGISTRATION.get_or_init(|| {
+        let utoipa_app = App::new().into_utoipa_app().openapi(crate::openapi::base());
+        let Endpoints { app, routes } = register(Endpoints::new(utoipa_app));
+        let (_, document) = app.split_for_parts();
+        Registration { routes, document }
     })
 }
 
-/// The methods allowed on `path`, in table order, without repeats.
+fn method_name(method: &HttpMethod) -> &'static str {
+    match method {
+        HttpMethod::Get => "GET",
+        HttpMethod::Put => "PUT",
+        HttpMethod::Post => "POST",
+        HttpMethod::Delete => "DELETE",
+        HttpMethod::Options => "OPTIONS",
+        HttpMethod::Head => "HEAD",
+        HttpMethod::Patch => "PATCH",
+        HttpMethod::Trace => "TRACE",
+    }
+}
+
+/// The actix template of an OpenAPI path: `{name}` again carries the segment pattern the
+/// route macro gave it, which the operation documents as the path parameter's `pattern`
+/// (`^…$`); a parameter without one is actix's default, one non-empty segment.
+fn actix_template(path: &str, operation: &Operation) -> String {
+    let pattern_of = |name: &str| {
+        operation
+            .parameters
+            .iter()
+            .flatten()
+            .filter(|p| p.name == name && p.parameter_in == ParameterIn::Path)
+            .find_map(|p| match &p.schema {
+                Some(RefOr::T(Schema::Object(object))) => object.pattern.clone(),
+                _ => None,
+            })
+    };
+    let mut template = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        let name = &rest[start + 1..start + len];
+        template.push_str(&rest[..start]);
+        match pattern_of(name) {
+            Some(pattern) => {
+                let pattern = pattern.strip_prefix('^').unwrap_or(&pattern);
+                let pattern = pattern.strip_suffix('$').unwrap_or(pattern);
+                template.push_str(&format!("{{{name}:{pattern}}}"));
+            }
+            None => template.push_str(&rest[start..=start + len]),
+        }
+        rest = &rest[start + len + 1..];
+    }
+    template.push_str(rest);
+    template
+}
+
+/// The methods allowed on `path`, in registration order, without repeats.
 fn allowed_methods(path: &str) -> Vec<&'static str> {
     let mut allow: Vec<&'static str> = Vec::new();
-    for (method, def) in templates() {
-        if def.is_match(path) && !allow.contains(method) {
-            allow.push(method);
+    for route in &registration().routes {
+        if route.def.is_match(path) && !allow.contains(&route.method) {
+            allow.push(route.method);
         }
     }
     allow
@@ -204,4 +226,27 @@ pub(crate) async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError>
             allow: allow.join(", "),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openapi_paths_become_actix_templates() {
+        let mut operation = Operation::new();
+        assert_eq!(actix_template("/a/{x}/b/{y}", &operation), "/a/{x}/b/{y}");
+        let file = utoipa::openapi::path::ParameterBuilder::new()
+            .name("file")
+            .parameter_in(ParameterIn::Path)
+            .schema(Some(
+                utoipa::openapi::ObjectBuilder::new().pattern(Some("^[^/]*$")),
+            ))
+            .build();
+        operation.parameters = Some(vec![file]);
+        assert_eq!(
+            actix_template("/docs/{file}", &operation),
+            "/docs/{file:[^/]*}"
+        );
+    }
 }

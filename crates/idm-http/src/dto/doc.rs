@@ -1,8 +1,12 @@
 //! Types that only describe the API in the OpenAPI document: the SPEC §2 error envelope,
-//! the reusable error responses, the path, query and header parameters, and the value sets
-//! that the DTOs carry as plain strings. None of them is built at run time.
+//! the reusable error responses and the sets of them that operations list, the query and
+//! header parameters (their extractors in `crate::extract` document themselves through
+//! these), and the value sets that the DTOs carry as plain strings. None of them is built at
+//! run time.
 // Documentation only: the types are read by the `utoipa` derives, never constructed.
 #![allow(dead_code)]
+
+use std::collections::BTreeMap;
 
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
@@ -107,30 +111,57 @@ error_responses! {
         header "Retry-After": "Seconds to wait before retrying.";
 }
 
-/// `:clientExtId` of a path.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path, rename_all = "camelCase")]
-pub(crate) struct ClientPath {
-    /// External ID of the client.
-    client_ext_id: String,
+/// Declares a set of error answers an operation lists next to its success answers
+/// (`responses((status = 200, ...), doc::ReadErrors)`): each status refers to its reusable
+/// response above, so the set and the component cannot drift apart.
+macro_rules! error_sets {
+    ($($(#[$meta:meta])* $name:ident => [$($status:literal: $response:ident),+ $(,)?];)*) => {$(
+        $(#[$meta])*
+        pub(crate) struct $name;
+
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                BTreeMap::from([$((
+                    $status.to_owned(),
+                    Ref::from_response_name(<$response as utoipa::ToResponse>::response().0).into(),
+                )),+])
+            }
+        }
+    )*};
 }
 
-/// `:clientExtId` and `:userExtId` of a user-scoped path.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path, rename_all = "camelCase")]
-pub(crate) struct UserPath {
-    /// External ID of the client.
-    client_ext_id: String,
-    /// External ID of the user.
-    user_ext_id: String,
-}
-
-/// `:extId` of the addressed record.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path, rename_all = "camelCase")]
-pub(crate) struct ExtIdPath {
-    /// External ID of the addressed record.
-    ext_id: String,
+error_sets! {
+    /// An authenticated read of one client-scoped record: authentication, rights, lookups.
+    ReadErrors => [
+        "401": Unauthorized, "403": Forbidden, "404": NotFound,
+        "500": InternalError, "503": Unavailable,
+    ];
+    /// [`ReadErrors`] plus 422: a list (bad `limit`/`continuationToken`) or a bodiless write
+    /// (its own rules, or a missing `X-Token` in self-admin mode).
+    CheckedErrors => [
+        "401": Unauthorized, "403": Forbidden, "404": NotFound, "422": Unprocessable,
+        "500": InternalError, "503": Unavailable,
+    ];
+    /// An authenticated write with a JSON body on a client-scoped path: [`CheckedErrors`] plus
+    /// the body's 400/413/415.
+    BodyErrors => [
+        "400": BadRequest, "401": Unauthorized, "403": Forbidden, "404": NotFound,
+        "413": PayloadTooLarge, "415": UnsupportedMediaType, "422": Unprocessable,
+        "500": InternalError, "503": Unavailable,
+    ];
+    /// A PATCH: [`BodyErrors`] plus the 409 of a stale `version`.
+    PatchErrors => [
+        "400": BadRequest, "401": Unauthorized, "403": Forbidden, "404": NotFound,
+        "409": Conflict, "413": PayloadTooLarge, "415": UnsupportedMediaType,
+        "422": Unprocessable, "500": InternalError, "503": Unavailable,
+    ];
+    /// A write with a JSON body whose path names no client or user to look up (client create,
+    /// bearer token): [`BodyErrors`] without 404.
+    UnscopedBodyErrors => [
+        "400": BadRequest, "401": Unauthorized, "403": Forbidden,
+        "413": PayloadTooLarge, "415": UnsupportedMediaType, "422": Unprocessable,
+        "500": InternalError, "503": Unavailable,
+    ];
 }
 
 /// Paging of a list (SPEC §1).

@@ -1,44 +1,36 @@
 //! `/core/v1/clients` (SPEC §8.1).
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 
-use super::{blocking, param, API};
-use crate::auth::authenticate;
+use super::{blocking, API};
+use crate::auth::Authenticated;
 use crate::body::JsonBody;
 use crate::dto::client::{ClientResponse, CreateClientRequest};
 use crate::dto::doc;
 use crate::dto::{created, json};
 use crate::error::ApiError;
+use crate::extract::ExtIdPath;
 use crate::AppState;
 
 /// `POST /core/v1/clients` → 201 with the client.
 #[utoipa::path(
-    post,
-    path = "/nevisidm/api/core/v1/clients",
     operation_id = "createClient",
     tag = "clients",
     summary = "Create a client with its default policies (SPEC §8.1).",
     request_body(content = CreateClientRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "The created client.", body = ClientResponse, headers(("Location" = String, description = "URL of the client"))),
-        (status = 400, response = doc::BadRequest),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 422, response = doc::Unprocessable),
-        (status = 500, response = doc::InternalError),
-        (status = 503, response = doc::Unavailable),
+        doc::UnscopedBodyErrors,
     ),
     security(("basic" = [])),
 )]
+#[post("/nevisidm/api/core/v1/clients")]
 pub(crate) async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
     body: JsonBody<CreateClientRequest>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authenticate(&state, &req).await?;
     let clients = state.clients.clone();
     let cmd = body.0.map(Into::into);
     let client = blocking(move || clients.create_client(&caller, cmd)).await?;
@@ -48,29 +40,23 @@ pub(crate) async fn create(
 
 /// `GET /core/v1/clients/:extId` → 200 with the client.
 #[utoipa::path(
-    get,
-    path = "/nevisidm/api/core/v1/clients/{extId}",
     operation_id = "getClient",
     tag = "clients",
     summary = "Read a client (SPEC §8.1).",
-    params(doc::ExtIdPath),
+    params(ExtIdPath),
     responses(
         (status = 200, description = "The client.", body = ClientResponse),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 404, response = doc::NotFound),
-        (status = 500, response = doc::InternalError),
-        (status = 503, response = doc::Unavailable),
+        doc::ReadErrors,
     ),
     security(("basic" = [])),
 )]
+#[get("/nevisidm/api/core/v1/clients/{extId}")]
 pub(crate) async fn get(
-    req: HttpRequest,
+    Authenticated(caller): Authenticated,
+    ExtIdPath { ext_id }: ExtIdPath,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authenticate(&state, &req).await?;
     let clients = state.clients.clone();
-    let ext_id = param(&req, "extId");
     let client = blocking(move || clients.get_client(&caller, &ext_id)).await?;
     Ok(json(StatusCode::OK, &ClientResponse::from(&client)))
 }

@@ -5,20 +5,16 @@
 use std::sync::{Arc, OnceLock};
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{get, HttpResponse};
 use utoipa_swagger_ui::Config;
 
-use super::param;
 use crate::dto::JSON_UTF8;
 use crate::error::ApiError;
+use crate::extract::FilePath;
 use crate::openapi;
 
-/// The OpenAPI document.
-pub(crate) const OPENAPI_JSON: &str = "/nevisidm/api/openapi.json";
-/// The Swagger UI page.
-pub(crate) const DOCS: &str = "/nevisidm/api/docs";
-/// The page again (`…/docs/`) and its files (`…/docs/swagger-ui-bundle.js`); flat, no `/`.
-pub(crate) const DOCS_FILE: &str = "/nevisidm/api/docs/{file:[^/]*}";
+/// The OpenAPI document, also the Swagger UI's source.
+const OPENAPI_JSON: &str = "/nevisidm/api/openapi.json";
 
 /// Where the page's relative asset URLs resolve, whether it is served at `…/docs` or
 /// `…/docs/`.
@@ -36,8 +32,6 @@ fn ui_config() -> Arc<Config<'static>> {
 
 /// `GET /nevisidm/api/openapi.json` → the document, generated from the code.
 #[utoipa::path(
-    get,
-    path = "/nevisidm/api/openapi.json",
     operation_id = "openapiDocument",
     tag = "operations",
     summary = "This OpenAPI 3.1 document (SPEC §9). No authentication.",
@@ -45,6 +39,7 @@ fn ui_config() -> Arc<Config<'static>> {
         (status = 200, description = "The OpenAPI document.", body = serde_json::Value, content_type = "application/json"),
     ),
 )]
+#[get("/nevisidm/api/openapi.json")]
 pub(crate) async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8)))
@@ -53,8 +48,6 @@ pub(crate) async fn openapi_json() -> HttpResponse {
 
 /// `GET /nevisidm/api/docs` → the Swagger UI page.
 #[utoipa::path(
-    get,
-    path = "/nevisidm/api/docs",
     operation_id = "docsPage",
     tag = "operations",
     summary = "Interactive documentation (Swagger UI) over this document (SPEC §9). No authentication.",
@@ -62,41 +55,42 @@ pub(crate) async fn openapi_json() -> HttpResponse {
         (status = 200, description = "The HTML page; its assets are served under `/nevisidm/api/docs/`.", body = String, content_type = "text/html"),
     ),
 )]
+#[get("/nevisidm/api/docs")]
 pub(crate) async fn page() -> Result<HttpResponse, ApiError> {
     serve_file("")
 }
 
 /// `GET /nevisidm/api/docs/:file` → a file of the Swagger UI (`…/docs/` is the page).
 #[utoipa::path(
-    get,
-    path = "/nevisidm/api/docs/{file}",
     operation_id = "docsFile",
     tag = "operations",
     summary = "A file of the Swagger UI, e.g. `swagger-ui-bundle.js`; empty is the page. No authentication.",
-    params(("file" = String, Path, description = "File name of the Swagger UI distribution.")),
+    params(FilePath),
     responses(
         (status = 200, description = "The file.", body = String, content_type = "application/octet-stream"),
         (status = 404, response = crate::dto::doc::NotFound),
     ),
 )]
-pub(crate) async fn file(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    serve_file(&param(&req, "file"))
+// `[^/]*`: one segment, possibly empty (`…/docs/`); `FilePath` documents the same pattern.
+#[get("/nevisidm/api/docs/{file:[^/]*}")]
+pub(crate) async fn file(FilePath { file: name }: FilePath) -> Result<HttpResponse, ApiError> {
+    serve_file(&name)
 }
 
 fn serve_file(name: &str) -> Result<HttpResponse, ApiError> {
     let name = if name.is_empty() { "index.html" } else { name };
-    let file = utoipa_swagger_ui::serve(name, ui_config())
+    let found = utoipa_swagger_ui::serve(name, ui_config())
         .map_err(|e| ApiError::App(idm_ports::AppError::Internal(e.to_string())))?
         .ok_or(ApiError::UnknownResource)?;
     let bytes = if name == "index.html" {
-        String::from_utf8_lossy(&file.bytes)
+        String::from_utf8_lossy(&found.bytes)
             .replacen("<head>", &format!("<head>\n    {BASE}"), 1)
             .replacen("<title>Swagger UI</title>", "<title>idm API</title>", 1)
             .into_bytes()
     } else {
-        file.bytes.into_owned()
+        found.bytes.into_owned()
     };
     Ok(HttpResponse::Ok()
-        .content_type(file.content_type)
+        .content_type(found.content_type)
         .body(bytes))
 }

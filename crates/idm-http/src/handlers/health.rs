@@ -2,7 +2,7 @@
 
 use actix_web::http::header;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -20,21 +20,18 @@ pub(crate) struct Status {
 
 /// 200 while the process can answer at all.
 #[utoipa::path(
-    get,
-    path = "/health/live",
     operation_id = "healthLive",
     tag = "operations",
     summary = "Liveness: 200 while the process runs (SPEC §7). No authentication.",
     responses((status = 200, description = "The process runs.", body = Status)),
 )]
+#[get("/health/live")]
 pub(crate) async fn live() -> HttpResponse {
     json(StatusCode::OK, &Status { status: "UP" })
 }
 
 /// 200 when the database answers; otherwise the SPEC 503 envelope with `Retry-After`.
 #[utoipa::path(
-    get,
-    path = "/health/ready",
     operation_id = "healthReady",
     tag = "operations",
     summary = "Readiness: 200 when the database answers, else 503 (SPEC §7). No authentication.",
@@ -43,6 +40,7 @@ pub(crate) async fn live() -> HttpResponse {
         (status = 503, response = doc::Unavailable),
     ),
 )]
+#[get("/health/ready")]
 pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let health = state.health.clone();
     match web::block(move || health.check()).await {

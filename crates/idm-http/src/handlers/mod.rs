@@ -1,5 +1,7 @@
-//! One module per resource. Each handler authenticates, calls its use case on the blocking
-//! pool and maps the answer; nothing else.
+//! One module per resource. Each handler declares its route (an actix route macro) and its
+//! OpenAPI operation (`#[utoipa::path]`) in one place, takes what it needs as extractors
+//! (the authenticated caller first, then path, header, query and body), calls its use case on
+//! the blocking pool and maps the answer; nothing else. `routes::register` lists it once.
 
 pub(crate) mod clients;
 pub(crate) mod docs;
@@ -14,7 +16,7 @@ pub(crate) mod users;
 pub(crate) mod vasco;
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use idm_ports::AppResult;
 
 use crate::error::ApiError;
@@ -28,12 +30,6 @@ where
     Ok(web::block(work).await??)
 }
 
-/// A path parameter as sent (percent-decoded). It is never validated here: a value that is
-/// not an extId reaches the use case, which answers that resource's ordinary 404.
-pub(crate) fn param(req: &HttpRequest, name: &str) -> String {
-    req.match_info().get(name).unwrap_or_default().to_owned()
-}
-
 /// The API's path prefix, for `Location` headers.
 pub(crate) const API: &str = "/nevisidm/api";
 
@@ -43,17 +39,4 @@ pub(crate) fn no_store(mut res: HttpResponse) -> HttpResponse {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     res
-}
-
-/// The self-admin JWT header (SPEC §3.3).
-const X_TOKEN: &str = "x-token";
-
-/// The `X-Token` header, trimmed; absent, empty or not visible ASCII → `None`.
-pub(crate) fn x_token(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(X_TOKEN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(ToOwned::to_owned)
 }

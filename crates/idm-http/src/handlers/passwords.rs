@@ -2,11 +2,11 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use idm_ports::usecases::PasswordIssued;
 
-use super::{blocking, no_store, param, x_token, API};
-use crate::auth::authenticate;
+use super::{blocking, no_store, API};
+use crate::auth::Authenticated;
 use crate::body::JsonBody;
 use crate::dto::credential::CredentialResponse;
 use crate::dto::doc;
@@ -15,6 +15,7 @@ use crate::dto::password::{
 };
 use crate::dto::{created, json};
 use crate::error::ApiError;
+use crate::extract::{UserPath, XToken};
 use crate::AppState;
 
 /// `Location` of a user's Password credential. The use case resolved client and user, so
@@ -48,36 +49,26 @@ fn with_location(mut res: HttpResponse, location: &str) -> HttpResponse {
 /// generated password goes out of band, or 201 with the credential when the caller supplied
 /// the password. Every answer carries `Location`.
 #[utoipa::path(
-    post,
-    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password",
     operation_id = "createPassword",
     tag = "passwords",
     summary = "Create the user's Password credential (SPEC §8.5).",
-    params(doc::UserPath),
+    params(UserPath),
     request_body(content = CreatePasswordRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "With a generated password: the caller's fragment and the extId (`no-store`); with a supplied one: the credential.", body = PasswordCreated, headers(("Location" = String, description = "URL of the Password credential"), ("Cache-Control" = String, description = "`no-store` when a fragment is sent"))),
         (status = 204, description = "The whole generated password goes out of band.", headers(("Location" = String, description = "URL of the Password credential"))),
-        (status = 400, response = doc::BadRequest),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 404, response = doc::NotFound),
-        (status = 422, response = doc::Unprocessable),
-        (status = 500, response = doc::InternalError),
-        (status = 503, response = doc::Unavailable),
+        doc::BodyErrors,
     ),
     security(("basic" = [])),
 )]
+#[post("/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password")]
 pub(crate) async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    UserPath { client, user }: UserPath,
     body: JsonBody<CreatePasswordRequest>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authenticate(&state, &req).await?;
     let passwords = state.passwords.clone();
-    let (client, user) = (param(&req, "clientExtId"), param(&req, "userExtId"));
     let cmd = body.0.map(Into::into);
     let (c, u) = (client.clone(), user.clone());
     let PasswordIssued {
@@ -96,98 +87,75 @@ pub(crate) async fn create(
 
 /// `GET …/password` → 200 with the credential.
 #[utoipa::path(
-    get,
-    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password",
     operation_id = "getPassword",
     tag = "passwords",
     summary = "Read the user's Password credential (SPEC §8.5); never the hash.",
-    params(doc::UserPath),
+    params(UserPath),
     responses(
         (status = 200, description = "The credential.", body = CredentialResponse),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 404, response = doc::NotFound),
-        (status = 500, response = doc::InternalError),
-        (status = 503, response = doc::Unavailable),
+        doc::ReadErrors,
     ),
     security(("basic" = [])),
 )]
+#[get("/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password")]
 pub(crate) async fn get(
-    req: HttpRequest,
+    Authenticated(caller): Authenticated,
+    UserPath { client, user }: UserPath,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authenticate(&state, &req).await?;
     let passwords = state.passwords.clone();
-    let (client, user) = (param(&req, "clientExtId"), param(&req, "userExtId"));
     let record = blocking(move || passwords.get_password(&caller, &client, &user)).await?;
     Ok(json(StatusCode::OK, &CredentialResponse::from(&record)))
 }
 
 /// `PATCH …/password` → 200 with the changed credential.
 #[utoipa::path(
-    patch,
-    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password",
     operation_id = "patchPassword",
     tag = "passwords",
     summary = "Change the state of the Password credential, e.g. unlock (SPEC §8.5).",
-    params(doc::UserPath),
+    params(UserPath),
     request_body(content = PatchPasswordRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The changed credential.", body = CredentialResponse),
-        (status = 400, response = doc::BadRequest),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 404, response = doc::NotFound),
-        (status = 409, response = doc::Conflict),
-        (status = 422, response = doc::Unprocessable),
-        (status = 500, response = doc::InternalError),
-        (status = 503, response = doc::Unavailable),
+        doc::PatchErrors,
     ),
     security(("basic" = [])),
 )]
+#[patch("/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password")]
 pub(crate) async fn patch(
-    req: HttpRequest,
-    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    UserPath { client, user }: UserPath,
     body: JsonBody<PatchPasswordRequest>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authenticate(&state, &req).await?;
     let passwords = state.passwords.clone();
-    let (client, user) = (param(&req, "clientExtId"), param(&req, "userExtId"));
-    let patch = body.0.map(Into::into);
-    let record = blocking(move || passwords.patch_password(&caller, &client, &user, patch)).await?;
+    let changes = body.0.map(Into::into);
+    let record =
+        blocking(move || passwords.patch_password(&caller, &client, &user, changes)).await?;
     Ok(json(StatusCode::OK, &CredentialResponse::from(&record)))
 }
 
 /// `POST …/password/reset` (no body; any sent is ignored) → 201 with the fragment, or 204.
 #[utoipa::path(
-    post,
-    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password/reset",
     operation_id = "resetPassword",
     tag = "passwords",
     summary = "Reset the password (SPEC §6.1). No body; SelfAdmin needs `X-Token`.",
-    params(doc::UserPath, doc::XTokenHeader),
+    params(UserPath, XToken),
     responses(
         (status = 201, description = "The caller's fragment of the new password.", body = FragmentResponse, headers(("Cache-Control" = String, description = "`no-store`"), ("Pragma" = String, description = "`no-cache`"))),
         (status = 204, description = "The whole password goes out of band."),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 404, response = doc::NotFound),
-        (status = 422, response = doc::Unprocessable),
-        (status = 500, response = doc::InternalError),
-        (status = 503, response = doc::Unavailable),
+        doc::CheckedErrors,
     ),
     security(("basic" = [])),
 )]
+#[post("/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password/reset")]
 pub(crate) async fn reset(
-    req: HttpRequest,
+    Authenticated(caller): Authenticated,
+    UserPath { client, user }: UserPath,
+    XToken(token): XToken,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authenticate(&state, &req).await?;
     let passwords = state.passwords.clone();
-    let (client, user) = (param(&req, "clientExtId"), param(&req, "userExtId"));
-    let token = x_token(&req);
     let issued = blocking(move || passwords.reset_password(&caller, &client, &user, token)).await?;
     Ok(fragment_answer(issued.fragment, None))
 }

@@ -1,14 +1,17 @@
 //! SPEC §2's generic rows: authentication, body syntax, unknown paths and methods, request
 //! IDs, and the mapping of unavailable and internal failures.
 
-use actix_web::test::TestRequest;
+use actix_web::test::{self, TestRequest};
+use actix_web::{web, App, HttpResponse};
 use idm_domain::DomainError;
 use idm_ports::usecases::{CreateClient, MockCallerAuthenticator};
 use idm_ports::AppError;
 
 use super::support::*;
+use crate::auth::Authenticated;
 use crate::body::BodyRejection;
-use crate::routes::ENDPOINTS;
+use crate::extract::Paging;
+use crate::routes::registration;
 
 const CLIENTS: &str = "/nevisidm/api/core/v1/clients";
 
@@ -85,7 +88,8 @@ async fn an_unavailable_store_during_authentication_is_503() {
 
 #[actix_rt::test]
 async fn every_registered_endpoint_authenticates_first() {
-    for (method, template) in ENDPOINTS {
+    for route in &registration().routes {
+        let (method, template) = (route.method, route.template());
         if template.starts_with("/nevisidm/api/docs") {
             continue; // HTML and assets, not JSON: see `tests::openapi`.
         }
@@ -109,6 +113,55 @@ async fn every_registered_endpoint_authenticates_first() {
             r.assert_error(401, "errors.userLoginFailed", "Authentication required.");
         }
     }
+}
+
+#[actix_rt::test]
+async fn a_failed_authentication_answers_before_a_bad_query() {
+    // The authenticator runs on the blocking pool while actix polls the other extractors;
+    // the paging check must still wait for it (SPEC §3.4).
+    let mut auth = MockCallerAuthenticator::new();
+    auth.expect_authenticate()
+        .times(1)
+        .returning(|_, _| Err(DomainError::AuthenticationFailed.into()));
+    let req = TestRequest::get()
+        .uri("/nevisidm/api/core/v1/acme/users/jdoe-1/credentials?limit=0")
+        .insert_header(("Authorization", basic(LOGIN, "wrong-pw")));
+    let r = send(Mocks::with_auth(auth), req).await;
+    r.assert_error(401, "errors.userLoginFailed", "Authentication failed.");
+    assert_challenge(&r);
+}
+
+#[actix_rt::test]
+async fn the_paging_check_waits_for_authentication_whatever_the_argument_order() {
+    async fn paging_first(_: Paging, Authenticated(_): Authenticated) -> HttpResponse {
+        HttpResponse::NoContent().finish()
+    }
+    let state = |auth| web::Data::new(Mocks::with_auth(auth).state());
+    let call = |auth, password: &'static str, query: &'static str| async move {
+        let service = test::init_service(
+            App::new()
+                .app_data(state(auth))
+                .route("/probe", web::get().to(paging_first)),
+        )
+        .await;
+        let req = TestRequest::get()
+            .uri(&format!("/probe?{query}"))
+            .insert_header(("Authorization", basic(LOGIN, password)));
+        test::call_service(&service, req.to_request())
+            .await
+            .status()
+            .as_u16()
+    };
+    let rejecting = || {
+        let mut auth = MockCallerAuthenticator::new();
+        auth.expect_authenticate()
+            .returning(|_, _| Err(DomainError::AuthenticationFailed.into()));
+        auth
+    };
+    let accepting = || Mocks::new().auth;
+    assert_eq!(call(rejecting(), "wrong-pw", "limit=0").await, 401);
+    assert_eq!(call(accepting(), PASSWORD, "limit=0").await, 422);
+    assert_eq!(call(accepting(), PASSWORD, "limit=5").await, 204);
 }
 
 // ---- bodies ------------------------------------------------------------------------------

@@ -4,13 +4,16 @@
 
 use std::collections::BTreeSet;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use actix_web::test::{self, TestRequest};
+use idm_ports::telemetry::{LockKind, Telemetry, Verification};
 use serde_json::Value;
 
 use super::support::*;
 use crate::app;
-use crate::routes::ENDPOINTS;
+use crate::routes::registration;
 
 /// Operations that need no authentication (SPEC §7, §9).
 const OPEN: &[&str] = &[
@@ -79,25 +82,25 @@ fn operations(doc: &Value) -> Vec<(String, String, String, Value)> {
     ops
 }
 
+/// Every (METHOD, normalised template) the registration recorded for the fallback.
 fn served() -> BTreeSet<(String, String)> {
-    ENDPOINTS
+    registration()
+        .routes
         .iter()
-        .map(|(m, t)| ((*m).to_owned(), normalise(t)))
+        .map(|r| (r.method.to_owned(), normalise(r.template())))
         .collect()
 }
 
-/// A concrete URI for an OpenAPI path: each `{param}` filled with a harmless value.
+/// A concrete URI for an OpenAPI path or actix template: each `{param}` (or
+/// `{param:pattern}`) filled with a harmless value.
 fn concrete(path: &str) -> String {
     let mut out = String::new();
     let mut rest = path;
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
         let end = rest[start..].find('}').expect("closing brace") + start;
-        out.push_str(if &rest[start + 1..end] == "file" {
-            "index.css"
-        } else {
-            "x-1"
-        });
+        let name = rest[start + 1..end].split(':').next().unwrap_or_default();
+        out.push_str(if name == "file" { "index.css" } else { "x-1" });
         rest = &rest[end + 1..];
     }
     out.push_str(rest);
@@ -135,7 +138,11 @@ fn the_document_lists_exactly_the_served_routes() {
     let extra: Vec<_> = documented.difference(&served).collect();
     assert!(missing.is_empty(), "served but not documented: {missing:?}");
     assert!(extra.is_empty(), "documented but not served: {extra:?}");
-    assert_eq!(served.len(), ENDPOINTS.len(), "a route is listed twice");
+    assert_eq!(
+        served.len(),
+        registration().routes.len(),
+        "a route is registered twice"
+    );
 }
 
 #[actix_rt::test]
@@ -154,6 +161,46 @@ async fn every_documented_operation_is_answered_by_its_route() {
         assert!(
             status != 405 && code.as_deref() != Some("errors.invalidUri"),
             "{method} {uri}: {status} {code:?}"
+        );
+    }
+}
+
+/// Keeps the route template actix matched for each request.
+#[derive(Default)]
+struct RouteRecorder(Mutex<Vec<String>>);
+
+impl Telemetry for RouteRecorder {
+    fn password_verification(&self, _: Verification) {}
+    fn auth_cache_hit(&self) {}
+    fn lockout(&self, _: LockKind) {}
+    fn http_request(&self, _: &str, route: &str, _: u16, _: Duration) {
+        self.0.lock().unwrap().push(route.to_owned());
+    }
+    fn render(&self) -> String {
+        String::new()
+    }
+}
+
+#[actix_rt::test]
+async fn the_fallback_table_holds_the_templates_actix_routes_by() {
+    // The 404/405 table is derived from the OpenAPI paths; actix routes by the route macros'
+    // templates. Each recorded route must be exactly the template actix matches for it.
+    let recorder = Arc::new(RouteRecorder::default());
+    let mut mocks = Mocks::new();
+    mocks.health.expect_check().returning(|| Ok(()));
+    mocks.telemetry = recorder.clone();
+    let service = test::init_service(app(mocks.state())).await;
+    for route in &registration().routes {
+        let req = TestRequest::default()
+            .method(route.method.parse().expect("method"))
+            .uri(&concrete(route.template()));
+        test::call_service(&service, req.to_request()).await;
+        let matched = recorder.0.lock().unwrap().pop();
+        assert_eq!(
+            matched.as_deref(),
+            Some(route.template()),
+            "{}",
+            route.method
         );
     }
 }

@@ -743,6 +743,7 @@ fn failures_count_and_lock_under_the_credentials_own_policy() {
     telemetry
         .expect_lockout()
         .withf(|k| *k == LockKind::Temporary)
+        .times(1)
         .return_const(());
     telemetry
         .expect_lockout()

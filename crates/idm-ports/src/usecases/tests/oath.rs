@@ -16,7 +16,7 @@ use idm_domain::DomainError;
 
 use super::support::*;
 use crate::error::{AppError, StoreError, UniqueKey};
-use crate::repos::{CredentialRecord, TxMode};
+use crate::repos::CredentialRecord;
 use crate::testing::{MockRepos, MockedUnitOfWork};
 use crate::usecases::{CreateOath, OathCreated, OathService, OathUseCases};
 
@@ -111,10 +111,16 @@ fn not_u1s_oath(ext_id: &str) -> Vec<CredentialRecord> {
     vec![pwd, vasco, oath_record(ext_id, &u2())]
 }
 
-/// Client `c1` and `found` (as user u1) are looked up.
+/// Client `c1` and `found` (as user u1, holding no role, with its Password credential at
+/// epoch [`EPOCH`]) are looked up.
 fn expect_path(repos: &mut MockRepos, found: User) {
+    let password = password_record(&found, "$argon2id$x");
     expect_acme(repos);
     expect_user(repos, found);
+    repos
+        .credentials
+        .expect_find_password_of_user()
+        .returning(move |_, _| Ok(Some(password.clone())));
 }
 
 fn expect_ext_id_lookup(repos: &mut MockRepos, ext_id: &str, found: Option<CredentialRecord>) {
@@ -140,16 +146,23 @@ fn drawn(length: usize) -> Vec<u8> {
     (0..length).map(|i| (i * 7 + 3) as u8).collect()
 }
 
-/// The CSPRNG is asked for `length` bytes once, and the cipher seals exactly what it drew.
-fn expect_secret(h: &mut Harness, length: usize) {
+/// The CSPRNG is asked for `length` bytes, and the cipher seals exactly what it drew; answers
+/// the rows each seal was bound to (SPEC §10.4).
+fn expect_secret(h: &mut Harness, length: usize) -> Shared<String> {
     h.secrets
         .expect_bytes()
         .withf(move |n| *n == length)
         .returning(drawn);
+    let bound = shared();
+    let b = bound.clone();
     h.cipher
         .expect_seal()
-        .withf(move |plain| plain == drawn(length).as_slice())
-        .returning(|_| Ok(SEALED.to_owned()));
+        .withf(move |plain, _| plain == drawn(length).as_slice())
+        .returning(move |_, bound_to| {
+            b.lock().unwrap().push(bound_to.to_owned());
+            Ok(SEALED.to_owned())
+        });
+    bound
 }
 
 fn expect_no_secret(h: &mut Harness) {
@@ -222,16 +235,27 @@ fn create_ok(
     let wanted = cmd.ext_id.as_deref().unwrap_or("id-1");
     expect_ext_id_lookup(&mut h.repos, wanted, None);
     expect_default_policy(&mut h.repos, p);
-    expect_secret(&mut h, secret_length);
+    let bound = expect_secret(&mut h, secret_length);
     h.tokens.expect_validate().never();
     let inserted = capture_inserts(&mut h.repos);
     let (uc, uow) = use_cases(h);
     let created = uc.create_oath(&root(), "c1", "u1", None, Ok(cmd)).unwrap();
-    assert_eq!((uow.commits(), uow.rollbacks()), (1, 0));
-    assert_eq!(uow.modes(), vec![TxMode::Write]);
     let inserted = taken(&inserted);
     assert_eq!(inserted.len(), 1);
-    (created, inserted[0].clone())
+    let c = inserted[0].clone();
+    assert_eq!(taken(&bound), [c.id.clone()], "the secret is bound to its row");
+    let e = event(&uow, "credential.created");
+    assert_eq!(e.event.actor, actor_of(&root()));
+    assert_eq!(
+        (
+            e.event.user_ext_id.as_deref(),
+            e.event.credential_ext_id.as_deref()
+        ),
+        (Some("u1"), Some(c.ext_id.as_str()))
+    );
+    assert_eq!(uow.actions(), ["credential.created"]);
+    assert_history_free_of(&uow, &[uri_secret(&created.uri), SEALED]);
+    (created, c)
 }
 
 // ---- create: rights and X-Token (SPEC §3.3, §3.4) -------------------------------------------
@@ -312,13 +336,18 @@ fn self_create_rejected(h: Harness, token: Option<&str>) {
         "errors.invalidJWTToken",
         "Invalid JWT token.",
     );
-    assert_eq!(uow.rollbacks(), 1);
+    assert_no_events(&uow);
 }
 
 fn expect_token(h: &mut Harness, token: &'static str, valid: bool) {
     h.tokens
         .expect_validate()
-        .withf(move |t, s| t == token && s.user_ext_id == "u1" && s.client_ext_id == "c1")
+        .withf(move |t, s| {
+            t == token
+                && s.user_ext_id == "u1"
+                && s.client_ext_id == "c1"
+                && s.password_epoch == EPOCH
+        })
         .return_const(valid);
 }
 
@@ -390,7 +419,6 @@ fn a_missing_or_empty_label_is_422() {
         h.repos
             .credentials
             .expect_find_by_ext_id()
-            .times(0..=1)
             .returning(|_, _| Ok(None));
         h.repos.policies.expect_find_by_ext_id().never();
         h.repos.policies.expect_find_default().never();
@@ -406,7 +434,7 @@ fn a_missing_or_empty_label_is_422() {
             "errors.nullParameter",
             NO_LABEL,
         );
-        assert_eq!(uow.rollbacks(), 1);
+        assert_no_events(&uow);
     }
 }
 
@@ -463,7 +491,7 @@ fn policy_error(policy_ext_id: Option<&str>, h: Harness, message: &str) {
         "errors.invalidParameter",
         message,
     );
-    assert_eq!(uow.rollbacks(), 1);
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -720,7 +748,7 @@ fn a_lost_race_for_the_ext_id_is_the_duplicate_error() {
         "errors.duplicateName",
         "A credential with this extId 'o1' already exists",
     );
-    assert_eq!((uow.commits(), uow.rollbacks()), (0, 1));
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -729,10 +757,10 @@ fn a_sealing_failure_stores_nothing() {
     expect_path(&mut h.repos, u1());
     expect_ext_id_lookup(&mut h.repos, "o1", None);
     expect_default_policy(&mut h.repos, oath_policy("default-OathPolicy", true, &[]));
-    h.secrets.expect_bytes().times(1).returning(drawn);
+    h.secrets.expect_bytes().returning(drawn);
     h.cipher
         .expect_seal()
-        .returning(|_| Err(AppError::Internal("cipher".into())));
+        .returning(|_, _| Err(AppError::Internal("cipher".into())));
     h.repos.credentials.expect_insert().never();
     let (uc, uow) = use_cases(h);
     assert_eq!(
@@ -746,7 +774,7 @@ fn a_sealing_failure_stores_nothing() {
         .map(|_| ()),
         Err(AppError::Internal("cipher".into()))
     );
-    assert_eq!(uow.rollbacks(), 1);
+    assert_no_events(&uow);
 }
 
 // ---- get and list (SPEC §6.5, §8.6) ---------------------------------------------------------
@@ -763,7 +791,7 @@ fn get_returns_the_users_oath_credential_in_a_read() {
         uc.get_oath(&helpdesk(&["c1"]), "c1", "u1", "o1"),
         Ok(expected)
     );
-    assert!(only_reads(&uow));
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -875,21 +903,23 @@ fn list_is_of_the_users_oath_credentials_with_overfetch_paging() {
             ext_id: "o2".into(),
         });
         assert_eq!(page.next, next);
-        assert!(only_reads(&uow));
+        assert_no_events(&uow);
     }
 }
 
 // ---- delete (SPEC §8.6) ---------------------------------------------------------------------
 
-fn expect_locked_lookup(
-    repos: &mut MockRepos,
-    ext_id: &'static str,
-    found: Option<CredentialRecord>,
-) {
-    repos.credentials.expect_find_by_ext_id().never();
+/// The client's credential `ext_id` is `found`, however it is read (locked or not).
+fn expect_stored(repos: &mut MockRepos, ext_id: &'static str, found: Option<CredentialRecord>) {
+    let f = found.clone();
     repos
         .credentials
         .expect_find_by_ext_id_for_update()
+        .withf(move |c, e| c == "client-c1" && e == ext_id)
+        .returning(move |_, _| Ok(f.clone()));
+    repos
+        .credentials
+        .expect_find_by_ext_id()
         .withf(move |c, e| c == "client-c1" && e == ext_id)
         .returning(move |_, _| Ok(found.clone()));
 }
@@ -907,13 +937,16 @@ fn delete_by_rights_deletes_the_credential_by_its_id() {
     for caller in [root(), user_admin(&["c1"])] {
         let mut h = Harness::new();
         expect_path(&mut h.repos, u1());
-        expect_locked_lookup(&mut h.repos, "o1", Some(oath_record("o1", &u1())));
+        expect_stored(&mut h.repos, "o1", Some(oath_record("o1", &u1())));
         expect_delete(&mut h.repos, "cred-o1");
         h.tokens.expect_validate().never();
         let (uc, uow) = use_cases(h);
         assert_eq!(uc.delete_oath(&caller, "c1", "u1", "o1", None), Ok(()));
-        assert_eq!(uow.modes(), vec![TxMode::Write]);
-        assert_eq!(uow.commits(), 1);
+        let e = event(&uow, "credential.deleted");
+        assert_eq!(e.event.actor, actor_of(&caller));
+        assert_eq!(e.event.credential_ext_id.as_deref(), Some("o1"));
+        assert_eq!(e.event.user_ext_id.as_deref(), Some("u1"));
+        assert_history_free_of(&uow, &[SEALED]);
     }
 }
 
@@ -924,7 +957,7 @@ fn delete_of_a_missing_foreign_or_non_oath_credential_is_404_before_deleting() {
     for found in misses {
         let mut h = Harness::new();
         expect_path(&mut h.repos, u1());
-        expect_locked_lookup(&mut h.repos, "o9", found);
+        expect_stored(&mut h.repos, "o9", found);
         h.repos.credentials.expect_delete().never();
         let (uc, uow) = use_cases(h);
         assert_err(
@@ -932,7 +965,7 @@ fn delete_of_a_missing_foreign_or_non_oath_credential_is_404_before_deleting() {
             "errors.noRecord",
             NOT_FOUND_O9,
         );
-        assert_eq!(uow.rollbacks(), 1);
+        assert_no_events(&uow);
     }
 }
 
@@ -981,7 +1014,7 @@ fn self_delete_needs_a_valid_x_token_before_the_credential_lookup() {
             "errors.invalidJWTToken",
             "Invalid JWT token.",
         );
-        assert_eq!(uow.rollbacks(), 1);
+        assert_no_events(&uow);
     }
 }
 
@@ -990,7 +1023,7 @@ fn self_delete_with_a_valid_x_token_deletes() {
     let mut h = Harness::new();
     expect_path(&mut h.repos, u1());
     expect_token(&mut h, "good", true);
-    expect_locked_lookup(&mut h.repos, "o1", Some(oath_record("o1", &u1())));
+    expect_stored(&mut h.repos, "o1", Some(oath_record("o1", &u1())));
     expect_delete(&mut h.repos, "cred-o1");
     let (uc, _) = use_cases(h);
     assert_eq!(

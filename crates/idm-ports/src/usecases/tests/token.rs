@@ -345,10 +345,12 @@ fn second_wrong_password_tmp_locks_at_the_default_threshold() {
     telemetry
         .expect_password_verification()
         .withf(|v| *v == Verification::Failure)
+        .times(1)
         .return_const(());
     telemetry
         .expect_lockout()
         .withf(|k| *k == LockKind::Temporary)
+        .times(1)
         .return_const(());
     h.telemetry = Some(telemetry);
     let (result, uow) = issue(h, &me(), Ok(valid()));
