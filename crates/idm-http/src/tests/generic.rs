@@ -61,9 +61,9 @@ async fn undecodable_basic_is_401_failed() {
 async fn the_authenticator_gets_the_split_at_the_first_colon() {
     let mut auth = MockCallerAuthenticator::new();
     auth.expect_authenticate()
-        .withf(|u, p| u == "acme/jdoe" && p == "pa:ss")
+        .withf(|u, p, _| u == "acme/jdoe" && p == "pa:ss")
         .times(1)
-        .returning(|_, _| Err(DomainError::AuthenticationFailed.into()));
+        .returning(|_, _, _| Err(DomainError::AuthenticationFailed.into()));
     let req = TestRequest::get()
         .uri("/nevisidm/api/core/v1/clients/acme")
         .insert_header(("Authorization", basic("acme/jdoe", "pa:ss")));
@@ -76,7 +76,7 @@ async fn the_authenticator_gets_the_split_at_the_first_colon() {
 async fn an_unavailable_store_during_authentication_is_503() {
     let mut auth = MockCallerAuthenticator::new();
     auth.expect_authenticate()
-        .returning(|_, _| Err(AppError::Unavailable));
+        .returning(|_, _, _| Err(AppError::Unavailable));
     let r = send(
         Mocks::with_auth(auth),
         authed(TestRequest::get().uri("/nevisidm/api/core/v1/clients/acme")),
@@ -122,7 +122,7 @@ async fn a_failed_authentication_answers_before_a_bad_query() {
     let mut auth = MockCallerAuthenticator::new();
     auth.expect_authenticate()
         .times(1)
-        .returning(|_, _| Err(DomainError::AuthenticationFailed.into()));
+        .returning(|_, _, _| Err(DomainError::AuthenticationFailed.into()));
     let req = TestRequest::get()
         .uri("/nevisidm/api/core/v1/acme/users/jdoe-1/credentials?limit=0")
         .insert_header(("Authorization", basic(LOGIN, "wrong-pw")));
@@ -155,7 +155,7 @@ async fn the_paging_check_waits_for_authentication_whatever_the_argument_order()
     let rejecting = || {
         let mut auth = MockCallerAuthenticator::new();
         auth.expect_authenticate()
-            .returning(|_, _| Err(DomainError::AuthenticationFailed.into()));
+            .returning(|_, _, _| Err(DomainError::AuthenticationFailed.into()));
         auth
     };
     let accepting = || Mocks::new().auth;

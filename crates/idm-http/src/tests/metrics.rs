@@ -153,7 +153,7 @@ async fn a_request_that_did_not_authenticate_names_no_caller() {
     super::log_capture::start();
     let mut auth = idm_ports::usecases::MockCallerAuthenticator::new();
     auth.expect_authenticate()
-        .returning(|_, _| Err(DomainError::AuthenticationFailed.into()));
+        .returning(|_, _, _| Err(DomainError::AuthenticationFailed.into()));
     let req = TestRequest::get()
         .uri("/nevisidm/api/core/v1/clients/acme")
         .insert_header(("Authorization", basic(LOGIN, "wrong-pw")))

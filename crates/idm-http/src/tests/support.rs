@@ -53,8 +53,8 @@ impl Mocks {
     pub fn new() -> Self {
         let mut auth = MockCallerAuthenticator::new();
         auth.expect_authenticate()
-            .withf(|u, p| u == LOGIN && p == PASSWORD)
-            .returning(|_, _| Ok(caller()));
+            .withf(|u, p, _| u == LOGIN && p == PASSWORD)
+            .returning(|_, _, _| Ok(caller()));
         Self::with_auth(auth)
     }
 
@@ -204,6 +204,7 @@ pub fn caller() -> Caller {
         client_ext_id: ext("default"),
         login_id: "admin".into(),
         grants: vec![RoleGrant::new(Role::Root, DataRoom::Global)],
+        request_id: None,
     }
 }
 
@@ -270,6 +271,7 @@ pub fn credential(ext_id: &str, secs: i64) -> CredentialRecord {
             created: t(secs),
             last_modified: t(secs),
             version: 2,
+            epoch: 0,
         },
         user_ext_id: Some(ext("jdoe-1")),
         policy_ext_id: ext("pwd-policy"),

@@ -13,7 +13,7 @@ use idm_domain::user::User;
 use super::support::*;
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult, StoreError};
-use crate::repos::{CredentialRecord, TxMode};
+use crate::repos::CredentialRecord;
 use crate::telemetry::{LockKind, MockTelemetry};
 use crate::testing::MockedUnitOfWork;
 use crate::usecases::{
@@ -117,14 +117,13 @@ fn report(user_ok: bool, entries: Vec<CredentialLoginReport>) -> LoginReport {
 
 // ---- a stateful storage over the mocks --------------------------------------------------------
 
-/// What the mocked storage saw: the credential rows (updated by CAS writes), the writes, the
-/// user's login records and the policy lookups.
+/// What the mocked storage saw: the credential rows (updated by CAS writes), the writes and the
+/// user's login records.
 #[derive(Clone, Default)]
 struct Store {
     rows: Shared<CredentialRecord>,
     updates: Shared<(Credential, i64)>,
     logins: Shared<(String, bool, DateTime<Utc>)>,
-    policy_reads: Shared<String>,
 }
 
 impl Store {
@@ -133,9 +132,6 @@ impl Store {
     }
     fn logins(&self) -> Vec<(String, bool, DateTime<Utc>)> {
         self.logins.lock().unwrap().clone()
-    }
-    fn policy_reads(&self) -> Vec<String> {
-        self.policy_reads.lock().unwrap().clone()
     }
 }
 
@@ -199,11 +195,7 @@ fn harness(rows: Vec<CredentialRecord>, policies: Vec<Policy>) -> (Harness, Stor
             row.credential = c.clone();
             Ok(())
         });
-    let reads = store.policy_reads.clone();
-    h.repos.policies.expect_find_by_id().returning(move |id| {
-        reads.lock().unwrap().push(id.to_owned());
-        Ok(policies.iter().find(|p| p.id == id).cloned())
-    });
+    expect_policies_by_id(&mut h.repos, policies);
     (h, store)
 }
 
@@ -298,7 +290,7 @@ fn an_unknown_client_is_404_before_the_body_is_looked_at() {
         "errors.noRecord",
         "Client doesn't exist with extId 'c1'",
     );
-    assert!(only_reads(&uow));
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -320,7 +312,7 @@ fn an_unknown_user_is_404_before_the_body_is_looked_at() {
         "errors.noRecord",
         "A user with extId 'u1' doesn't exist on client with name Acme",
     );
-    assert!(only_reads(&uow));
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -331,7 +323,7 @@ fn a_body_rejected_by_the_transport_comes_after_the_lookups_and_writes_nothing()
     h.repos.users.expect_record_login().never();
     let (result, uow) = run(h, &root(), Err(malformed_body()));
     assert_eq!(result, Err(malformed_body()));
-    assert_eq!(uow.modes(), vec![TxMode::Read]);
+    assert_no_events(&uow);
 }
 
 // ---- body content (SPEC §6.2) -----------------------------------------------------------------
@@ -353,7 +345,7 @@ fn a_missing_user_outcome_is_422_and_nothing_is_applied() {
         "errors.nullParameter",
         "The 'userLoginSuccessful' parameter is mandatory.",
     );
-    assert_eq!(uow.modes(), vec![TxMode::Read]);
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -370,7 +362,7 @@ fn more_than_100_entries_is_422_and_nothing_is_applied() {
         "errors.invalidParameter",
         "At most 100 credentials can be updated at once.",
     );
-    assert_eq!(uow.modes(), vec![TxMode::Read]);
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -383,11 +375,8 @@ fn exactly_100_entries_are_applied() {
     assert_eq!(result.items.len(), 100);
     assert!(result.errors.is_empty());
     assert_eq!(store.updates().len(), 100);
-    assert_eq!(
-        uow.modes().len(),
-        102,
-        "read, user write, one write per entry"
-    );
+    // One event for the user and one per applied entry (SPEC §13).
+    assert_eq!(uow.actions(), vec!["login.recorded"; 101]);
 }
 
 // ---- the user's outcome -----------------------------------------------------------------------
@@ -470,7 +459,13 @@ fn without_credentials_one_user_only_item_is_answered() {
                 (result.last_login, result.last_login_failure),
                 (after.last_login, after.last_login_failure)
             );
-            assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);
+            let e = event(&uow, "login.recorded");
+            assert_eq!(e.event.credential_ext_id, None, "the user's own event");
+            assert_eq!(e.event.user_ext_id.as_deref(), Some("u1"));
+            assert_eq!(
+                e.event.detail.as_deref(),
+                Some(if user_ok { "success" } else { "failure" })
+            );
         }
     }
 }
@@ -573,13 +568,20 @@ fn entry_errors_carry_code_message_and_identifier_while_the_others_apply() {
         .map(|(c, _)| c.ext_id.to_string())
         .collect();
     assert_eq!(written, vec!["pwd-u1", "oath-7"]);
-    // Entries without both fields never open a transaction; the others each run in their own
-    // write transaction, committed when applied and rolled back when refused.
-    let modes = uow.modes();
-    assert_eq!(modes[0], TxMode::Read);
-    assert!(modes[1..].iter().all(|m| *m == TxMode::Write));
-    assert_eq!(modes.len(), 2 + 11);
-    assert_eq!((uow.commits(), uow.rollbacks()), (1 + 1 + 2, 9));
+    // The user's event and one per applied entry; a refused entry leaves none.
+    let recorded: Vec<_> = uow
+        .events()
+        .iter()
+        .map(|e| (e.event.action, e.event.credential_ext_id.clone()))
+        .collect();
+    assert_eq!(
+        recorded,
+        vec![
+            ("login.recorded", None),
+            ("login.recorded", Some("pwd-u1".to_owned())),
+            ("login.recorded", Some("oath-7".to_owned())),
+        ]
+    );
 }
 
 #[test]
@@ -642,15 +644,21 @@ fn a_success_updates_counters_and_dates_with_the_version_read() {
     assert_eq!(updates.len(), 1);
     assert_eq!(updates[0].1, 4, "compare-and-set against the version read");
     assert_eq!(&updates[0].0, c);
-    assert!(
-        store.policy_reads().is_empty(),
-        "a success needs no lockout rules"
+    let entry = uow
+        .events()
+        .into_iter()
+        .find(|e| e.event.credential_ext_id.as_deref() == Some("pwd-u1"))
+        .expect("the entry's event");
+    assert_eq!(entry.event.action, "login.recorded");
+    assert_eq!(entry.event.actor, actor_of(&root()));
+    assert_eq!(
+        entry.event.changes["successfulLoginCount"],
+        serde_json::json!([14, 15])
     );
     assert_eq!(
-        uow.modes(),
-        vec![TxMode::Read, TxMode::Write, TxMode::Write]
+        entry.event.changes["failedLoginCount"],
+        serde_json::json!([2, 0])
     );
-    assert_eq!((uow.commits(), uow.rollbacks()), (3, 0));
 }
 
 #[test]
@@ -833,10 +841,6 @@ fn failures_count_and_lock_under_the_credentials_own_policy() {
             (None, Some(now()))
         );
     }
-    assert_eq!(
-        store.policy_reads(),
-        vec!["pol-pwd", "pol-pwd", "pol-pwd", "pol-oath", "pol-vasco"]
-    );
     assert!(store.updates().iter().all(|(_, expected)| *expected == 4));
 }
 
@@ -890,9 +894,7 @@ fn repeated_entries_for_one_credential_each_read_the_latest_version() {
         .map(|(c, expected)| (*expected, c.version, c.failed_login_count))
         .collect();
     assert_eq!(cas, vec![(9, 10, 1), (10, 11, 2), (11, 12, 0), (12, 13, 1)]);
-    assert_eq!(uow.modes().len(), 2 + 4);
-    assert!(uow.modes()[1..].iter().all(|m| *m == TxMode::Write));
-    assert_eq!(uow.commits(), 6);
+    assert_eq!(uow.actions(), vec!["login.recorded"; 1 + 4]);
 }
 
 #[test]
@@ -943,7 +945,9 @@ fn an_unavailable_credential_lookup_fails_the_whole_report() {
         vec![ok("pwd-u1"), ok("never-reached")],
         AppError::Unavailable,
     );
-    assert_eq!((uow.commits(), uow.rollbacks()), (2, 1));
+    // The user's outcome was committed before; the failed entry left nothing.
+    assert_eq!(uow.actions(), ["login.recorded"]);
+    assert_eq!(event(&uow, "login.recorded").event.credential_ext_id, None);
 }
 
 #[test]
@@ -987,8 +991,10 @@ fn a_failed_credential_write_fails_the_whole_report() {
             .credentials
             .expect_update()
             .returning(move |_, _| Err(error.clone()));
+        expect_policies_by_id(&mut h.repos, default_policies());
         let uow = assert_whole_call_fails(h, vec![ok("pwd-u1")], wanted);
-        assert_eq!(uow.rollbacks(), 1);
+        assert_eq!(uow.actions(), ["login.recorded"], "only the user's own event");
+        assert_eq!(event(&uow, "login.recorded").event.credential_ext_id, None);
     }
 }
 
@@ -1006,5 +1012,5 @@ fn an_unavailable_user_write_fails_before_any_entry() {
         .expect_find_by_ext_id_for_update()
         .never();
     let uow = assert_whole_call_fails(h, vec![ok("pwd-u1")], AppError::Unavailable);
-    assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);
+    assert_no_events(&uow);
 }

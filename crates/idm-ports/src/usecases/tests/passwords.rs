@@ -9,11 +9,10 @@ use idm_domain::delivery::{Delivery, DeliveryKind};
 use idm_domain::policy::{Policy, PolicyParameters, PolicyType};
 use idm_domain::user::User;
 use idm_domain::DomainError;
-use mockall::Sequence;
 
 use super::support::*;
 use crate::error::{AppError, StoreError, UniqueKey};
-use crate::repos::{CredentialRecord, TxMode};
+use crate::repos::CredentialRecord;
 use crate::testing::{MockRepos, MockedUnitOfWork};
 use crate::usecases::{
     CreatePassword, OutboxService, PasswordService, PasswordUseCases, PatchPassword,
@@ -64,20 +63,13 @@ fn record(state: CredentialState) -> CredentialRecord {
     r
 }
 
-/// Client, user, the locked password credential and its policy are found.
-fn expect_credential(repos: &mut MockRepos, found: CredentialRecord, policy: Policy) {
+/// Client, user (holding no role), its password credential `found` (stateful, see
+/// [`PasswordRow`]) and the credential's policy are found.
+fn expect_credential(repos: &mut MockRepos, found: CredentialRecord, policy: Policy) -> PasswordRow {
     expect_acme(repos);
     expect_user(repos, u1());
-    repos
-        .credentials
-        .expect_find_password_of_user()
-        .withf(|u, lock| u == "user-u1" && *lock)
-        .returning(move |_, _| Ok(Some(found.clone())));
-    repos
-        .policies
-        .expect_find_by_id()
-        .withf(|id| id == "pol-pwd")
-        .returning(move |_| Ok(Some(policy.clone())));
+    expect_policies_by_id(repos, vec![policy]);
+    stored_password(repos, found)
 }
 
 /// The CSPRNG draws [`DRAWN`] for `length` characters of the default charset, and the hasher
@@ -87,31 +79,33 @@ fn expect_generation(h: &mut Harness, length: usize) {
         .expect_password()
         .withf(move |cs, len| cs == CHARSET && *len == length)
         .returning(|_, len| DRAWN.chars().take(len).collect());
-    h.hasher.expect_hash().times(1).returning(|p| {
+    h.hasher.expect_hash().returning(|_, p| {
         assert_eq!(p, &DRAWN[..p.len()]);
         Ok(NEW_HASH.to_owned())
     });
 }
 
-/// The cipher seals exactly `plain`.
-fn expect_seal(h: &mut Harness, plain: &'static str) {
+/// The cipher seals exactly `plain`; answers the rows each seal was bound to (SPEC §10.4).
+fn expect_seal(h: &mut Harness, plain: &'static str) -> Shared<String> {
+    let bound = shared();
+    let b = bound.clone();
     h.cipher
         .expect_seal()
-        .withf(move |b| b == plain.as_bytes())
-        .returning(|_| Ok(SEALED.to_owned()));
+        .withf(move |bytes, _| bytes == plain.as_bytes())
+        .returning(move |_, bound_to| {
+            b.lock().unwrap().push(bound_to.to_owned());
+            Ok(SEALED.to_owned())
+        });
+    bound
 }
 
-fn capture_updates(repos: &mut MockRepos) -> Shared<(Credential, i64)> {
-    let updates = shared();
-    let u = updates.clone();
-    repos
-        .credentials
-        .expect_update()
-        .returning(move |c, v| {
-            u.lock().unwrap().push((c.clone(), v));
-            Ok(())
-        });
-    updates
+/// Nothing of a new password exists anywhere in the committed history.
+#[track_caller]
+fn assert_no_secret_in_history(uow: &MockedUnitOfWork) {
+    assert_history_free_of(
+        uow,
+        &[DRAWN, &DRAWN[..6], &DRAWN[6..], NEW_HASH, OLD_HASH, SEALED, "correct horse"],
+    );
 }
 
 fn capture_enqueues(repos: &mut MockRepos) -> Shared<Delivery> {
