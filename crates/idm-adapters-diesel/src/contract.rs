@@ -220,6 +220,8 @@ pub fn credential(
         last_modified: t0(),
         version: 1,
         epoch: 4,
+        pending_attempts: 1,
+        pending_until: Some(t0() + Duration::seconds(30)),
     }
 }
 

@@ -51,6 +51,8 @@ struct CredentialRow {
     last_modified: NaiveDateTime,
     version: i64,
     secret_epoch: i64,
+    pending_attempts: i64,
+    pending_until: Option<NaiveDateTime>,
 }
 
 /// A `vasco_tokens` row.
@@ -97,6 +99,8 @@ impl CredentialRow {
             last_modified: to_db(c.last_modified),
             version: c.version,
             secret_epoch: c.epoch,
+            pending_attempts: c.pending_attempts,
+            pending_until: to_db_opt(c.pending_until),
         };
         match &c.secret {
             CredentialSecret::Password { hash } => row.password_hash = Some(hash.clone()),
@@ -189,6 +193,8 @@ impl CredentialRow {
             last_modified: from_db(self.last_modified),
             version: self.version,
             epoch: self.secret_epoch,
+            pending_attempts: self.pending_attempts,
+            pending_until: from_db_opt(self.pending_until),
         })
     }
 }

@@ -84,6 +84,8 @@ diesel::table! {
         last_modified -> Timestamp,
         version -> BigInt,
         secret_epoch -> BigInt,
+        pending_attempts -> BigInt,
+        pending_until -> Nullable<Timestamp>,
     }
 }
 

@@ -288,6 +288,11 @@ pub struct Credential {
     /// Moves whenever the secret or the state changes by a reset, change, unlock or admin
     /// state change; X-Tokens carry the epoch they were issued at (SPEC §10.4).
     pub epoch: i64,
+    /// Password checks reserved but not yet settled (SPEC §10.2), valid until `pending_until`
+    /// (a crashed check cannot hold its reservation for longer).
+    pub pending_attempts: i64,
+    /// The end of the reservations' lease.
+    pub pending_until: Option<DateTime<Utc>>,
 }
 
 /// What every new credential is made of, whatever its type.
@@ -309,12 +314,18 @@ pub struct NewCredential<'p> {
     pub now: DateTime<Utc>,
 }
 
+/// How long a reserved password check may stay unsettled before its reservation lapses.
+pub const ATTEMPT_LEASE_SECONDS: i64 = 30;
+
 /// A password attempt's place in the lockout (SPEC §10.2): reserved before the hash check so
 /// that parallel attempts never verify more wrong secrets than the policy allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempt {
     /// Locked or otherwise unusable: fail without checking, and without counting.
     Refused,
+    /// The threshold is taken by checks still running, one of which may turn out right and
+    /// lift the lock: wait for them to settle, then try again (nothing counted meanwhile).
+    Wait,
     /// The check may run; a failure was counted in advance when `counted`.
     Reserved {
         /// Whether a failure was counted (the policy locks at all).
@@ -397,6 +408,8 @@ impl Credential {
             last_modified: base.now,
             version: 1,
             epoch: 0,
+            pending_attempts: 0,
+            pending_until: None,
         }
     }
 
@@ -494,8 +507,18 @@ impl Credential {
     /// most the threshold of them are ever checked; a right secret then gives the reservation
     /// back through [`Credential::settle_success`].
     pub fn begin_attempt(&mut self, rules: &LockoutRules, now: DateTime<Utc>) -> Attempt {
+        if self.pending_until.is_none_or(|until| until <= now) {
+            self.pending_attempts = 0;
+        }
         if !self.is_usable(now) {
-            return Attempt::Refused;
+            let held_by_running_checks = self.pending_attempts > 0
+                && self.state.is_locked()
+                && self.state_change_reason == StateChangeReason::TooManyLoginFailures;
+            return if held_by_running_checks {
+                Attempt::Wait
+            } else {
+                Attempt::Refused
+            };
         }
         if rules.max_failures.is_none() && rules.tmp_lock_threshold.is_none() {
             let mut probe = self.clone();
@@ -506,9 +529,25 @@ impl Credential {
             };
         }
         let if_wrong = self.record_failure(rules, now);
+        self.pending_attempts += 1;
+        self.pending_until = Some(now + Duration::seconds(ATTEMPT_LEASE_SECONDS));
         Attempt::Reserved {
             counted: true,
             if_wrong,
+        }
+    }
+
+    /// A reserved attempt whose secret was wrong: its failure stays counted; only the
+    /// reservation ends.
+    pub fn settle_failure(&mut self, now: DateTime<Utc>) {
+        self.end_reservation();
+        self.touch(now);
+    }
+
+    fn end_reservation(&mut self) {
+        self.pending_attempts = (self.pending_attempts - 1).max(0);
+        if self.pending_attempts == 0 {
+            self.pending_until = None;
         }
     }
 
@@ -516,6 +555,9 @@ impl Credential {
     /// lock it caused) and the success recorded. `false` when the credential became unusable
     /// meanwhile for another reason (an admin disabled it): then nothing changes.
     pub fn settle_success(&mut self, counted: bool, now: DateTime<Utc>) -> bool {
+        if counted {
+            self.end_reservation();
+        }
         if counted
             && self.state.is_locked()
             && self.state_change_reason == StateChangeReason::TooManyLoginFailures
@@ -635,6 +677,8 @@ pub(crate) mod tests {
             last_modified: t0,
             version: 1,
             epoch: 0,
+            pending_attempts: 0,
+            pending_until: None,
         }
     }
 
@@ -675,15 +719,44 @@ pub(crate) mod tests {
                 if_wrong: LoginOutcome::TmpLocked
             }
         );
-        // Every attempt that begins once the threshold is reached is refused and not counted.
+        // While both checks run, later attempts wait (one of the two may be right).
+        assert_eq!(c.begin_attempt(&rules, now()), Attempt::Wait);
+        assert_eq!(c.pending_attempts, 2);
+        // The second turns out wrong: its failure stays; the first is still running.
+        c.settle_failure(now());
+        assert_eq!(c.begin_attempt(&rules, now()), Attempt::Wait);
+        // The first attempt turns out right: its reservation lifts the lock it helped cause.
+        assert!(c.settle_success(true, now()));
+        assert_eq!(c.state, CredentialState::Active);
+        assert_eq!((c.failed_login_count, c.pending_attempts), (0, 0));
+    }
+
+    #[test]
+    fn when_every_reserved_check_failed_later_attempts_are_refused_uncounted() {
+        let mut c = password(CredentialState::Active);
+        let rules = locking(2);
+        c.begin_attempt(&rules, now());
+        c.begin_attempt(&rules, now());
+        c.settle_failure(now());
+        c.settle_failure(now());
         for _ in 0..10 {
             assert_eq!(c.begin_attempt(&rules, now()), Attempt::Refused);
         }
         assert_eq!(c.failed_login_count, 2);
-        // The first attempt turns out right: its reservation lifts the lock it helped cause.
-        assert!(c.settle_success(true, now()));
-        assert_eq!(c.state, CredentialState::Active);
-        assert_eq!(c.failed_login_count, 0);
+    }
+
+    #[test]
+    fn a_lapsed_reservation_no_longer_holds_the_lock_open() {
+        let mut c = password(CredentialState::Active);
+        let rules = LockoutRules {
+            tmp_lock_threshold: Some(1),
+            tmp_lock_duration_ms: 3_600_000,
+            ..locking(1)
+        };
+        c.begin_attempt(&rules, now());
+        assert_eq!(c.begin_attempt(&rules, now()), Attempt::Wait);
+        let later = now() + Duration::seconds(ATTEMPT_LEASE_SECONDS + 1);
+        assert_eq!(c.begin_attempt(&rules, later), Attempt::Refused);
     }
 
     #[test]

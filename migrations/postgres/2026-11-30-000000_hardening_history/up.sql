@@ -1,5 +1,8 @@
 -- SPEC §10.4: a credential's token epoch (X-Tokens are bound to it).
 ALTER TABLE credentials ADD COLUMN secret_epoch BIGINT NOT NULL DEFAULT 0;
+-- SPEC §10.2: password checks reserved but not yet settled, and their lease.
+ALTER TABLE credentials ADD COLUMN pending_attempts BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE credentials ADD COLUMN pending_until TIMESTAMP NULL;
 
 -- SPEC §13: the history, an append-only hash chain. `seq` is assigned by the writer under the
 -- lock of `history_head`, so it is gapless and ordered across every instance.

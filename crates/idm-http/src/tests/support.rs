@@ -272,6 +272,8 @@ pub fn credential(ext_id: &str, secs: i64) -> CredentialRecord {
             last_modified: t(secs),
             version: 2,
             epoch: 0,
+            pending_attempts: 0,
+            pending_until: None,
         },
         user_ext_id: Some(ext("jdoe-1")),
         policy_ext_id: ext("pwd-policy"),

@@ -63,20 +63,47 @@ pub(crate) fn check_password(
     password: &str,
     count_success: bool,
 ) -> AppResult<PasswordCheck> {
-    let slot = ports.hasher.slot()?;
+    // Waiting for running checks to settle is bounded by the hashing wait; a wait that does
+    // not end in time is a refusal (the credential stays locked).
+    let deadline = std::time::Instant::now() + WAIT_FOR_RUNNING_CHECKS;
+    loop {
+        let slot = ports.hasher.slot()?;
+        match attempt(ports, permit, user_id, password, count_success, slot)? {
+            Some(check) => return Ok(check),
+            None if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(15));
+            }
+            None => return Ok(PasswordCheck::Locked(LoginOutcome::TmpLocked)),
+        }
+    }
+}
+
+/// The longest an attempt waits for running checks that hold the threshold.
+const WAIT_FOR_RUNNING_CHECKS: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// One try: `None` when running checks hold the threshold and the caller should wait.
+fn attempt(
+    ports: &Ports,
+    permit: &Permit,
+    user_id: &str,
+    password: &str,
+    count_success: bool,
+    slot: crate::auth::HashSlot,
+) -> AppResult<Option<PasswordCheck>> {
     let reserved = write(ports, |tx| {
         let Some(rec) = tx.repos().credentials().find_password_of_user(user_id, true)? else {
-            return Ok(Err(PasswordCheck::NoCredential));
+            return Ok(Err(Some(PasswordCheck::NoCredential)));
         };
         let mut cred = rec.credential;
         let CredentialSecret::Password { hash } = &cred.secret else {
-            return Ok(Err(PasswordCheck::NoCredential));
+            return Ok(Err(Some(PasswordCheck::NoCredential)));
         };
         let hash = hash.clone();
         let now = tx.now();
         let rules = lookup::lockout_rules(tx.repos(), &cred)?;
         let before = cred.clone();
         match cred.begin_attempt(&rules, now) {
+            Attempt::Wait => Ok(Err(None)),
             Attempt::Refused => {
                 let check = match before.lock_in_force(now) {
                     Some(lock) => PasswordCheck::Locked(lock),
@@ -84,7 +111,7 @@ pub(crate) fn check_password(
                 };
                 let ext = before.ext_id.to_string();
                 tx.note(permit, "login.refused", Outcome::Failure, Some(&ext), None);
-                Ok(Err(check))
+                Ok(Err(Some(check)))
             }
             Attempt::Reserved { counted, if_wrong } => {
                 if counted {
@@ -117,12 +144,12 @@ pub(crate) fn check_password(
         if counted {
             report_lockout(&*ports.telemetry, if_wrong);
         }
-        return Ok(PasswordCheck::Wrong {
+        return Ok(Some(PasswordCheck::Wrong {
             outcome: if_wrong,
             next_locks,
-        });
+        }));
     }
-    settle_success(ports, permit, user_id, counted, count_success)
+    settle_success(ports, permit, user_id, counted, count_success).map(Some)
 }
 
 /// A wrong secret: already counted by its reservation, so only the event is left to write
@@ -132,13 +159,20 @@ fn finish_failure(ports: &Ports, permit: &Permit, user_id: &str, counted: bool) 
         let Some(rec) = tx.repos().credentials().find_password_of_user(user_id, true)? else {
             return Ok(());
         };
-        let ext = rec.credential.ext_id.to_string();
-        if counted {
-            tx.note(permit, "login.failed", Outcome::Failure, Some(&ext), None);
-            return Ok(());
-        }
         let mut cred = rec.credential;
         let before = cred.clone();
+        if counted {
+            cred.settle_failure(tx.now());
+            tx.apply(
+                permit,
+                Change::CredentialUpdated {
+                    action: "login.failed",
+                    before: &before,
+                    after: &cred,
+                },
+            )?;
+            return Ok(());
+        }
         let rules = lookup::lockout_rules(tx.repos(), &cred)?;
         if cred.is_usable(tx.now()) {
             cred.record_failure(&rules, tx.now());

@@ -1,19 +1,31 @@
-//! SPEC §3.1: caller authentication with Basic credentials.
+//! SPEC §3.1: caller authentication with Basic credentials, with the lockout reservation of
+//! SPEC §10.2 and the bounded hashing of SPEC §10.3.
+//!
+//! The password credential lives in a stateful row ([`PasswordRow`]): the tests assert the row
+//! and the history an authentication leaves, and what the hasher was (never) asked, not how
+//! many transactions or queries it took.
+
+use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
 use idm_domain::access::{Role, RoleGrant};
 use idm_domain::credential::{CredentialState, StateChangeReason};
-use idm_domain::policy::PolicyType;
+use idm_domain::policy::{Policy, PolicyType};
 use idm_domain::user::{User, UserState};
 
 use super::support::*;
 use crate::auth::LoginCacheKey;
-use crate::repos::{CredentialRecord, TxMode};
+use crate::caller::Caller;
+use crate::error::{AppError, AppResult};
+use crate::history::Outcome;
+use crate::repos::CredentialRecord;
 use crate::telemetry::{LockKind, MockTelemetry, Verification};
+use crate::testing::MockedUnitOfWork;
 use crate::usecases::{CallerAuthenticator, PasswordCallerAuthenticator};
 
 const PW: &str = "s3cret-pw";
 const HASH: &str = "$argon2id$stored";
+const REQ: &str = "req-auth";
 
 fn jdoe() -> User {
     user(&acme(), "u1", "jdoe")
@@ -23,8 +35,20 @@ fn grants() -> Vec<RoleGrant> {
     vec![RoleGrant::new(Role::Helpdesk, room(&["c1"]))]
 }
 
-/// Expects the read of `c1/jdoe`: client, user, password credential (unlocked read), grants.
-fn expect_qualified_lookup(h: &mut Harness, found: User, record: CredentialRecord) {
+/// The default PwdPolicy (tmp-lock at 2 failures for 60 s, fail-lock at 3) as `pol-pwd`.
+fn pwd_policy() -> Policy {
+    let mut p = policy(&acme(), "default-PwdPolicy", PolicyType::Pwd, true);
+    p.id = "pol-pwd".into();
+    p
+}
+
+fn record() -> CredentialRecord {
+    password_record(&jdoe(), HASH)
+}
+
+/// The storage holds `c1`, the user `found` (loginId `jdoe`) with its grants, its password
+/// credential `stored` and the credential's policy.
+fn world(h: &mut Harness, found: User, stored: CredentialRecord) -> PasswordRow {
     expect_acme(&mut h.repos);
     let u = found.clone();
     h.repos
@@ -32,74 +56,62 @@ fn expect_qualified_lookup(h: &mut Harness, found: User, record: CredentialRecor
         .expect_find_by_login_id()
         .withf(|c, l| c == "client-c1" && l == "jdoe")
         .returning(move |_, _| Ok(Some(u.clone())));
-    expect_password_and_grants(h, &found, record);
+    expect_user_holding(&mut h.repos, found, grants());
+    expect_policies_by_id(&mut h.repos, vec![pwd_policy()]);
+    stored_password(&mut h.repos, stored)
 }
 
-fn expect_password_and_grants(h: &mut Harness, found: &User, record: CredentialRecord) {
-    let id = found.id.clone();
-    h.repos
-        .credentials
-        .expect_find_password_of_user()
-        .withf(move |u, lock| u == id && !*lock)
-        .returning(move |_, _| Ok(Some(record.clone())));
-    let id = found.id.clone();
-    h.repos
-        .roles
-        .expect_grants_of_user()
-        .withf(move |u| u == id)
-        .returning(|_| Ok(grants()));
-}
-
-/// Expects the locked re-read of the write transaction to return `record`.
-fn expect_locked_reread(h: &mut Harness, record: CredentialRecord) {
-    h.repos
-        .credentials
-        .expect_find_password_of_user()
-        .withf(|u, lock| u == "user-u1" && *lock)
-        .returning(move |_, _| Ok(Some(record.clone())));
-}
-
+/// The hasher verifies [`PW`] against [`HASH`] as `ok`, with no transaction open (SPEC §10.3).
 fn expect_verify(h: &mut Harness, ok: bool) {
+    let probe = h.probe.clone();
     h.hasher
         .expect_verify()
-        .withf(|p, phc| p == PW && phc == HASH)
-        .return_const(ok);
+        .withf(|_, p, phc| p == PW && phc == HASH)
+        .returning(move |_, _, _| {
+            assert!(!probe.in_transaction(), "a hash check inside a transaction");
+            ok
+        });
 }
 
+/// An unknown or unusable login costs one dummy verification and no real one (SPEC §3.1).
 fn expect_dummy(h: &mut Harness) {
     h.hasher
         .expect_verify_dummy()
-        .withf(|p| p == PW)
+        .withf(|_, p| p == PW)
+        .times(1)
         .return_const(());
     h.hasher.expect_verify().never();
 }
 
-fn expect_remember(h: &mut Harness, version: i64) {
-    h.cache
-        .expect_remember()
-        .withf(move |k, p| {
-            *k == LoginCacheKey {
-                user_id: "user-u1".into(),
-                credential_version: version,
-            } && p == PW
-        })
-        .return_const(());
+/// No hash of any kind is computed.
+fn expect_no_hashing(h: &mut Harness) {
+    h.hasher.expect_verify().never();
+    h.hasher.expect_verify_dummy().never();
 }
 
-fn authenticate(
-    h: Harness,
-    user_id: &str,
-    password: &str,
-) -> (
-    crate::error::AppResult<crate::Caller>,
-    std::sync::Arc<crate::testing::MockedUnitOfWork>,
-) {
+/// Captures what the login cache is asked to remember.
+fn capture_remembered(h: &mut Harness) -> Arc<Mutex<Vec<LoginCacheKey>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    h.cache.expect_remember().returning(move |k, p| {
+        assert_eq!(p, PW);
+        sink.lock().unwrap().push(k);
+    });
+    seen
+}
+
+fn authenticate(h: Harness, user_id: &str, password: &str) -> (AppResult<Caller>, Arc<MockedUnitOfWork>) {
     let (ports, uow) = h.build();
-    let result = PasswordCallerAuthenticator::new(ports).authenticate(user_id, password);
+    let result = PasswordCallerAuthenticator::new(ports).authenticate(
+        user_id,
+        password,
+        Some(REQ.to_owned()),
+    );
     (result, uow)
 }
 
-/// Telemetry that expects exactly these verifications, cache hits and locks, nothing else.
+/// Telemetry that expects exactly these verifications, cache hits and locks, nothing else
+/// (the `/metrics` counters of SPEC §9 are an outcome).
 fn expect_telemetry(
     h: &mut Harness,
     verifications: &[Verification],
@@ -129,18 +141,31 @@ fn expect_telemetry(
     h.telemetry = Some(t);
 }
 
-fn assert_auth_failed<T: std::fmt::Debug>(result: crate::error::AppResult<T>) {
+fn assert_auth_failed<T: std::fmt::Debug>(result: AppResult<T>) {
     assert_err(result, "errors.userLoginFailed", "Authentication failed.");
 }
 
+/// No committed event says the login failed or was refused.
+#[track_caller]
+fn assert_no_failure_events(uow: &MockedUnitOfWork) {
+    assert!(
+        uow.events()
+            .iter()
+            .all(|e| e.event.outcome == Outcome::Success),
+        "{:?}",
+        uow.actions()
+    );
+}
+
+// ---- success ----------------------------------------------------------------------------------
+
 #[test]
-fn qualified_login_success_verifies_remembers_and_writes_nothing() {
+fn qualified_login_success_names_the_caller_and_remembers_the_final_version() {
     let mut h = Harness::new();
-    expect_qualified_lookup(&mut h, jdoe(), password_record(&jdoe(), HASH));
-    h.cache.expect_is_fresh().times(1).return_const(false);
+    let row = world(&mut h, jdoe(), record());
+    h.cache.expect_is_fresh().return_const(false);
     expect_verify(&mut h, true);
-    expect_remember(&mut h, 4);
-    h.repos.credentials.expect_update().never();
+    let remembered = capture_remembered(&mut h);
     expect_telemetry(&mut h, &[Verification::Success], 0, &[]);
     let (result, uow) = authenticate(h, "c1/jdoe", PW);
     let caller = result.unwrap();
@@ -149,8 +174,20 @@ fn qualified_login_success_verifies_remembers_and_writes_nothing() {
     assert_eq!(caller.client_ext_id.as_str(), "c1");
     assert_eq!(caller.login_id, "jdoe");
     assert_eq!(caller.grants, grants());
-    assert_eq!(uow.modes(), vec![TxMode::Read]);
-    assert_eq!(uow.commits(), 1);
+    assert_eq!(caller.request_id.as_deref(), Some(REQ));
+    let stored = row.credential();
+    assert_eq!(stored.failed_login_count, 0);
+    assert_eq!(stored.state, CredentialState::Active);
+    // The cache entry is keyed by the credential as the check left it: any later change ends it.
+    assert_eq!(
+        *remembered.lock().unwrap(),
+        vec![LoginCacheKey {
+            user_id: "user-u1".into(),
+            credential_version: stored.version,
+        }]
+    );
+    assert_no_failure_events(&uow);
+    assert_history_free_of(&uow, &[PW, HASH]);
 }
 
 #[test]
@@ -159,23 +196,92 @@ fn bare_login_with_exactly_one_match_succeeds() {
     h.repos
         .users
         .expect_find_by_login_id_anywhere()
-        .withf(|l, limit| l == "jdoe" && *limit == 2)
+        .withf(|l, limit| l == "jdoe" && *limit >= 2)
         .returning(|_, _| Ok(vec![jdoe()]));
     h.repos
         .clients
         .expect_find_by_id()
         .withf(|id| id == "client-c1")
         .returning(|_| Ok(Some(acme())));
-    expect_password_and_grants(&mut h, &jdoe(), password_record(&jdoe(), HASH));
+    let row = world(&mut h, jdoe(), record());
     h.cache.expect_is_fresh().return_const(false);
     expect_verify(&mut h, true);
-    expect_remember(&mut h, 4);
+    let _ = capture_remembered(&mut h);
     let (result, uow) = authenticate(h, "jdoe", PW);
     let caller = result.unwrap();
     assert_eq!(caller.client_ext_id.as_str(), "c1");
     assert_eq!(caller.user_ext_id.as_str(), "u1");
-    assert!(only_reads(&uow));
+    assert_eq!(row.credential().failed_login_count, 0);
+    assert_no_failure_events(&uow);
 }
+
+#[test]
+fn success_after_failures_clears_them_and_remembers_the_new_version() {
+    let mut h = Harness::new();
+    let mut before = record();
+    before.credential.failed_login_count = 1;
+    let row = world(&mut h, jdoe(), before);
+    // A pending write bypasses the cache: the stored failure count must be cleared.
+    h.cache.expect_is_fresh().never();
+    expect_verify(&mut h, true);
+    let remembered = capture_remembered(&mut h);
+    let (result, uow) = authenticate(h, "c1/jdoe", PW);
+    assert_eq!(result.unwrap().user_ext_id.as_str(), "u1");
+    let stored = row.credential();
+    assert_eq!(stored.failed_login_count, 0);
+    assert_eq!(stored.successful_login_count, 1);
+    assert_eq!(stored.last_successful_login, Some(now()));
+    assert_eq!(stored.state, CredentialState::Active);
+    assert!(stored.version > 4, "compare-and-set writes bump the version");
+    assert_eq!(
+        remembered.lock().unwrap()[0].credential_version,
+        stored.version
+    );
+    assert_no_failure_events(&uow);
+}
+
+#[test]
+fn success_on_an_expired_tmp_lock_reactivates_the_credential() {
+    let mut h = Harness::new();
+    let mut before = record();
+    before.credential.state = CredentialState::TmpLocked;
+    before.credential.state_change_reason = StateChangeReason::TooManyLoginFailures;
+    before.credential.failed_login_count = 2;
+    before.credential.locked_until = Some(now() - Duration::seconds(1));
+    let row = world(&mut h, jdoe(), before);
+    expect_verify(&mut h, true);
+    let _ = capture_remembered(&mut h);
+    let (result, _) = authenticate(h, "c1/jdoe", PW);
+    assert!(result.is_ok());
+    let stored = row.credential();
+    assert_eq!(stored.state, CredentialState::Active);
+    assert_eq!(stored.locked_until, None);
+    assert_eq!(stored.failed_login_count, 0);
+}
+
+#[test]
+fn cache_hit_skips_the_hash_check_and_writes_nothing() {
+    let mut h = Harness::new();
+    let row = world(&mut h, jdoe(), record());
+    h.cache
+        .expect_is_fresh()
+        .withf(|k, p| {
+            *k == LoginCacheKey {
+                user_id: "user-u1".into(),
+                credential_version: 4,
+            } && p == PW
+        })
+        .return_const(true);
+    expect_no_hashing(&mut h);
+    h.cache.expect_remember().never();
+    expect_telemetry(&mut h, &[], 1, &[]);
+    let (result, uow) = authenticate(h, "c1/jdoe", PW);
+    assert_eq!(result.unwrap().login_id, "jdoe");
+    assert_eq!(row.get(), record(), "an authenticated read stays a read");
+    assert_no_events(&uow);
+}
+
+// ---- unknown or unusable callers: one dummy verification ------------------------------------
 
 #[test]
 fn bare_login_without_a_single_match_is_rejected_after_a_dummy_verify() {
@@ -191,7 +297,7 @@ fn bare_login_without_a_single_match_is_rejected_after_a_dummy_verify() {
         expect_dummy(&mut h);
         let (result, uow) = authenticate(h, "jdoe", PW);
         assert_auth_failed(result);
-        assert_eq!(uow.modes(), vec![TxMode::Read], "{matches} matches");
+        assert_no_events(&uow);
     }
 }
 
@@ -204,13 +310,15 @@ fn unknown_client_is_rejected_after_a_dummy_verify() {
         .withf(|e| e == "nope")
         .returning(|_| Ok(None));
     expect_dummy(&mut h);
-    let (result, _) = authenticate(h, "nope/jdoe", PW);
+    let (result, uow) = authenticate(h, "nope/jdoe", PW);
     assert_auth_failed(result);
+    assert_no_events(&uow);
 }
 
 #[test]
 fn malformed_client_ext_id_is_rejected_without_a_lookup() {
     let mut h = Harness::new();
+    h.repos.clients.expect_find_by_ext_id().never();
     expect_dummy(&mut h);
     let (result, _) = authenticate(h, "a b/jdoe", PW);
     assert_auth_failed(result);
@@ -226,8 +334,9 @@ fn unknown_user_is_rejected_after_a_dummy_verify() {
         .returning(|_, _| Ok(None));
     expect_dummy(&mut h);
     expect_telemetry(&mut h, &[Verification::Dummy], 0, &[]);
-    let (result, _) = authenticate(h, "c1/ghost", PW);
+    let (result, uow) = authenticate(h, "c1/ghost", PW);
     assert_auth_failed(result);
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -249,7 +358,7 @@ fn user_without_password_credential_is_rejected_after_a_dummy_verify() {
     expect_dummy(&mut h);
     let (result, uow) = authenticate(h, "c1/jdoe", PW);
     assert_auth_failed(result);
-    assert!(only_reads(&uow));
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -260,7 +369,7 @@ fn empty_or_oversized_credentials_are_rejected_without_storage() {
         h.hasher.expect_verify().never();
         let (result, uow) = authenticate(h, user_id, &password);
         assert_auth_failed(result);
-        assert!(uow.modes().is_empty());
+        assert!(uow.modes().is_empty(), "no storage touched");
     }
 }
 
@@ -269,205 +378,199 @@ fn disabled_user_is_rejected_without_counting() {
     let mut h = Harness::new();
     let mut disabled = jdoe();
     disabled.state = UserState::Disabled;
-    expect_qualified_lookup(&mut h, disabled.clone(), password_record(&disabled, HASH));
+    let row = world(&mut h, disabled, record());
     expect_dummy(&mut h);
-    h.repos.credentials.expect_update().never();
-    let (result, uow) = authenticate(h, "c1/jdoe", PW);
+    let (result, _) = authenticate(h, "c1/jdoe", PW);
     assert_auth_failed(result);
-    assert_eq!(uow.modes(), vec![TxMode::Read]);
+    assert_eq!(row.get(), record(), "nothing counted");
 }
 
-#[test]
-fn fail_locked_credential_is_rejected_without_counting() {
-    let mut h = Harness::new();
-    let mut record = password_record(&jdoe(), HASH);
-    record.credential.state = CredentialState::FailLocked;
-    record.credential.failed_login_count = 3;
-    expect_qualified_lookup(&mut h, jdoe(), record);
-    expect_dummy(&mut h);
-    h.repos.credentials.expect_update().never();
-    let (result, uow) = authenticate(h, "c1/jdoe", PW);
-    assert_auth_failed(result);
-    assert_eq!(uow.modes(), vec![TxMode::Read]);
-}
+// ---- SPEC §10.2: the lockout reservation ------------------------------------------------------
 
-#[test]
-fn running_tmp_lock_is_rejected_without_counting() {
+/// A credential under a running lock: refused with no hash check at all (not even a dummy one)
+/// and without counting; the refusal is recorded.
+fn assert_locked_refusal(locked: CredentialRecord) {
     let mut h = Harness::new();
-    let mut record = password_record(&jdoe(), HASH);
-    record.credential.state = CredentialState::TmpLocked;
-    record.credential.failed_login_count = 2;
-    record.credential.locked_until = Some(now() + Duration::seconds(30));
-    expect_qualified_lookup(&mut h, jdoe(), record);
-    expect_dummy(&mut h);
-    let (result, uow) = authenticate(h, "c1/jdoe", PW);
-    assert_auth_failed(result);
-    assert_eq!(uow.modes(), vec![TxMode::Read]);
-}
-
-#[test]
-fn cache_hit_skips_the_hash_check() {
-    let mut h = Harness::new();
-    expect_qualified_lookup(&mut h, jdoe(), password_record(&jdoe(), HASH));
-    h.cache
-        .expect_is_fresh()
-        .withf(|k, p| {
-            *k == LoginCacheKey {
-                user_id: "user-u1".into(),
-                credential_version: 4,
-            } && p == PW
-        })
-        .return_const(true);
-    h.hasher.expect_verify().never();
-    h.hasher.expect_verify_dummy().never();
+    let row = world(&mut h, jdoe(), locked.clone());
+    expect_no_hashing(&mut h);
     h.cache.expect_remember().never();
-    expect_telemetry(&mut h, &[], 1, &[]);
-    let (result, uow) = authenticate(h, "c1/jdoe", PW);
-    assert_eq!(result.unwrap().login_id, "jdoe");
-    assert_eq!(uow.modes(), vec![TxMode::Read]);
-}
-
-#[test]
-fn wrong_password_counts_a_failure_and_tmp_locks_at_the_threshold() {
-    let mut h = Harness::new();
-    let mut record = password_record(&jdoe(), HASH);
-    record.credential.failed_login_count = 1;
-    expect_qualified_lookup(&mut h, jdoe(), record.clone());
-    h.cache.expect_is_fresh().never();
-    expect_verify(&mut h, false);
-    h.cache.expect_remember().never();
-    expect_locked_reread(&mut h, record);
-    h.repos
-        .policies
-        .expect_find_by_id()
-        .withf(|id| id == "pol-pwd")
-        .returning(|_| {
-            Ok(Some(policy(
-                &acme(),
-                "default-PwdPolicy",
-                PolicyType::Pwd,
-                true,
-            )))
-        });
-    h.repos
-        .credentials
-        .expect_update()
-        .withf(|c, expected| {
-            *expected == 4
-                && c.version == 5
-                && c.failed_login_count == 2
-                && c.last_failed_login == Some(now())
-                && c.state == CredentialState::TmpLocked
-                && c.state_change_reason == StateChangeReason::TooManyLoginFailures
-                && c.locked_until == Some(now() + Duration::milliseconds(60_000))
-        })
-        .returning(|_, _| Ok(()));
-    expect_telemetry(&mut h, &[Verification::Failure], 0, &[LockKind::Temporary]);
+    expect_telemetry(&mut h, &[], 0, &[]);
     let (result, uow) = authenticate(h, "c1/jdoe", PW);
     assert_auth_failed(result);
-    assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);
-    assert_eq!(uow.commits(), 2);
+    assert_eq!(row.get(), locked, "no failure counted, nothing changed");
+    let refused = event(&uow, "login.refused");
+    assert_eq!(refused.event.outcome, Outcome::Failure);
+    assert_eq!(refused.event.credential_ext_id.as_deref(), Some("pwd-u1"));
+    assert_eq!(refused.event.request_id.as_deref(), Some(REQ));
+    assert_history_free_of(&uow, &[PW, HASH]);
 }
 
 #[test]
-fn first_wrong_password_counts_without_locking() {
+fn a_fail_locked_credential_is_refused_without_a_hash_check_or_counting() {
+    let mut locked = record();
+    locked.credential.state = CredentialState::FailLocked;
+    locked.credential.state_change_reason = StateChangeReason::TooManyLoginFailures;
+    locked.credential.failed_login_count = 3;
+    assert_locked_refusal(locked);
+}
+
+#[test]
+fn a_running_tmp_lock_is_refused_without_a_hash_check_or_counting() {
+    let mut locked = record();
+    locked.credential.state = CredentialState::TmpLocked;
+    locked.credential.state_change_reason = StateChangeReason::TooManyLoginFailures;
+    locked.credential.failed_login_count = 2;
+    locked.credential.locked_until = Some(now() + Duration::seconds(30));
+    assert_locked_refusal(locked);
+}
+
+#[test]
+fn a_wrong_password_is_counted_before_its_hash_check() {
     let mut h = Harness::new();
-    let record = password_record(&jdoe(), HASH);
-    expect_qualified_lookup(&mut h, jdoe(), record.clone());
+    let row = world(&mut h, jdoe(), record());
     h.cache.expect_is_fresh().return_const(false);
-    expect_verify(&mut h, false);
-    expect_locked_reread(&mut h, record);
-    h.repos.policies.expect_find_by_id().returning(|_| {
-        Ok(Some(policy(
-            &acme(),
-            "default-PwdPolicy",
-            PolicyType::Pwd,
-            true,
-        )))
+    // While the hash is checked, the failure is already committed: a parallel attempt sees it.
+    let seen = row.clone();
+    let probe = h.probe.clone();
+    h.hasher.expect_verify().returning(move |_, _, _| {
+        assert!(!probe.in_transaction());
+        assert_eq!(seen.credential().failed_login_count, 1, "reserved in advance");
+        false
     });
-    h.repos
-        .credentials
-        .expect_update()
-        .withf(|c, expected| {
-            *expected == 4
-                && c.failed_login_count == 1
-                && c.state == CredentialState::Active
-                && c.locked_until.is_none()
-        })
-        .returning(|_, _| Ok(()));
+    h.cache.expect_remember().never();
     expect_telemetry(&mut h, &[Verification::Failure], 0, &[]);
     let (result, uow) = authenticate(h, "c1/jdoe", PW);
     assert_auth_failed(result);
-    assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);
+    let stored = row.credential();
+    assert_eq!(stored.failed_login_count, 1);
+    assert_eq!(stored.last_failed_login, Some(now()));
+    assert_eq!(stored.state, CredentialState::Active);
+    assert_eq!(stored.locked_until, None);
+    let failed = event(&uow, "login.failed");
+    assert_eq!(failed.event.outcome, Outcome::Failure);
+    assert_eq!(failed.event.credential_ext_id.as_deref(), Some("pwd-u1"));
+    assert_eq!(
+        failed.event.actor,
+        crate::permit::Actor::User {
+            client_ext_id: ext("c1"),
+            user_ext_id: ext("u1"),
+            login_id: "jdoe".into(),
+        }
+    );
+    assert_history_free_of(&uow, &[PW, HASH]);
 }
 
 #[test]
-fn success_after_failures_clears_them_once_and_remembers_the_new_version() {
+fn a_wrong_password_tmp_locks_at_the_threshold() {
     let mut h = Harness::new();
-    let mut record = password_record(&jdoe(), HASH);
-    record.credential.failed_login_count = 1;
-    expect_qualified_lookup(&mut h, jdoe(), record.clone());
-    // A pending write bypasses the cache: the stored failure count must be cleared.
+    let mut before = record();
+    before.credential.failed_login_count = 1;
+    let row = world(&mut h, jdoe(), before);
     h.cache.expect_is_fresh().never();
-    expect_verify(&mut h, true);
-    expect_locked_reread(&mut h, record);
-    h.repos
-        .credentials
-        .expect_update()
-        .withf(|c, expected| {
-            *expected == 4
-                && c.version == 5
-                && c.failed_login_count == 0
-                && c.successful_login_count == 1
-                && c.last_successful_login == Some(now())
-                && c.state == CredentialState::Active
-        })
-        .returning(|_, _| Ok(()));
-    expect_remember(&mut h, 5);
+    expect_verify(&mut h, false);
+    h.cache.expect_remember().never();
+    expect_telemetry(&mut h, &[Verification::Failure], 0, &[LockKind::Temporary]);
     let (result, uow) = authenticate(h, "c1/jdoe", PW);
-    assert_eq!(result.unwrap().user_ext_id.as_str(), "u1");
-    assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);
+    assert_auth_failed(result);
+    let stored = row.credential();
+    assert_eq!(stored.failed_login_count, 2);
+    assert_eq!(stored.last_failed_login, Some(now()));
+    assert_eq!(stored.state, CredentialState::TmpLocked);
+    assert_eq!(
+        stored.state_change_reason,
+        StateChangeReason::TooManyLoginFailures
+    );
+    assert_eq!(
+        stored.locked_until,
+        Some(now() + Duration::milliseconds(60_000))
+    );
+    assert!(uow.actions().iter().any(|a| a == "login.failed"));
 }
 
 #[test]
-fn success_on_an_expired_tmp_lock_reactivates_the_credential() {
+fn a_right_password_gives_its_reservation_back() {
     let mut h = Harness::new();
-    let mut record = password_record(&jdoe(), HASH);
-    record.credential.state = CredentialState::TmpLocked;
-    record.credential.failed_login_count = 2;
-    record.credential.locked_until = Some(now() - Duration::seconds(1));
-    expect_qualified_lookup(&mut h, jdoe(), record.clone());
-    expect_verify(&mut h, true);
-    expect_locked_reread(&mut h, record);
-    h.repos
-        .credentials
-        .expect_update()
-        .withf(|c, _| {
-            c.state == CredentialState::Active
-                && c.locked_until.is_none()
-                && c.failed_login_count == 0
-        })
-        .returning(|_, _| Ok(()));
-    expect_remember(&mut h, 5);
-    let (result, _) = authenticate(h, "c1/jdoe", PW);
+    let mut before = record();
+    before.credential.failed_login_count = 1;
+    let row = world(&mut h, jdoe(), before);
+    // The reservation is taken (and would tmp-lock if the check failed) …
+    let seen = row.clone();
+    h.hasher.expect_verify().returning(move |_, _, _| {
+        let during = seen.credential();
+        assert_eq!(during.failed_login_count, 2);
+        assert_eq!(during.state, CredentialState::TmpLocked);
+        true
+    });
+    let _ = capture_remembered(&mut h);
+    expect_telemetry(&mut h, &[Verification::Success], 0, &[]);
+    let (result, uow) = authenticate(h, "c1/jdoe", PW);
     assert!(result.is_ok());
+    // … and given back by the right password: no failure and no lock remain.
+    let stored = row.credential();
+    assert_eq!(stored.failed_login_count, 0);
+    assert_eq!(stored.state, CredentialState::Active);
+    assert_eq!(stored.locked_until, None);
+    assert_no_failure_events(&uow);
 }
 
 #[test]
-fn success_is_refused_when_the_credential_got_locked_meanwhile() {
+fn an_admin_disabling_the_credential_during_the_check_refuses_the_login() {
     let mut h = Harness::new();
-    let mut record = password_record(&jdoe(), HASH);
-    record.credential.failed_login_count = 2;
-    expect_qualified_lookup(&mut h, jdoe(), record.clone());
-    expect_verify(&mut h, true);
-    // A concurrent failure locked the credential between the read and the locked re-read.
-    let mut locked = record;
-    locked.credential.state = CredentialState::FailLocked;
-    locked.credential.failed_login_count = 3;
-    locked.credential.version = 5;
-    expect_locked_reread(&mut h, locked);
-    h.repos.credentials.expect_update().never();
+    let row = world(&mut h, jdoe(), record());
+    let concurrent = row.clone();
+    h.hasher.expect_verify().returning(move |_, _, _| {
+        concurrent.modify(|r| {
+            r.credential.state = CredentialState::Disabled;
+            r.credential.state_change_reason = StateChangeReason::ChangedByAdmin;
+            r.credential.version += 1;
+        });
+        true
+    });
+    h.cache.expect_is_fresh().return_const(false);
     h.cache.expect_remember().never();
     let (result, _) = authenticate(h, "c1/jdoe", PW);
     assert_auth_failed(result);
+    assert_eq!(row.credential().state, CredentialState::Disabled, "not revived");
+}
+
+// ---- SPEC §10.3: bounded hashing --------------------------------------------------------------
+
+#[test]
+fn exhausted_hashing_capacity_is_busy_and_counts_as_no_attempt() {
+    let mut h = Harness::new();
+    h.busy = true;
+    let row = world(&mut h, jdoe(), record());
+    h.cache.expect_is_fresh().return_const(false);
+    expect_no_hashing(&mut h);
+    h.cache.expect_remember().never();
+    let (result, uow) = authenticate(h, "c1/jdoe", PW);
+    assert_eq!(result.unwrap_err(), AppError::Busy);
+    assert_eq!(row.get(), record(), "nothing reserved or counted");
+    assert_no_events(&uow);
+}
+
+#[test]
+fn exhausted_hashing_capacity_is_busy_for_an_unknown_login_too() {
+    let mut h = Harness::new();
+    h.busy = true;
+    expect_acme(&mut h.repos);
+    h.repos
+        .users
+        .expect_find_by_login_id()
+        .returning(|_, _| Ok(None));
+    expect_no_hashing(&mut h);
+    let (result, uow) = authenticate(h, "c1/ghost", PW);
+    assert_eq!(result.unwrap_err(), AppError::Busy);
+    assert_no_events(&uow);
+}
+
+#[test]
+fn a_cached_caller_never_waits_for_hashing() {
+    let mut h = Harness::new();
+    h.busy = true;
+    world(&mut h, jdoe(), record());
+    h.cache.expect_is_fresh().return_const(true);
+    expect_no_hashing(&mut h);
+    let (result, _) = authenticate(h, "c1/jdoe", PW);
+    assert_eq!(result.unwrap().login_id, "jdoe");
 }

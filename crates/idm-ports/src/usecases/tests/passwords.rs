@@ -133,16 +133,15 @@ fn hash_of(c: &Credential) -> &str {
 const SIXTEEN: [(&str, &str); 2] = [("generatedLength", "16"), ("fragmentLength", "6")];
 
 #[test]
-fn reset_by_helpdesk_stores_the_hash_and_queues_the_rest_in_one_transaction() {
+fn reset_by_helpdesk_stores_the_hash_and_queues_the_rest() {
     let mut h = Harness::new();
     let mut before = record(CredentialState::FailLocked);
     before.credential.failed_login_count = 3;
     before.credential.reset_count = 1;
     before.credential.locked_until = Some(now());
-    expect_credential(&mut h.repos, before, pwd_policy(&SIXTEEN));
+    let row = expect_credential(&mut h.repos, before, pwd_policy(&SIXTEEN));
     expect_generation(&mut h, 16);
-    expect_seal(&mut h, "gh23456789");
-    let updates = capture_updates(&mut h.repos);
+    let bound = expect_seal(&mut h, "gh23456789");
     let queued = capture_enqueues(&mut h.repos);
     let (uc, uow) = use_cases(h);
 
@@ -152,11 +151,8 @@ fn reset_by_helpdesk_stores_the_hash_and_queues_the_rest_in_one_transaction() {
 
     assert_eq!(issued.fragment.as_deref(), Some("Abcdef"));
     assert!(issued.generated);
-    let updates = taken(&updates);
-    assert_eq!(updates.len(), 1);
-    let (stored, expected) = &updates[0];
-    assert_eq!(*expected, 4, "compare-and-set against the version read");
-    assert_eq!(hash_of(stored), NEW_HASH);
+    let stored = row.credential();
+    assert_eq!(hash_of(&stored), NEW_HASH);
     assert!(!format!("{stored:?}").contains(DRAWN));
     assert_eq!(stored.state, CredentialState::Initial);
     assert_eq!(stored.state_change_reason, StateChangeReason::ResetByAdmin);
@@ -170,7 +166,8 @@ fn reset_by_helpdesk_stores_the_hash_and_queues_the_rest_in_one_transaction() {
     );
     assert_eq!(stored.locked_until, None);
     assert_eq!(stored.last_modified, now());
-    assert_eq!(&issued.record.credential, stored);
+    assert_eq!(stored.epoch, EPOCH + 1, "older X-Tokens end (SPEC §10.4)");
+    assert_eq!(issued.record.credential, stored);
 
     let queued = taken(&queued);
     assert_eq!(queued.len(), 1);
@@ -186,9 +183,26 @@ fn reset_by_helpdesk_stores_the_hash_and_queues_the_rest_in_one_transaction() {
         ("user-u1", "cred-u1", "client-c1")
     );
     assert_eq!(d.created, now());
+    assert_eq!(taken(&bound), [d.id.clone()], "sealed for the delivery's own row");
 
-    assert_eq!(uow.modes(), vec![TxMode::Write]);
-    assert_eq!((uow.commits(), uow.rollbacks()), (1, 0));
+    assert_eq!(uow.actions(), ["password.reset"]);
+    let e = event(&uow, "password.reset");
+    assert_eq!(e.event.actor, actor_of(&helpdesk(&["c1"])));
+    assert_eq!(e.event.request_id.as_deref(), Some(REQUEST_ID));
+    assert_eq!(
+        (
+            e.event.client_ext_id.as_deref(),
+            e.event.user_ext_id.as_deref(),
+            e.event.credential_ext_id.as_deref()
+        ),
+        (Some("c1"), Some("u1"), Some("pwd-u1"))
+    );
+    assert_eq!(
+        e.event.changes["stateName"],
+        serde_json::json!(["fail-locked", "initial"])
+    );
+    assert_eq!(e.event.changes["resetCount"], serde_json::json!([1, 2]));
+    assert_no_secret_in_history(&uow);
 }
 
 #[test]
@@ -200,7 +214,6 @@ fn reset_uses_the_policy_defaults_for_length_and_charset() {
         pwd_policy(&[]),
     );
     expect_generation(&mut h, 12);
-    let _updates = capture_updates(&mut h.repos);
     // The default fragmentLength (12) equals generatedLength: nothing is left to deliver.
     h.repos.deliveries.expect_enqueue().never();
     h.cipher.expect_seal().never();
@@ -219,13 +232,13 @@ fn reset_with_fragment_length_zero_queues_the_whole_password() {
     );
     expect_generation(&mut h, 16);
     expect_seal(&mut h, DRAWN);
-    let _updates = capture_updates(&mut h.repos);
     let queued = capture_enqueues(&mut h.repos);
     let (uc, uow) = use_cases(h);
     let issued = uc.reset_password(&root(), "c1", "u1", None).unwrap();
     assert_eq!(issued.fragment, None);
     assert_eq!(taken(&queued).len(), 1);
-    assert_eq!(uow.commits(), 1);
+    assert_eq!(uow.actions(), ["password.reset"]);
+    assert_no_secret_in_history(&uow);
 }
 
 #[test]
@@ -238,7 +251,6 @@ fn reset_rolls_back_when_the_outbox_is_unavailable() {
     );
     expect_generation(&mut h, 16);
     expect_seal(&mut h, "gh23456789");
-    let _updates = capture_updates(&mut h.repos);
     h.repos
         .deliveries
         .expect_enqueue()
@@ -248,8 +260,8 @@ fn reset_rolls_back_when_the_outbox_is_unavailable() {
         uc.reset_password(&root(), "c1", "u1", None),
         Err(AppError::Unavailable)
     );
-    assert_eq!(uow.modes(), vec![TxMode::Write]);
-    assert_eq!((uow.commits(), uow.rollbacks()), (0, 1));
+    // The reset's event went with its transaction (SPEC §13).
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -282,13 +294,14 @@ fn reset_of_an_unknown_user_is_404() {
         .users
         .expect_find_by_ext_id()
         .returning(|_, _| Ok(None));
+    h.secrets.expect_password().never();
     let (uc, uow) = use_cases(h);
     assert_err(
         uc.reset_password(&root(), "c1", "u1", None),
         "errors.noRecord",
         "A user with extId 'u1' doesn't exist on client with name Acme",
     );
-    assert_eq!(uow.rollbacks(), 1);
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -300,26 +313,31 @@ fn reset_without_a_password_credential_is_404() {
         .credentials
         .expect_find_password_of_user()
         .returning(|_, _| Ok(None));
-    let (uc, _) = use_cases(h);
+    h.secrets.expect_password().never();
+    let (uc, uow) = use_cases(h);
     assert_err(
         uc.reset_password(&root(), "c1", "u1", None),
         "errors.noRecord",
         "User with extId u1 has no Password credential",
     );
+    assert_no_events(&uow);
 }
 
-/// Every check of the table fails for the credential; the first in SPEC order must win.
+/// Every check of the table fails for the credential; the first in SPEC order must win. No
+/// password is drawn or hashed for a refused reset (SPEC §10.3: refusals come first), and
+/// nothing is written.
 fn reset_refused(state: CredentialState, resets: i64, pairs: &[(&str, &str)]) -> AppError {
     let mut h = Harness::new();
     let mut r = record(state);
     r.credential.reset_count = resets;
-    expect_credential(&mut h.repos, r, pwd_policy(pairs));
+    let row = expect_credential(&mut h.repos, r.clone(), pwd_policy(pairs));
     h.secrets.expect_password().never();
-    h.repos.credentials.expect_update().never();
+    h.hasher.expect_hash().never();
     h.repos.deliveries.expect_enqueue().never();
     let (uc, uow) = use_cases(h);
     let err = uc.reset_password(&root(), "c1", "u1", None).unwrap_err();
-    assert_eq!((uow.commits(), uow.rollbacks()), (0, 1));
+    assert_eq!(row.get(), r, "nothing written");
+    assert_no_events(&uow);
     err
 }
 
@@ -369,23 +387,32 @@ fn reset_count_below_the_maximum_or_unlimited_is_allowed() {
         let mut h = Harness::new();
         let mut r = record(CredentialState::Active);
         r.credential.reset_count = resets;
-        expect_credential(&mut h.repos, r, pwd_policy(&pairs));
+        let row = expect_credential(&mut h.repos, r, pwd_policy(&pairs));
         expect_generation(&mut h, 12);
-        let updates = capture_updates(&mut h.repos);
         let (uc, _) = use_cases(h);
         assert!(uc.reset_password(&root(), "c1", "u1", None).is_ok());
-        assert_eq!(taken(&updates)[0].0.reset_count, resets + 1);
+        assert_eq!(row.credential().reset_count, resets + 1);
     }
 }
 
+/// The issuer accepts `token` for u1 of c1 bound to the current password epoch ([`EPOCH`]) iff
+/// `valid`.
 fn expect_token(h: &mut Harness, token: &'static str, valid: bool) {
     h.tokens
         .expect_validate()
-        .withf(move |t, s| t == token && s.user_ext_id == "u1" && s.client_ext_id == "c1")
+        .withf(move |t, s| {
+            t == token
+                && s.user_ext_id == "u1"
+                && s.client_ext_id == "c1"
+                && s.password_epoch == EPOCH
+        })
         .return_const(valid);
 }
 
-fn self_reset_rejected(h: Harness, token: Option<&str>) {
+/// A self reset refused with 422 before any reset rule: nothing drawn, hashed or written.
+fn self_reset_rejected(mut h: Harness, token: Option<&str>) {
+    h.secrets.expect_password().never();
+    h.hasher.expect_hash().never();
     let (uc, uow) = use_cases(h);
     assert_err(
         uc.reset_password(
@@ -397,15 +424,22 @@ fn self_reset_rejected(h: Harness, token: Option<&str>) {
         "errors.invalidJWTToken",
         "Invalid JWT token.",
     );
-    assert_eq!(uow.rollbacks(), 1);
+    assert_no_events(&uow);
+}
+
+/// A credential every reset rule refuses: the X-Token check must come first (SPEC §3.4 step 5).
+fn unresettable() -> (CredentialRecord, Policy) {
+    (
+        record(CredentialState::Disabled),
+        pwd_policy(&[("resetCodeEnabled", "false")]),
+    )
 }
 
 #[test]
-fn self_reset_without_x_token_is_422_before_the_credential_lookup() {
+fn self_reset_without_x_token_is_422_before_the_reset_rules() {
     let mut h = Harness::new();
-    expect_acme(&mut h.repos);
-    expect_user(&mut h.repos, u1());
-    h.repos.credentials.expect_find_password_of_user().never();
+    let (r, p) = unresettable();
+    expect_credential(&mut h.repos, r, p);
     h.tokens.expect_validate().never();
     self_reset_rejected(h, None);
 }
@@ -413,9 +447,8 @@ fn self_reset_without_x_token_is_422_before_the_credential_lookup() {
 #[test]
 fn self_reset_with_a_rejected_x_token_is_422() {
     let mut h = Harness::new();
-    expect_acme(&mut h.repos);
-    expect_user(&mut h.repos, u1());
-    h.repos.credentials.expect_find_password_of_user().never();
+    let (r, p) = unresettable();
+    expect_credential(&mut h.repos, r, p);
     expect_token(&mut h, "forged", false);
     self_reset_rejected(h, Some("forged"));
 }
@@ -424,14 +457,13 @@ fn self_reset_with_a_rejected_x_token_is_422() {
 fn self_reset_with_a_valid_x_token_has_reason_reset() {
     let mut h = Harness::new();
     expect_token(&mut h, "good", true);
-    expect_credential(
+    let row = expect_credential(
         &mut h.repos,
         record(CredentialState::Active),
         pwd_policy(&[]),
     );
     expect_generation(&mut h, 12);
-    let updates = capture_updates(&mut h.repos);
-    let (uc, _) = use_cases(h);
+    let (uc, uow) = use_cases(h);
     let issued = uc
         .reset_password(&self_admin("c1", "u1"), "c1", "u1", Some("good".into()))
         .unwrap();
@@ -439,10 +471,10 @@ fn self_reset_with_a_valid_x_token_has_reason_reset() {
         issued.record.credential.state_change_reason,
         StateChangeReason::Reset
     );
-    assert_eq!(
-        taken(&updates)[0].0.state_change_reason,
-        StateChangeReason::Reset
-    );
+    assert_eq!(row.credential().state_change_reason, StateChangeReason::Reset);
+    let e = event(&uow, "password.reset");
+    assert_eq!(e.event.actor, actor_of(&self_admin("c1", "u1")));
+    assert_history_free_of(&uow, &["good"]);
 }
 
 #[test]
@@ -492,8 +524,11 @@ fn expect_default_policy(repos: &mut MockRepos, policy: Policy) {
         .returning(move |_, _| Ok(Some(policy.clone())));
 }
 
+/// A create refused by a check: nothing is hashed (refusals come before the bounded hashing,
+/// SPEC §10.3), inserted or recorded.
 fn create_fails(h: Harness, cmd: CreatePassword, code: &str, message: &str) {
     let mut h = h;
+    h.hasher.expect_hash().never();
     h.repos.credentials.expect_insert().never();
     h.repos.deliveries.expect_enqueue().never();
     let (uc, uow) = use_cases(h);
@@ -502,7 +537,7 @@ fn create_fails(h: Harness, cmd: CreatePassword, code: &str, message: &str) {
         code,
         message,
     );
-    assert_eq!(uow.commits(), 0);
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -653,26 +688,24 @@ fn a_generated_password_is_split_and_queued_after_the_insert() {
     expect_free_ext_id(&mut h.repos);
     expect_default_policy(&mut h.repos, pwd_policy(&SIXTEEN));
     expect_generation(&mut h, 16);
-    expect_seal(&mut h, "gh23456789");
-    let mut seq = Sequence::new();
+    let bound = expect_seal(&mut h, "gh23456789");
+    // The outbox row references the credential: the insert must come first.
+    let log = CallLog::default();
     let inserted = shared();
-    let ins = inserted.clone();
-    h.repos
-        .credentials
-        .expect_insert()
-        .in_sequence(&mut seq)
-        .returning(move |c| {
-            ins.lock().unwrap().push(c.clone());
-            Ok(())
-        });
+    let (ins, l) = (inserted.clone(), log.clone());
+    h.repos.credentials.expect_insert().returning(move |c| {
+        ins.lock().unwrap().push(c.clone());
+        l.push("insert credential");
+        Ok(())
+    });
     let queued = shared();
-    let q = queued.clone();
+    let (q, l) = (queued.clone(), log.clone());
     h.repos
         .deliveries
         .expect_enqueue()
-        .in_sequence(&mut seq)
         .returning(move |d: &Delivery| {
             q.lock().unwrap().push(d.clone());
+            l.push("enqueue delivery");
             Ok(())
         });
     let (uc, uow) = use_cases(h);
@@ -699,8 +732,14 @@ fn a_generated_password_is_split_and_queued_after_the_insert() {
         issued.record.user_ext_id.as_ref().map(|e| e.as_str()),
         Some("u1")
     );
-    assert_eq!(uow.modes(), vec![TxMode::Write]);
-    assert_eq!(uow.commits(), 1);
+    assert_eq!(log.get(), ["insert credential", "enqueue delivery"]);
+    assert_eq!(taken(&bound), [queued[0].id.clone()]);
+    assert_eq!(uow.actions(), ["credential.created"]);
+    let e = event(&uow, "credential.created");
+    assert_eq!(e.event.actor, actor_of(&user_admin(&["c1"])));
+    assert_eq!(e.event.credential_ext_id.as_deref(), Some("pw1"));
+    assert_eq!(e.event.changes["type"], serde_json::json!([null, "Password"]));
+    assert_no_secret_in_history(&uow);
 }
 
 const SUPPLIED: [(&str, &str); 1] = [("resetCodeEnabled", "false")];
@@ -750,8 +789,8 @@ fn a_supplied_password_is_hashed_and_not_queued() {
     h.secrets.expect_password().never();
     h.hasher
         .expect_hash()
-        .withf(|p| p == "correct horse")
-        .returning(|_| Ok(NEW_HASH.to_owned()));
+        .withf(|_, p| p == "correct horse")
+        .returning(|_, _| Ok(NEW_HASH.to_owned()));
     let inserted = shared();
     let ins = inserted.clone();
     h.repos
@@ -773,7 +812,8 @@ fn a_supplied_password_is_hashed_and_not_queued() {
     assert_eq!(hash_of(&inserted[0]), NEW_HASH);
     assert_eq!(inserted[0].state, CredentialState::Active);
     assert!(!format!("{:?}", inserted[0]).contains("correct horse"));
-    assert_eq!(uow.commits(), 1);
+    assert_eq!(uow.actions(), ["credential.created"]);
+    assert_no_secret_in_history(&uow);
 }
 
 #[test]
@@ -784,7 +824,7 @@ fn an_explicit_state_name_is_kept() {
     expect_default_policy(&mut h.repos, pwd_policy(&SUPPLIED));
     h.hasher
         .expect_hash()
-        .returning(|_| Ok(NEW_HASH.to_owned()));
+        .returning(|_, _| Ok(NEW_HASH.to_owned()));
     h.repos
         .credentials
         .expect_insert()
@@ -817,7 +857,7 @@ fn a_lost_race_for_the_users_password_is_password_exists() {
         "errors.passwordExists",
         "User with extId u1 already has a Password credential",
     );
-    assert_eq!((uow.commits(), uow.rollbacks()), (0, 1));
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -828,17 +868,18 @@ fn a_lost_race_for_the_ext_id_is_duplicate_name() {
     expect_default_policy(&mut h.repos, pwd_policy(&SUPPLIED));
     h.hasher
         .expect_hash()
-        .returning(|_| Ok(NEW_HASH.to_owned()));
+        .returning(|_, _| Ok(NEW_HASH.to_owned()));
     h.repos
         .credentials
         .expect_insert()
         .returning(|_| Err(StoreError::Unique(UniqueKey::CredentialExtId)));
-    let (uc, _) = use_cases(h);
+    let (uc, uow) = use_cases(h);
     assert_err(
         uc.create_password(&root(), "c1", "u1", Ok(create_cmd(Some("correct horse")))),
         "errors.duplicateName",
         "A credential with this extId 'pw1' already exists",
     );
+    assert_no_events(&uow);
 }
 
 // ---- get ------------------------------------------------------------------------------------
@@ -851,7 +892,7 @@ fn get_without_a_password_is_404() {
     h.repos
         .credentials
         .expect_find_password_of_user()
-        .withf(|u, lock| u == "user-u1" && !*lock)
+        .withf(|u, _| u == "user-u1")
         .returning(|_, _| Ok(None));
     let (uc, _) = use_cases(h);
     assert_err(
@@ -862,7 +903,7 @@ fn get_without_a_password_is_404() {
 }
 
 #[test]
-fn self_admin_reads_its_own_password_in_a_read_transaction() {
+fn self_admin_reads_its_own_password_without_a_token() {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
     expect_user(&mut h.repos, u1());
@@ -876,7 +917,7 @@ fn self_admin_reads_its_own_password_in_a_read_transaction() {
         .get_password(&self_admin("c1", "u1"), "c1", "u1")
         .unwrap();
     assert_eq!(r, record(CredentialState::Active));
-    assert!(only_reads(&uow));
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -898,21 +939,17 @@ fn patch_cmd(state: Option<&str>, version: Option<i64>) -> PatchPassword {
     }
 }
 
-fn expect_locked_lookup(repos: &mut MockRepos, found: CredentialRecord) {
+/// Client, user (holding no role) and its password credential `found` (stateful).
+fn expect_password(repos: &mut MockRepos, found: CredentialRecord) -> PasswordRow {
     expect_acme(repos);
     expect_user(repos, u1());
-    repos
-        .credentials
-        .expect_find_password_of_user()
-        .withf(|u, lock| u == "user-u1" && *lock)
-        .returning(move |_, _| Ok(Some(found.clone())));
+    stored_password(repos, found)
 }
 
 #[test]
 fn patch_with_a_stale_version_is_409_without_update() {
     let mut h = Harness::new();
-    expect_locked_lookup(&mut h.repos, record(CredentialState::Active));
-    h.repos.credentials.expect_update().never();
+    let row = expect_password(&mut h.repos, record(CredentialState::Active));
     let (uc, uow) = use_cases(h);
     assert_err(
         uc.patch_password(
@@ -924,7 +961,8 @@ fn patch_with_a_stale_version_is_409_without_update() {
         "errors.optimisticLockingFailure",
         "The entity was modified concurrently; reload it and retry.",
     );
-    assert_eq!(uow.rollbacks(), 1);
+    assert_eq!(row.get(), record(CredentialState::Active));
+    assert_no_events(&uow);
 }
 
 #[test]
@@ -933,8 +971,7 @@ fn patch_to_active_unlocks_a_fail_locked_password() {
     let mut r = record(CredentialState::FailLocked);
     r.credential.failed_login_count = 3;
     r.credential.state_change_reason = StateChangeReason::TooManyLoginFailures;
-    expect_locked_lookup(&mut h.repos, r);
-    let updates = capture_updates(&mut h.repos);
+    let row = expect_password(&mut h.repos, r);
     let (uc, uow) = use_cases(h);
     let out = uc
         .patch_password(
@@ -944,27 +981,33 @@ fn patch_to_active_unlocks_a_fail_locked_password() {
             Ok(patch_cmd(Some("active"), Some(4))),
         )
         .unwrap();
-    let (stored, expected) = &taken(&updates)[0];
-    assert_eq!(*expected, 4);
+    let stored = row.credential();
     assert_eq!(stored.state, CredentialState::Active);
     assert_eq!(stored.state_change_reason, StateChangeReason::Unlock);
     assert_eq!((stored.failed_login_count, stored.version), (0, 5));
-    assert_eq!(&out.credential, stored);
-    assert_eq!(uow.modes(), vec![TxMode::Write]);
+    assert_eq!(stored.epoch, EPOCH + 1, "an unlock ends older X-Tokens");
+    assert_eq!(out.credential, stored);
+    let e = event(&uow, "credential.unlocked");
+    assert_eq!(e.event.actor, actor_of(&helpdesk(&["c1"])));
+    assert_eq!(e.event.credential_ext_id.as_deref(), Some("pwd-u1"));
+    assert_eq!(
+        e.event.changes["stateName"],
+        serde_json::json!(["fail-locked", "active"])
+    );
+    assert_history_free_of(&uow, &[OLD_HASH]);
 }
 
 #[test]
 fn patch_to_disabled_is_changed_by_admin() {
     let mut h = Harness::new();
-    expect_locked_lookup(&mut h.repos, record(CredentialState::Active));
-    let updates = capture_updates(&mut h.repos);
-    let (uc, _) = use_cases(h);
+    let row = expect_password(&mut h.repos, record(CredentialState::Active));
+    let (uc, uow) = use_cases(h);
     let cmd = PatchPassword {
         modification_comment: Some("left the company".into()),
         ..patch_cmd(Some("disabled"), None)
     };
     uc.patch_password(&root(), "c1", "u1", Ok(cmd)).unwrap();
-    let (stored, _) = &taken(&updates)[0];
+    let stored = row.credential();
     assert_eq!(stored.state, CredentialState::Disabled);
     assert_eq!(
         stored.state_change_reason,
@@ -973,6 +1016,32 @@ fn patch_to_disabled_is_changed_by_admin() {
     assert_eq!(
         stored.modification_comment.as_deref(),
         Some("left the company")
+    );
+    assert_eq!(stored.epoch, EPOCH + 1, "a state change ends older X-Tokens");
+    assert_eq!(uow.actions(), ["credential.updated"]);
+}
+
+#[test]
+fn a_comment_only_patch_keeps_the_token_epoch() {
+    // SPEC §10.4: a comment-only PATCH does not end X-Tokens.
+    let mut h = Harness::new();
+    let row = expect_password(&mut h.repos, record(CredentialState::Active));
+    let (uc, uow) = use_cases(h);
+    let cmd = PatchPassword {
+        modification_comment: Some("called the user".into()),
+        ..patch_cmd(None, Some(4))
+    };
+    uc.patch_password(&root(), "c1", "u1", Ok(cmd)).unwrap();
+    let stored = row.credential();
+    assert_eq!(stored.epoch, EPOCH);
+    assert_eq!(stored.state, CredentialState::Active);
+    assert_eq!(
+        stored.modification_comment.as_deref(),
+        Some("called the user")
+    );
+    assert_eq!(
+        event(&uow, "credential.updated").event.changes["modificationComment"],
+        serde_json::json!([null, "called the user"])
     );
 }
 
@@ -1023,27 +1092,50 @@ fn pending_deliveries_stay_sealed_unless_revealed() {
     let mut h = Harness::new();
     expect_pending(&mut h);
     h.cipher.expect_open().never();
+    h.cipher.expect_open_unbound().never();
     let (uc, uow) = use_cases(h);
     let pending = uc.pending_deliveries(10, false).unwrap();
     assert_eq!(pending.len(), 2);
     assert!(pending.iter().all(|p| p.payload.is_none()));
     assert_eq!(pending[0].delivery, delivery("d1"));
-    assert!(only_reads(&uow));
+    assert_no_events(&uow);
 }
 
 #[test]
-fn revealed_deliveries_are_opened_one_by_one() {
+fn revealed_deliveries_are_opened_bound_to_their_own_rows() {
     let mut h = Harness::new();
     expect_pending(&mut h);
     h.cipher
         .expect_open()
-        .times(2)
-        .returning(|s| Ok(format!("plain-of-{s}").into_bytes()));
+        .returning(|s, bound_to| Ok(format!("plain-of-{s}-in-{bound_to}").into_bytes()));
     let (uc, _) = use_cases(h);
     let pending = uc.pending_deliveries(10, true).unwrap();
     let payloads: Vec<_> = pending.iter().map(|p| p.payload.as_deref()).collect();
     assert_eq!(
         payloads,
-        vec![Some("plain-of-sealed-d1"), Some("plain-of-sealed-d2")]
+        vec![
+            Some("plain-of-sealed-d1-in-d1"),
+            Some("plain-of-sealed-d2-in-d2")
+        ]
+    );
+}
+
+#[test]
+fn a_payload_sealed_for_another_row_does_not_open() {
+    let mut h = Harness::new();
+    expect_pending(&mut h);
+    // d2's payload was copied from another row: it opens only bound to that row.
+    h.cipher.expect_open().returning(|s, bound_to| {
+        if s == format!("sealed-{bound_to}") && bound_to == "d1" {
+            Ok(b"rest".to_vec())
+        } else {
+            Err(AppError::Internal("tag mismatch".into()))
+        }
+    });
+    h.cipher.expect_open_unbound().never();
+    let (uc, _) = use_cases(h);
+    assert_eq!(
+        uc.pending_deliveries(10, true),
+        Err(AppError::Internal("tag mismatch".into()))
     );
 }

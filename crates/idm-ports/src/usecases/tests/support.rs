@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeZone, Utc};
 use idm_domain::access::{DataRoom, Role, RoleGrant};
 use idm_domain::client::Client;
-use idm_domain::credential::{Credential, CredentialSecret, CredentialState, StateChangeReason};
+use idm_domain::credential::{Credential, CredentialSecret, CredentialState, NewCredential};
 use idm_domain::policy::{Policy, PolicyParameters, PolicyType};
 use idm_domain::user::{User, UserState};
 use idm_domain::{DomainError, ExtId};
@@ -59,6 +59,8 @@ pub struct Harness {
     /// Hashing capacity is exhausted: every `slot()` answers `AppError::Busy` (SPEC §10.3).
     /// Otherwise the hasher hands out unbounded slots (after any `expect_slot` of the test).
     pub busy: bool,
+    /// Lets mock closures look at the unit of work [`Harness::build`] makes.
+    pub probe: UowProbe,
 }
 
 impl Harness {
@@ -89,7 +91,24 @@ impl Harness {
         if let Some(mac) = self.history_mac {
             ports.history_mac = Arc::new(mac);
         }
+        self.probe.set(&uow);
         (ports, uow)
+    }
+}
+
+/// A view of the unit of work for mock closures set up before it exists.
+#[derive(Clone, Default)]
+pub struct UowProbe(Arc<std::sync::OnceLock<Arc<MockedUnitOfWork>>>);
+
+impl UowProbe {
+    fn set(&self, uow: &Arc<MockedUnitOfWork>) {
+        let _ = self.0.set(uow.clone());
+    }
+
+    /// Whether a transaction is running right now (SPEC §10.3: hashing never holds one).
+    pub fn in_transaction(&self) -> bool {
+        let uow = self.0.get().expect("the harness was built");
+        uow.modes().len() > uow.commits() + uow.rollbacks()
     }
 }
 
@@ -265,33 +284,28 @@ pub const EPOCH: i64 = 3;
 /// The user's password credential, `active`, hashed as `hash`, under policy `pol-pwd`,
 /// version 4, epoch [`EPOCH`].
 pub fn password_record(user: &User, hash: &str) -> CredentialRecord {
-    CredentialRecord {
-        credential: Credential {
+    // Built through the domain constructor, so fields the domain adds later get its defaults.
+    let mut pwd_policy = policy(&acme(), "default-PwdPolicy", PolicyType::Pwd, true);
+    pwd_policy.id = "pol-pwd".into();
+    let mut credential = Credential::new(
+        NewCredential {
             id: format!("cred-{}", user.ext_id),
             client_id: user.client_id.clone(),
             user_id: Some(user.id.clone()),
             ext_id: ext(&format!("pwd-{}", user.ext_id)),
-            policy_id: "pol-pwd".into(),
+            policy: &pwd_policy,
             state: CredentialState::Active,
-            state_change_reason: StateChangeReason::Initialized,
-            state_change_detail: None,
-            last_successful_login: None,
-            successful_login_count: 0,
-            last_failed_login: None,
-            failed_login_count: 0,
-            modification_comment: None,
-            validity_from: earlier(),
-            validity_to: Utc.with_ymd_and_hms(2033, 1, 1, 0, 0, 0).unwrap(),
-            locked_until: None,
-            reset_count: 0,
-            secret: CredentialSecret::Password {
-                hash: hash.to_owned(),
-            },
-            created: earlier(),
-            last_modified: earlier(),
-            version: 4,
-            epoch: EPOCH,
+            now: earlier(),
         },
+        CredentialSecret::Password {
+            hash: hash.to_owned(),
+        },
+    );
+    credential.validity_to = Utc.with_ymd_and_hms(2033, 1, 1, 0, 0, 0).unwrap();
+    credential.version = 4;
+    credential.epoch = EPOCH;
+    CredentialRecord {
+        credential,
         user_ext_id: Some(user.ext_id.clone()),
         policy_ext_id: ext("default-PwdPolicy"),
     }
@@ -404,6 +418,11 @@ impl PasswordRow {
     /// The credential as stored now.
     pub fn credential(&self) -> Credential {
         self.get().credential
+    }
+
+    /// Changes the stored row behind the use case's back (a concurrent writer).
+    pub fn modify(&self, change: impl FnOnce(&mut CredentialRecord)) {
+        change(&mut self.0.lock().unwrap());
     }
 }
 
