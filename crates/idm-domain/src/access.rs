@@ -29,11 +29,14 @@ pub enum Right {
     PolicyModify,
     AuthorizationView,
     AuthorizationModify,
+    UserDelete,
+    ClientModify,
+    AuditView,
 }
 
 impl Right {
     /// Every right, in SPEC order.
-    pub const ALL: [Right; 15] = [
+    pub const ALL: [Right; 18] = [
         Right::ClientView,
         Right::ClientCreate,
         Right::UserView,
@@ -49,6 +52,9 @@ impl Right {
         Right::PolicyModify,
         Right::AuthorizationView,
         Right::AuthorizationModify,
+        Right::UserDelete,
+        Right::ClientModify,
+        Right::AuditView,
     ];
 }
 
@@ -65,7 +71,7 @@ pub enum Role {
     Root,
     /// All rights but `ClientCreate`.
     ClientRoot,
-    /// User and credential administration.
+    /// User and credential administration (users may also be deleted, SPEC §12).
     UserAdmin,
     /// Support staff: view users, unlock and change credentials.
     Helpdesk,
@@ -94,11 +100,15 @@ impl Role {
                 PolicyModify,
                 AuthorizationView,
                 AuthorizationModify,
+                UserDelete,
+                ClientModify,
+                AuditView,
             ],
             Role::UserAdmin => &[
                 UserView,
                 UserCreate,
                 UserModify,
+                UserDelete,
                 CredentialView,
                 CredentialCreate,
                 CredentialModify,
@@ -306,6 +316,31 @@ pub fn may_grant(caller: &[RoleGrant], grant: &RoleGrant) -> Result<(), DomainEr
     }
 }
 
+/// Where `grants` hold `right`: the union of the data rooms of every grant whose role has it
+/// (global if any of them is); `None` when no grant holds it (SelfAdmin never does).
+pub fn data_room_of(grants: &[RoleGrant], right: Right) -> Option<DataRoom> {
+    grants
+        .iter()
+        .filter(|g| g.holds(right))
+        .map(|g| g.data_room.clone())
+        .reduce(|a, b| match (a, b) {
+            (DataRoom::Clients(mut mine), DataRoom::Clients(theirs)) => {
+                mine.extend(theirs);
+                DataRoom::Clients(mine)
+            }
+            _ => DataRoom::Global,
+        })
+}
+
+/// Every right `grants` hold, in SPEC order, each with where it holds (SPEC §12
+/// `GET /principal/v1/permissions`).
+pub fn effective_rights(grants: &[RoleGrant]) -> Vec<(Right, DataRoom)> {
+    Right::ALL
+        .iter()
+        .filter_map(|r| data_room_of(grants, *r).map(|room| (*r, room)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,5 +498,51 @@ mod tests {
             "Admin".parse::<Role>(),
             Err(DomainError::UnknownRole("Admin".into()))
         );
+    }
+
+    #[test]
+    fn section_12_rights_and_roles() {
+        assert_eq!(Right::ALL.len(), 18);
+        assert_eq!(Role::Root.rights(), &Right::ALL);
+        let client_root: Vec<Right> = Right::ALL
+            .into_iter()
+            .filter(|r| *r != Right::ClientCreate)
+            .collect();
+        assert_eq!(Role::ClientRoot.rights(), client_root.as_slice());
+        assert!(Role::UserAdmin.rights().contains(&Right::UserDelete));
+        for r in [Right::ClientModify, Right::AuditView, Right::ClientView] {
+            assert!(!Role::UserAdmin.rights().contains(&r), "{r}");
+        }
+        for r in [Right::UserDelete, Right::ClientModify, Right::AuditView] {
+            assert!(!Role::Helpdesk.rights().contains(&r), "{r}");
+            assert_eq!(format!("{r}"), format!("{r:?}"));
+        }
+    }
+
+    #[test]
+    fn effective_rights_merge_the_data_rooms_of_every_grant() {
+        let g = [
+            grant(Role::Helpdesk, clients(&["a"])),
+            grant(Role::UserAdmin, clients(&["b"])),
+            grant(Role::SelfAdmin, DataRoom::Global),
+        ];
+        let rights = effective_rights(&g);
+        let of = |r: Right| rights.iter().find(|(x, _)| *x == r).map(|(_, d)| d.clone());
+        assert_eq!(of(Right::UserView), Some(clients(&["a", "b"])));
+        assert_eq!(of(Right::UserDelete), Some(clients(&["b"])));
+        assert_eq!(of(Right::ClientView), None);
+        let order: Vec<Right> = rights.iter().map(|(r, _)| *r).collect();
+        let mut sorted = order.clone();
+        sorted.sort_by_key(|r| Right::ALL.iter().position(|x| x == r));
+        assert_eq!(order, sorted, "SPEC order");
+
+        let mixed = [
+            grant(Role::ClientRoot, clients(&["a"])),
+            grant(Role::Helpdesk, DataRoom::Global),
+        ];
+        assert_eq!(data_room_of(&mixed, Right::UserView), Some(DataRoom::Global));
+        assert_eq!(data_room_of(&mixed, Right::ClientView), Some(clients(&["a"])));
+        assert!(effective_rights(&[grant(Role::SelfAdmin, DataRoom::Global)]).is_empty());
+        assert_eq!(effective_rights(&[grant(Role::Root, DataRoom::Global)]).len(), 18);
     }
 }

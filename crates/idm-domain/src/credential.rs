@@ -470,10 +470,18 @@ impl Credential {
     /// SPEC §6.2 "Failure", on a usable credential: count, then lock per the policy.
     pub fn record_failure(&mut self, rules: &LockoutRules, now: DateTime<Utc>) -> LoginOutcome {
         self.failed_login_count += 1;
+        let outcome = self.apply_failure_count(rules, now);
+        self.touch(now);
+        outcome
+    }
+
+    /// The consequences of the failures counted so far (the last one at `now`): a fail-lock, a
+    /// tmp-lock, or none (an expired tmp-lock below the threshold is lifted).
+    fn apply_failure_count(&mut self, rules: &LockoutRules, now: DateTime<Utc>) -> LoginOutcome {
         self.last_failed_login = Some(now);
         let count = self.failed_login_count;
         let reached = |limit: Option<u32>| limit.is_some_and(|l| count >= i64::from(l));
-        let outcome = if reached(rules.max_failures) {
+        if reached(rules.max_failures) {
             self.set_state(
                 CredentialState::FailLocked,
                 StateChangeReason::TooManyLoginFailures,
@@ -494,9 +502,13 @@ impl Credential {
                 self.locked_until = None;
             }
             LoginOutcome::Failed
-        };
-        self.touch(now);
-        outcome
+        }
+    }
+
+    /// Whether `count` failures reach a lock threshold of `rules`.
+    fn reaches_lock(rules: &LockoutRules, count: i64) -> bool {
+        let reached = |limit: Option<u32>| limit.is_some_and(|l| count >= i64::from(l));
+        reached(rules.max_failures) || reached(rules.tmp_lock_threshold)
     }
 }
 
@@ -509,16 +521,10 @@ impl Credential {
     pub fn begin_attempt(&mut self, rules: &LockoutRules, now: DateTime<Utc>) -> Attempt {
         if self.pending_until.is_none_or(|until| until <= now) {
             self.pending_attempts = 0;
+            self.pending_until = None;
         }
         if !self.is_usable(now) {
-            let held_by_running_checks = self.pending_attempts > 0
-                && self.state.is_locked()
-                && self.state_change_reason == StateChangeReason::TooManyLoginFailures;
-            return if held_by_running_checks {
-                Attempt::Wait
-            } else {
-                Attempt::Refused
-            };
+            return Attempt::Refused;
         }
         if rules.max_failures.is_none() && rules.tmp_lock_threshold.is_none() {
             let mut probe = self.clone();
@@ -528,20 +534,39 @@ impl Credential {
                 if_wrong,
             };
         }
-        let if_wrong = self.record_failure(rules, now);
+        // The count includes the checks still running: once it reaches the threshold, no more
+        // checks start. While some run, one may turn out right, so later attempts wait.
+        if Self::reaches_lock(rules, self.failed_login_count) {
+            if self.pending_attempts > 0 {
+                return Attempt::Wait;
+            }
+        }
+        if Self::reaches_lock(rules, self.failed_login_count) && !self.lock_expired(now) {
+            // Reservations whose checks never settled (a crash) count as the failures they
+            // reserved: the lock they would have caused applies now.
+            self.apply_failure_count(rules, now);
+            self.touch(now);
+            return Attempt::Refused;
+        }
+        self.failed_login_count += 1;
         self.pending_attempts += 1;
         self.pending_until = Some(now + Duration::seconds(ATTEMPT_LEASE_SECONDS));
+        self.touch(now);
+        let mut probe = self.clone();
+        let if_wrong = probe.apply_failure_count(rules, now);
         Attempt::Reserved {
             counted: true,
             if_wrong,
         }
     }
 
-    /// A reserved attempt whose secret was wrong: its failure stays counted; only the
-    /// reservation ends.
-    pub fn settle_failure(&mut self, now: DateTime<Utc>) {
+    /// A reserved attempt whose secret was wrong: its failure was counted when it was
+    /// reserved; now its consequences (a lock) apply and the reservation ends.
+    pub fn settle_failure(&mut self, rules: &LockoutRules, now: DateTime<Utc>) -> LoginOutcome {
         self.end_reservation();
+        let outcome = self.apply_failure_count(rules, now);
         self.touch(now);
+        outcome
     }
 
     fn end_reservation(&mut self) {
@@ -551,24 +576,21 @@ impl Credential {
         }
     }
 
-    /// A reserved attempt whose secret was right: the counted failure is taken back (lifting a
-    /// lock it caused) and the success recorded. `false` when the credential became unusable
-    /// meanwhile for another reason (an admin disabled it): then nothing changes.
+    /// A reserved attempt whose secret was right: its reserved failure is taken back and the
+    /// success recorded; failures reserved by checks still running stay counted. `false` when
+    /// the credential is not usable now (an admin disabled it, a failure locked it): then
+    /// only the reservation ends.
     pub fn settle_success(&mut self, counted: bool, now: DateTime<Utc>) -> bool {
         if counted {
             self.end_reservation();
-        }
-        if counted
-            && self.state.is_locked()
-            && self.state_change_reason == StateChangeReason::TooManyLoginFailures
-        {
-            self.set_state(CredentialState::Active, StateChangeReason::Activated);
-            self.locked_until = None;
+            self.failed_login_count = (self.failed_login_count - 1).max(0);
         }
         if !self.is_usable(now) {
+            self.touch(now);
             return false;
         }
         self.record_success(now);
+        self.failed_login_count = self.pending_attempts;
         true
     }
 
@@ -612,6 +634,20 @@ impl Credential {
     /// failures 0); `false` (nothing changes) in any other state.
     pub fn unlock(&mut self, now: DateTime<Utc>) -> bool {
         if !self.state.is_locked() {
+            return false;
+        }
+        self.set_state(CredentialState::Active, StateChangeReason::Unlock);
+        self.failed_login_count = 0;
+        self.locked_until = None;
+        self.epoch += 1;
+        self.touch(now);
+        true
+    }
+
+    /// SPEC §10.5 break-glass: `active` (reason `unlock`, failures 0) from whatever state;
+    /// `false` when it already was active with nothing to clear.
+    pub fn activate_by_operator(&mut self, now: DateTime<Utc>) -> bool {
+        if self.state == CredentialState::Active && self.failed_login_count == 0 {
             return false;
         }
         self.set_state(CredentialState::Active, StateChangeReason::Unlock);
@@ -719,16 +755,49 @@ pub(crate) mod tests {
                 if_wrong: LoginOutcome::TmpLocked
             }
         );
+        // A reservation changes no state: the credential is not locked by checks in flight.
+        assert_eq!(c.state, CredentialState::Active);
         // While both checks run, later attempts wait (one of the two may be right).
         assert_eq!(c.begin_attempt(&rules, now()), Attempt::Wait);
         assert_eq!(c.pending_attempts, 2);
         // The second turns out wrong: its failure stays; the first is still running.
-        c.settle_failure(now());
+        assert_eq!(c.settle_failure(&rules, now()), LoginOutcome::TmpLocked);
+        assert_eq!(c.begin_attempt(&rules, now()), Attempt::Refused);
+        // The first attempt turns out right, but a failure locked the credential meanwhile:
+        // the lock stands (SPEC §6.2: a locked credential is not usable).
+        assert!(!c.settle_success(true, now()));
+        assert_eq!(c.state, CredentialState::TmpLocked);
+        assert_eq!((c.failed_login_count, c.pending_attempts), (1, 0));
+    }
+
+    #[test]
+    fn parallel_right_passwords_settle_without_locking() {
+        let mut c = password(CredentialState::Initial);
+        let rules = locking(2);
+        c.begin_attempt(&rules, now());
+        c.begin_attempt(&rules, now());
         assert_eq!(c.begin_attempt(&rules, now()), Attempt::Wait);
-        // The first attempt turns out right: its reservation lifts the lock it helped cause.
         assert!(c.settle_success(true, now()));
-        assert_eq!(c.state, CredentialState::Active);
+        // The other check still runs: its reservation stays counted.
+        assert_eq!((c.failed_login_count, c.pending_attempts), (1, 1));
+        assert!(c.settle_success(true, now()));
         assert_eq!((c.failed_login_count, c.pending_attempts), (0, 0));
+        // A password leaves `initial` only by a change (SPEC §6.2).
+        assert_eq!(c.state, CredentialState::Initial);
+    }
+
+    #[test]
+    fn a_wrong_then_a_right_password_below_the_threshold() {
+        let mut c = password(CredentialState::Initial);
+        let rules = locking(2);
+        c.begin_attempt(&rules, now());
+        assert_eq!(c.settle_failure(&rules, now()), LoginOutcome::Failed);
+        assert!(matches!(
+            c.begin_attempt(&rules, now()),
+            Attempt::Reserved { counted: true, .. }
+        ));
+        assert!(c.settle_success(true, now()));
+        assert_eq!((c.state, c.failed_login_count), (CredentialState::Initial, 0));
     }
 
     #[test]
@@ -737,8 +806,8 @@ pub(crate) mod tests {
         let rules = locking(2);
         c.begin_attempt(&rules, now());
         c.begin_attempt(&rules, now());
-        c.settle_failure(now());
-        c.settle_failure(now());
+        c.settle_failure(&rules, now());
+        c.settle_failure(&rules, now());
         for _ in 0..10 {
             assert_eq!(c.begin_attempt(&rules, now()), Attempt::Refused);
         }
@@ -755,8 +824,10 @@ pub(crate) mod tests {
         };
         c.begin_attempt(&rules, now());
         assert_eq!(c.begin_attempt(&rules, now()), Attempt::Wait);
+        // The check never settled (a crash): after its lease its failure counts and locks.
         let later = now() + Duration::seconds(ATTEMPT_LEASE_SECONDS + 1);
         assert_eq!(c.begin_attempt(&rules, later), Attempt::Refused);
+        assert_eq!(c.state, CredentialState::TmpLocked);
     }
 
     #[test]
@@ -803,6 +874,19 @@ pub(crate) mod tests {
         assert_eq!(c.state, CredentialState::Active);
         assert_eq!(c.state_change_reason, StateChangeReason::Unlock);
         assert_eq!((c.failed_login_count, c.epoch), (0, 1));
+    }
+
+    #[test]
+    fn operator_activation_from_any_state() {
+        let mut c = password(CredentialState::Active);
+        assert!(!c.activate_by_operator(now()));
+        c.state = CredentialState::Disabled;
+        c.failed_login_count = 3;
+        assert!(c.activate_by_operator(now()));
+        assert_eq!(
+            (c.state, c.state_change_reason, c.failed_login_count),
+            (CredentialState::Active, StateChangeReason::Unlock, 0)
+        );
     }
 
     #[test]

@@ -243,6 +243,9 @@ pub enum DomainError {
     /// A self-admin write without a valid X-Token (SPEC §3.3).
     #[error("Invalid JWT token.")]
     InvalidJwtToken,
+    /// A self-admin PATCH of a user field only an administrator may change (SPEC §12).
+    #[error("The field '{0}' cannot be changed in self-admin mode.")]
+    ModifyReadonlyData(String),
     /// A password supplied although the policy generates passwords (SPEC §8.5).
     #[error(
         "The 'password' parameter must not be given: the password policy generates passwords."
@@ -274,6 +277,7 @@ impl DomainError {
             PasswordExists(_) => "errors.passwordExists",
             InvalidJwtToken => "errors.invalidJWTToken",
             PasswordNotAllowed => "errors.invalidParameter",
+            ModifyReadonlyData(_) => "errors.modifyReadonlyData",
             UnknownPolicyConfiguration(_) | PolicyTypeMismatch { .. } | NoDefaultPolicy(_) => {
                 "errors.invalidParameter"
             }
@@ -369,6 +373,17 @@ mod tests {
             }
             .to_string(),
             "A user with loginId 'jdoe' already exists on client with name Acme"
+        );
+    }
+
+    #[test]
+    fn self_admin_readonly_field() {
+        let e = DomainError::ModifyReadonlyData("loginId".into());
+        assert_eq!(e.code(), "errors.modifyReadonlyData");
+        assert_eq!(e.kind(), ErrorKind::Unprocessable);
+        assert_eq!(
+            e.to_string(),
+            "The field 'loginId' cannot be changed in self-admin mode."
         );
     }
 

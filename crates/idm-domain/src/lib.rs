@@ -15,6 +15,7 @@ pub mod oath;
 pub mod otp;
 pub mod paging;
 pub mod password;
+pub mod patch;
 pub mod policy;
 pub mod user;
 pub mod vasco;

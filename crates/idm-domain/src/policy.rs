@@ -234,6 +234,33 @@ const OATH_PARAMS: &[ParamSpec] = &[
         default: "nevisIDM",
         form: ParamForm::Label,
     },
+    ParamSpec {
+        name: "totpWindow",
+        default: "1",
+        form: ParamForm::Int {
+            min: 0,
+            max: crate::otp::MAX_TOTP_WINDOW as i64,
+            never: false,
+        },
+    },
+    ParamSpec {
+        name: "hotpLookAhead",
+        default: "10",
+        form: ParamForm::Int {
+            min: 0,
+            max: crate::otp::MAX_HOTP_LOOK_AHEAD as i64,
+            never: false,
+        },
+    },
+    ParamSpec {
+        name: "hotpResyncWindow",
+        default: "100",
+        form: ParamForm::Int {
+            min: 1,
+            max: crate::otp::MAX_HOTP_RESYNC_WINDOW as i64,
+            never: false,
+        },
+    },
 ];
 
 impl ParamForm {
@@ -386,6 +413,9 @@ impl PolicyParameters {
             period_seconds: self.int(t, "initialPeriod") as u32,
             hotp: self.value(t, "initialType") == "hotp",
             issuer: self.value(t, "issuer").to_owned(),
+            totp_window: self.int(t, "totpWindow") as u32,
+            hotp_look_ahead: self.int(t, "hotpLookAhead") as u32,
+            hotp_resync_window: self.int(t, "hotpResyncWindow") as u32,
         }
     }
 }
@@ -450,6 +480,12 @@ pub struct OathDefaults {
     pub hotp: bool,
     /// The otpauth issuer.
     pub issuer: String,
+    /// TOTP steps accepted on either side of the current one (`totpWindow`, SPEC §11.2).
+    pub totp_window: u32,
+    /// HOTP counters accepted beyond the stored one (`hotpLookAhead`, SPEC §11.2).
+    pub hotp_look_ahead: u32,
+    /// HOTP counters searched by a resynchronisation (`hotpResyncWindow`, SPEC §11.2).
+    pub hotp_resync_window: u32,
 }
 
 /// A policy of a client (SPEC §5).
@@ -635,6 +671,72 @@ mod tests {
             .unwrap();
         assert_eq!(m.password().min_length, 10);
         assert_eq!(m.password().max_length, 20);
+    }
+
+    #[test]
+    fn oath_check_parameters_have_spec_defaults_and_ranges() {
+        let defaults = PolicyParameters::default().oath();
+        assert_eq!(
+            (
+                defaults.totp_window,
+                defaults.hotp_look_ahead,
+                defaults.hotp_resync_window
+            ),
+            (1, 10, 100)
+        );
+        let eff = PolicyParameters::default().effective(PolicyType::Oath);
+        assert_eq!(eff["totpWindow"], "1");
+        assert_eq!(eff["hotpLookAhead"], "10");
+        assert_eq!(eff["hotpResyncWindow"], "100");
+        let edges = PolicyParameters::validated(
+            PolicyType::Oath,
+            map(&[
+                ("totpWindow", "10"),
+                ("hotpLookAhead", "0"),
+                ("hotpResyncWindow", "1000"),
+            ]),
+        )
+        .unwrap()
+        .oath();
+        assert_eq!(
+            (
+                edges.totp_window,
+                edges.hotp_look_ahead,
+                edges.hotp_resync_window
+            ),
+            (10, 0, 1000)
+        );
+        let low = PolicyParameters::validated(
+            PolicyType::Oath,
+            map(&[("totpWindow", "0"), ("hotpLookAhead", "100"), ("hotpResyncWindow", "1")]),
+        )
+        .unwrap()
+        .oath();
+        assert_eq!(
+            (low.totp_window, low.hotp_look_ahead, low.hotp_resync_window),
+            (0, 100, 1)
+        );
+        for (name, value) in [
+            ("totpWindow", "11"),
+            ("totpWindow", "-1"),
+            ("totpWindow", "x"),
+            ("hotpLookAhead", "101"),
+            ("hotpLookAhead", "-1"),
+            ("hotpResyncWindow", "0"),
+            ("hotpResyncWindow", "1001"),
+            ("hotpResyncWindow", "01"),
+        ] {
+            let err = PolicyParameters::validated(PolicyType::Oath, map(&[(name, value)]))
+                .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("Invalid value '{value}' for parameter '{name}'")
+            );
+        }
+        // Only OATH policies have them.
+        let err = PolicyParameters::validated(PolicyType::Pwd, map(&[("totpWindow", "1")]))
+            .unwrap_err();
+        assert_eq!(err.code(), "errors.pcyconf.invalidParamName");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::DomainError;
 use crate::ext_id::ExtId;
+use crate::patch::Patch;
 
 /// Lifecycle state of a user; only `active` users may call the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -194,6 +195,134 @@ pub fn validate_text(field: &str, raw: Option<String>) -> Result<Option<String>,
     }
 }
 
+/// `name` of a user PATCH: each part kept, removed or replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NamePatch {
+    /// Academic or honorific title.
+    pub title: Patch<String>,
+    /// Given name.
+    pub first_name: Patch<String>,
+    /// Family name.
+    pub family_name: Patch<String>,
+}
+
+/// `contacts` of a user PATCH: each part kept, removed or replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContactsPatch {
+    /// E-mail address.
+    pub email: Patch<String>,
+    /// Mobile number.
+    pub mobile: Patch<String>,
+}
+
+/// A user PATCH (SPEC §12): objects are merged, a field sent as `null` is removed. The
+/// enumerations travel as sent, so a bad value is the 422 of its field, not a body error.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserPatch {
+    /// New loginId; `null` is refused (a user always has one).
+    pub login_id: Patch<String>,
+    /// New state name; `null` is refused.
+    pub user_state: Patch<String>,
+    /// New language code; `null` restores the default (`EN`).
+    pub language_code: Patch<String>,
+    /// New machine-account flag; `null` restores the default (`false`).
+    pub is_technical_user: Patch<bool>,
+    /// Name parts, merged; `null` removes every part.
+    pub name: Patch<NamePatch>,
+    /// Contact data, merged; `null` removes every part.
+    pub contacts: Patch<ContactsPatch>,
+    /// The version the caller read; a mismatch is a conflict.
+    pub version: Option<i64>,
+}
+
+impl UserPatch {
+    /// SPEC §12: in self-admin mode only `name`, `contacts`, `languageCode` (and `version`)
+    /// may be sent; the first other field sent, in SPEC order, is refused.
+    pub fn check_self_admin(&self) -> Result<(), DomainError> {
+        let admin_only = [
+            ("loginId", self.login_id.is_sent()),
+            ("userState", self.user_state.is_sent()),
+            ("isTechnicalUser", self.is_technical_user.is_sent()),
+        ];
+        match admin_only.into_iter().find(|(_, sent)| *sent) {
+            Some((field, _)) => Err(DomainError::ModifyReadonlyData(field.to_owned())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A free-text part after a PATCH: kept as stored, removed, or replaced by a checked value.
+fn merged_text(
+    field: &str,
+    patch: Patch<String>,
+    stored: Option<String>,
+) -> Result<Option<String>, DomainError> {
+    match patch {
+        Patch::Set(v) => validate_text(field, Some(v)),
+        other => Ok(other.merge(stored)),
+    }
+}
+
+impl User {
+    /// Applies a (version-checked) PATCH with the checks of a create (SPEC §8.2): the loginId
+    /// and e-mail rules, `Invalid <field> '<value>'` for a bad `userState`/`languageCode`.
+    /// Bumps `version` and sets `last_modified`. Uniqueness of the loginId is the caller's to
+    /// check; nothing is changed when an error is returned.
+    pub fn apply(&mut self, patch: UserPatch, now: DateTime<Utc>) -> Result<(), DomainError> {
+        let mut next = self.clone();
+        match patch.login_id {
+            Patch::Keep => {}
+            Patch::Remove => return Err(DomainError::UserLoginIdNull),
+            Patch::Set(v) => next.login_id = validate_login_id(&v)?,
+        }
+        match patch.user_state {
+            Patch::Keep => {}
+            Patch::Remove => return Err(DomainError::NullParameter("userState".into())),
+            Patch::Set(v) => next.state = v.parse()?,
+        }
+        match patch.language_code {
+            Patch::Keep => {}
+            Patch::Remove => next.language = LanguageCode::default(),
+            Patch::Set(v) => next.language = v.parse()?,
+        }
+        match patch.is_technical_user {
+            Patch::Keep => {}
+            Patch::Remove => next.is_technical_user = false,
+            Patch::Set(v) => next.is_technical_user = v,
+        }
+        match patch.name {
+            Patch::Keep => {}
+            Patch::Remove => next.name = PersonName::default(),
+            Patch::Set(n) => {
+                let stored = std::mem::take(&mut next.name);
+                next.name = PersonName {
+                    title: merged_text("title", n.title, stored.title)?,
+                    first_name: merged_text("firstName", n.first_name, stored.first_name)?,
+                    family_name: merged_text("familyName", n.family_name, stored.family_name)?,
+                };
+            }
+        }
+        match patch.contacts {
+            Patch::Keep => {}
+            Patch::Remove => next.contacts = Contacts::default(),
+            Patch::Set(c) => {
+                let stored = std::mem::take(&mut next.contacts);
+                next.contacts = Contacts {
+                    email: match c.email {
+                        Patch::Set(e) => Some(validate_email(&e)?),
+                        other => other.merge(stored.email),
+                    },
+                    mobile: merged_text("mobile", c.mobile, stored.mobile)?,
+                };
+            }
+        }
+        next.last_modified = now;
+        next.version += 1;
+        *self = next;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,5 +372,162 @@ mod tests {
             assert_eq!(s.parse::<LanguageCode>().unwrap().as_str(), s);
         }
         assert!("en".parse::<LanguageCode>().is_err());
+    }
+
+    fn jane() -> User {
+        User {
+            id: "u-1".into(),
+            client_id: "c-1".into(),
+            ext_id: ExtId::parse("jane").unwrap(),
+            login_id: "jane".into(),
+            state: UserState::Active,
+            language: LanguageCode::De,
+            is_technical_user: true,
+            name: PersonName {
+                title: Some("Dr".into()),
+                first_name: Some("Jane".into()),
+                family_name: Some("Doe".into()),
+            },
+            contacts: Contacts {
+                email: Some("jane@example.com".into()),
+                mobile: Some("+41".into()),
+            },
+            last_login: None,
+            last_login_failure: None,
+            created: DateTime::<Utc>::UNIX_EPOCH,
+            last_modified: DateTime::<Utc>::UNIX_EPOCH,
+            version: 4,
+        }
+    }
+
+    fn later() -> DateTime<Utc> {
+        DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds(60)
+    }
+
+    #[test]
+    fn an_empty_patch_changes_only_version_and_time() {
+        let mut u = jane();
+        u.apply(UserPatch::default(), later()).unwrap();
+        let mut expected = jane();
+        expected.version = 5;
+        expected.last_modified = later();
+        assert_eq!(u, expected);
+    }
+
+    #[test]
+    fn objects_merge_and_null_removes() {
+        let mut u = jane();
+        let patch = UserPatch {
+            name: Patch::Set(NamePatch {
+                title: Patch::Remove,
+                first_name: Patch::Set("Janet".into()),
+                family_name: Patch::Keep,
+            }),
+            contacts: Patch::Set(ContactsPatch {
+                email: Patch::Keep,
+                mobile: Patch::Remove,
+            }),
+            language_code: Patch::Remove,
+            is_technical_user: Patch::Remove,
+            ..UserPatch::default()
+        };
+        u.apply(patch, later()).unwrap();
+        assert_eq!(
+            u.name,
+            PersonName {
+                title: None,
+                first_name: Some("Janet".into()),
+                family_name: Some("Doe".into())
+            }
+        );
+        assert_eq!(u.contacts.email.as_deref(), Some("jane@example.com"));
+        assert_eq!(u.contacts.mobile, None);
+        assert_eq!(u.language, LanguageCode::En);
+        assert!(!u.is_technical_user);
+
+        let mut u = jane();
+        let patch = UserPatch {
+            name: Patch::Remove,
+            contacts: Patch::Remove,
+            user_state: Patch::Set("archived".into()),
+            login_id: Patch::Set("janet".into()),
+            ..UserPatch::default()
+        };
+        u.apply(patch, later()).unwrap();
+        assert_eq!((u.name, u.contacts), Default::default());
+        assert_eq!((u.state, u.login_id.as_str()), (UserState::Archived, "janet"));
+    }
+
+    #[test]
+    fn bad_values_are_refused_and_change_nothing() {
+        let cases: Vec<(UserPatch, &str, &str)> = vec![
+            (
+                UserPatch { user_state: Patch::Set("gone".into()), ..Default::default() },
+                "errors.invalidParameter",
+                "Invalid userState 'gone'",
+            ),
+            (
+                UserPatch { language_code: Patch::Set("xx".into()), ..Default::default() },
+                "errors.invalidParameter",
+                "Invalid languageCode 'xx'",
+            ),
+            (
+                UserPatch {
+                    contacts: Patch::Set(ContactsPatch {
+                        email: Patch::Set("nope".into()),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+                "errors.userEmailFormat",
+                "Invalid email address 'nope'",
+            ),
+            (
+                UserPatch { login_id: Patch::Remove, ..Default::default() },
+                "errors.userLoginIdNull",
+                "The 'loginId' parameter is mandatory.",
+            ),
+            (
+                UserPatch { login_id: Patch::Set(String::new()), ..Default::default() },
+                "errors.userLoginIdNull",
+                "The 'loginId' parameter is mandatory.",
+            ),
+            (
+                UserPatch { user_state: Patch::Remove, ..Default::default() },
+                "errors.nullParameter",
+                "The 'userState' parameter is mandatory.",
+            ),
+        ];
+        for (patch, code, message) in cases {
+            let mut u = jane();
+            let err = u.apply(patch, later()).unwrap_err();
+            assert_eq!((err.code(), err.to_string().as_str()), (code, message));
+            assert_eq!(u, jane(), "unchanged after {message}");
+        }
+    }
+
+    #[test]
+    fn self_admin_may_send_only_name_contacts_and_language() {
+        let ok = UserPatch {
+            name: Patch::Remove,
+            contacts: Patch::Set(ContactsPatch::default()),
+            language_code: Patch::Set("FR".into()),
+            version: Some(3),
+            ..UserPatch::default()
+        };
+        assert!(ok.check_self_admin().is_ok());
+        let refused = |p: UserPatch| p.check_self_admin().unwrap_err().to_string();
+        assert_eq!(
+            refused(UserPatch { user_state: Patch::Remove, is_technical_user: Patch::Set(true), ..ok.clone() }),
+            "The field 'userState' cannot be changed in self-admin mode."
+        );
+        assert_eq!(
+            refused(UserPatch { is_technical_user: Patch::Set(false), ..ok.clone() }),
+            "The field 'isTechnicalUser' cannot be changed in self-admin mode."
+        );
+        assert_eq!(
+            refused(UserPatch { login_id: Patch::Set("x".into()), ..ok }),
+            "The field 'loginId' cannot be changed in self-admin mode."
+        );
     }
 }

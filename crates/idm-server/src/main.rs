@@ -35,6 +35,25 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Break-glass for operators (SPEC §10.5); works with or without the service running.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Set the user's Password credential `active` (reason `unlock`, failures 0).
+    Unlock {
+        /// `<clientExtId>/<loginId>`
+        user: String,
+    },
+    /// Give the user a new password generated per its policy and print it once.
+    ResetPassword {
+        /// `<clientExtId>/<loginId>`
+        user: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -67,6 +86,12 @@ fn main() -> ExitCode {
         Command::Outbox {
             command: OutboxCommand::List { reveal, limit },
         } => serve::outbox_list(&settings, limit, reveal),
+        Command::Admin {
+            command: AdminCommand::Unlock { user },
+        } => serve::admin_unlock(&settings, &user),
+        Command::Admin {
+            command: AdminCommand::ResetPassword { user },
+        } => serve::admin_reset_password(&settings, &user),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

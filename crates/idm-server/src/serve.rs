@@ -2,6 +2,8 @@
 
 use actix_web::HttpServer;
 use anyhow::Context;
+use idm_ports::usecases::BreakGlass;
+use idm_ports::AppError;
 
 use crate::config::{redact_url, Settings};
 use crate::wiring;
@@ -103,4 +105,52 @@ pub fn outbox_list(settings: &Settings, limit: u32, reveal: bool) -> anyhow::Res
         );
     }
     Ok(())
+}
+
+/// Opens the configured database for an offline command: migrated, key verified.
+fn offline_service(settings: &Settings) -> anyhow::Result<wiring::Service> {
+    let db = wiring::open_database(settings)?;
+    db.migrate().context("running database migrations")?;
+    let service = wiring::build(settings, db)?;
+    service.verify_encryption_key()?;
+    Ok(service)
+}
+
+/// `idm-server admin unlock <clientExtId>/<loginId>` (SPEC §10.5).
+pub fn admin_unlock(settings: &Settings, user: &str) -> anyhow::Result<()> {
+    let service = offline_service(settings)?;
+    match service.operator.unlock(user) {
+        Ok(BreakGlass::Unlocked { changed: true }) => {
+            println!("{user}: Password credential unlocked (state active)");
+            Ok(())
+        }
+        Ok(_) => {
+            println!("{user}: Password credential was already active; nothing changed");
+            Ok(())
+        }
+        Err(e) => anyhow::bail!("{user}: {}", operator_error(&e)),
+    }
+}
+
+/// `idm-server admin reset-password <clientExtId>/<loginId>` (SPEC §10.5): prints the new
+/// password once, on standard output only.
+pub fn admin_reset_password(settings: &Settings, user: &str) -> anyhow::Result<()> {
+    let service = offline_service(settings)?;
+    match service.operator.reset_password(user) {
+        Ok(BreakGlass::NewPassword(password)) => {
+            println!("{user}: new password (shown only now): {password}");
+            Ok(())
+        }
+        Ok(other) => anyhow::bail!("{user}: unexpected outcome {other:?}"),
+        Err(e) => anyhow::bail!("{user}: {}", operator_error(&e)),
+    }
+}
+
+/// A use-case error as an operator reads it: the SPEC message, never internals.
+fn operator_error(e: &AppError) -> String {
+    match e {
+        AppError::Domain(d) => d.to_string(),
+        AppError::Unavailable | AppError::Busy => "the database is not available".into(),
+        AppError::BadBody(_) | AppError::Internal(_) => format!("failed: {e}"),
+    }
 }

@@ -16,7 +16,7 @@ use idm_ports::auth::Clock;
 use idm_ports::telemetry::Telemetry;
 use idm_ports::usecases::{
     BootstrapSettings, Bootstrapper, ClientUseCases, EncryptionKeyCheck, KeyCheck,
-    LoginInfoUseCases, OathUseCases, OutboxService, PasswordCallerAuthenticator, PasswordUseCases,
+    LoginInfoUseCases, OathUseCases, OperatorUseCases, OutboxService, PasswordCallerAuthenticator, PasswordUseCases,
     PolicyUseCases, Ports, RoleUseCases, TokenUseCases, UserUseCases, VascoUseCases,
 };
 
@@ -49,6 +49,8 @@ pub struct Service {
     pub outbox: Arc<dyn OutboxService>,
     /// Proves the encryption key matches the database.
     pub key_check: EncryptionKeyCheck,
+    /// Break-glass commands (SPEC §10.5).
+    pub operator: OperatorUseCases,
 }
 
 impl Service {
@@ -139,6 +141,7 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
         bootstrapper: Bootstrapper::new(ports.clone()),
         outbox: passwords,
         key_check: EncryptionKeyCheck::new(ports.clone()),
+        operator: OperatorUseCases::new(ports.clone()),
     })
 }
 

@@ -105,7 +105,18 @@ fn attempt(
         match cred.begin_attempt(&rules, now) {
             Attempt::Wait => Ok(Err(None)),
             Attempt::Refused => {
-                let check = match before.lock_in_force(now) {
+                if cred != before {
+                    // Lapsed reservations locked it just now.
+                    tx.apply(
+                        permit,
+                        Change::CredentialUpdated {
+                            action: "credential.locked",
+                            before: &before,
+                            after: &cred,
+                        },
+                    )?;
+                }
+                let check = match cred.lock_in_force(now) {
                     Some(lock) => PasswordCheck::Locked(lock),
                     None => PasswordCheck::NotUsable,
                 };
@@ -114,6 +125,7 @@ fn attempt(
                 Ok(Err(Some(check)))
             }
             Attempt::Reserved { counted, if_wrong } => {
+                let next_locks = cred.next_failure_locks(&rules);
                 if counted {
                     tx.apply(
                         permit,
@@ -124,7 +136,7 @@ fn attempt(
                         },
                     )?;
                 }
-                Ok(Ok((hash, counted, if_wrong, cred.next_failure_locks(&rules))))
+                Ok(Ok((hash, counted, if_wrong, next_locks)))
             }
         }
     })?;
@@ -140,52 +152,49 @@ fn attempt(
         Verification::Failure
     });
     if !matched {
-        finish_failure(ports, permit, user_id, counted)?;
-        if counted {
-            report_lockout(&*ports.telemetry, if_wrong);
-        }
+        let outcome = finish_failure(ports, permit, user_id, counted)?.unwrap_or(if_wrong);
+        report_lockout(&*ports.telemetry, outcome);
         return Ok(Some(PasswordCheck::Wrong {
-            outcome: if_wrong,
+            outcome,
             next_locks,
         }));
     }
     settle_success(ports, permit, user_id, counted, count_success).map(Some)
 }
 
-/// A wrong secret: already counted by its reservation, so only the event is left to write
-/// (and, for a policy that never locks, the failure itself).
-fn finish_failure(ports: &Ports, permit: &Permit, user_id: &str, counted: bool) -> AppResult<()> {
+/// A wrong secret: counted by its reservation, so what is left is its consequence (a lock)
+/// and the end of the reservation; for a policy that never locks, the failure itself. The
+/// outcome as committed, `None` when the credential is gone.
+fn finish_failure(
+    ports: &Ports,
+    permit: &Permit,
+    user_id: &str,
+    counted: bool,
+) -> AppResult<Option<LoginOutcome>> {
     write(ports, |tx| {
         let Some(rec) = tx.repos().credentials().find_password_of_user(user_id, true)? else {
-            return Ok(());
+            return Ok(None);
         };
         let mut cred = rec.credential;
         let before = cred.clone();
-        if counted {
-            cred.settle_failure(tx.now());
-            tx.apply(
-                permit,
-                Change::CredentialUpdated {
-                    action: "login.failed",
-                    before: &before,
-                    after: &cred,
-                },
-            )?;
-            return Ok(());
-        }
         let rules = lookup::lockout_rules(tx.repos(), &cred)?;
-        if cred.is_usable(tx.now()) {
-            cred.record_failure(&rules, tx.now());
-            tx.apply(
-                permit,
-                Change::CredentialUpdated {
-                    action: "login.failed",
-                    before: &before,
-                    after: &cred,
-                },
-            )?;
-        }
-        Ok(())
+        let now = tx.now();
+        let outcome = if counted {
+            cred.settle_failure(&rules, now)
+        } else if cred.is_usable(now) {
+            cred.record_failure(&rules, now)
+        } else {
+            return Ok(None);
+        };
+        tx.apply(
+            permit,
+            Change::CredentialUpdated {
+                action: "login.failed",
+                before: &before,
+                after: &cred,
+            },
+        )?;
+        Ok(Some(outcome))
     })
 }
 

@@ -2,6 +2,7 @@
 //! driven ports. The HTTP layer sees only these traits, so handlers are tested with mocks.
 
 mod authenticate;
+mod authentication;
 mod bootstrap;
 mod clients;
 mod key_check;
@@ -9,6 +10,7 @@ mod login;
 mod login_info;
 mod lookup;
 mod oath;
+mod operator;
 mod passwords;
 mod policies;
 mod roles;
@@ -34,11 +36,13 @@ use crate::error::AppResult;
 use crate::repos::{CredentialRecord, UnitOfWork};
 
 pub use authenticate::PasswordCallerAuthenticator;
+pub use authentication::AuthUseCases;
 pub use bootstrap::{BootstrapReport, BootstrapSettings, Bootstrapper};
 pub use clients::ClientUseCases;
 pub use key_check::{EncryptionKeyCheck, KeyCheck};
 pub use login_info::LoginInfoUseCases;
 pub use oath::OathUseCases;
+pub use operator::{BreakGlass, OperatorUseCases};
 pub use passwords::{PasswordUseCases, PendingDelivery};
 pub use policies::PolicyUseCases;
 pub use roles::RoleUseCases;
@@ -556,6 +560,172 @@ pub trait PolicyService: Send + Sync {
         ext_id: &str,
         patch: Body<idm_domain::policy::PolicyPatch>,
     ) -> AppResult<PolicyView>;
+}
+
+/// The login status of SPEC §11: how a processed attempt left the credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginStatus {
+    /// 5: the secret verified; the success is recorded.
+    Ok,
+    /// 2: wrong secret; the failure is recorded.
+    Failed,
+    /// 3: wrong secret, and one more failure would reach a lock threshold.
+    NextFailureLocks,
+    /// 9: this failure, or an earlier one still in force, tmp-locked the credential.
+    TmpLocked,
+    /// 4: this failure, or an earlier one, fail-locked the credential.
+    Locked,
+}
+
+impl LoginStatus {
+    /// SPEC §11's rule "the first of 4, 9, 3, 2 wins" for a failed (or refused) attempt:
+    /// `outcome` is how the failure (or the lock in force) left the credential, `next_locks`
+    /// whether one more failure would lock it.
+    pub fn of_failure(outcome: idm_domain::credential::LoginOutcome, next_locks: bool) -> Self {
+        use idm_domain::credential::LoginOutcome;
+        match outcome {
+            LoginOutcome::FailLocked => LoginStatus::Locked,
+            LoginOutcome::TmpLocked => LoginStatus::TmpLocked,
+            _ if next_locks => LoginStatus::NextFailureLocks,
+            _ => LoginStatus::Failed,
+        }
+    }
+
+    /// SPEC §11's `statusCode`.
+    pub fn status_code(self) -> i32 {
+        match self {
+            LoginStatus::Ok => 5,
+            LoginStatus::Failed => 2,
+            LoginStatus::NextFailureLocks => 3,
+            LoginStatus::TmpLocked => 9,
+            LoginStatus::Locked => 4,
+        }
+    }
+
+    /// SPEC §11's `description`.
+    pub fn description(self) -> &'static str {
+        match self {
+            LoginStatus::Ok => "Login Ok",
+            LoginStatus::Failed => "Login failed.",
+            LoginStatus::NextFailureLocks => "Login failed. The next failure locks the credential.",
+            LoginStatus::TmpLocked => "Login failed. Credential temporarily locked.",
+            LoginStatus::Locked => "Login failed. Credential locked.",
+        }
+    }
+}
+
+/// Shows whether a secret was given, never the secret.
+fn redacted(secret: &Option<String>) -> Option<&'static str> {
+    secret.as_ref().map(|_| "<redacted>")
+}
+
+/// A password login (SPEC §11.1). `Debug` never shows the password.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct PasswordLogin {
+    /// The password to verify; mandatory.
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for PasswordLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordLogin")
+            .field("password", &redacted(&self.password))
+            .finish()
+    }
+}
+
+/// An OATH login (SPEC §11.2). `Debug` never shows the code.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct OathLogin {
+    /// The one-time code; mandatory.
+    pub code: Option<String>,
+}
+
+impl std::fmt::Debug for OathLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OathLogin")
+            .field("code", &redacted(&self.code))
+            .finish()
+    }
+}
+
+/// An HOTP resynchronisation (SPEC §11.2). `Debug` never shows the codes.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct OathResync {
+    /// The first of two consecutive codes; mandatory.
+    pub code1: Option<String>,
+    /// The code after it; mandatory.
+    pub code2: Option<String>,
+}
+
+impl std::fmt::Debug for OathResync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OathResync")
+            .field("code1", &redacted(&self.code1))
+            .field("code2", &redacted(&self.code2))
+            .finish()
+    }
+}
+
+/// A password change (SPEC §11.3). `Debug` never shows either password.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ChangePassword {
+    /// The current password; mandatory in self-admin mode, ignored otherwise.
+    pub old_password: Option<String>,
+    /// The new password; mandatory.
+    pub new_password: Option<String>,
+}
+
+impl std::fmt::Debug for ChangePassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangePassword")
+            .field("old_password", &redacted(&self.old_password))
+            .field("new_password", &redacted(&self.new_password))
+            .finish()
+    }
+}
+
+/// The authentication API (SPEC §11): logins that verify a user's secret, HOTP
+/// resynchronisation, and the password change and unlock of the core API.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait AuthService: Send + Sync {
+    /// Verifies the user's password (SPEC §11.1).
+    fn password_login(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        cmd: Body<PasswordLogin>,
+    ) -> AppResult<LoginStatus>;
+    /// Verifies a TOTP or HOTP code of one of the user's OATH credentials (SPEC §11.2).
+    fn oath_login(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        ext_id: &str,
+        cmd: Body<OathLogin>,
+    ) -> AppResult<LoginStatus>;
+    /// Moves an HOTP credential's counter after two consecutive codes (SPEC §11.2).
+    fn oath_resync(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        ext_id: &str,
+        cmd: Body<OathResync>,
+    ) -> AppResult<()>;
+    /// Changes the user's password (SPEC §11.3); `x_token` is needed in self-admin mode.
+    fn change_password(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        x_token: Option<String>,
+        cmd: Body<ChangePassword>,
+    ) -> AppResult<()>;
+    /// Unlocks the user's Password credential (SPEC §11.3); nothing changes unless it is locked.
+    fn unlock_password(&self, caller: &Caller, client: &str, user: &str) -> AppResult<()>;
 }
 
 #[cfg(test)]

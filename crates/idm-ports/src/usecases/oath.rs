@@ -32,7 +32,7 @@ impl OathUseCases {
 
 /// The user's OATH credential with this extId, or SPEC §6.5's 404 (also when it exists but is
 /// another type or belongs to another user).
-fn find_oath(
+pub(super) fn find_oath(
     repos: &mut dyn Repos,
     client: &Client,
     user: &User,

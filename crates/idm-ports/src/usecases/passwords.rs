@@ -74,7 +74,9 @@ impl PasswordService for PasswordUseCases {
             {
                 return Err(DomainError::PasswordExists(u.ext_id.to_string()).into());
             }
-            lookup::new_credential_ext_id(repos, &c, cmd.ext_id.clone(), || String::new())?;
+            if cmd.ext_id.is_some() {
+                lookup::new_credential_ext_id(repos, &c, cmd.ext_id.clone(), || unreachable_id())?;
+            }
             if let Some(name) = cmd.state_name.as_deref() {
                 name.parse::<CredentialState>()?;
             }
@@ -326,6 +328,11 @@ impl PasswordUseCases {
         )?;
         Ok(())
     }
+}
+
+/// Never called: a generator for the duplicate check of a requested extId.
+fn unreachable_id() -> String {
+    "unused".to_owned()
 }
 
 /// A new password's hash and its two parts; the plain password lives only here, briefly.

@@ -369,7 +369,7 @@ fn empty_or_oversized_credentials_are_rejected_without_storage() {
         h.hasher.expect_verify().never();
         let (result, uow) = authenticate(h, user_id, &password);
         assert_auth_failed(result);
-        assert!(uow.modes().is_empty(), "no storage touched");
+        assert_storage_untouched(&uow);
     }
 }
 
@@ -447,7 +447,6 @@ fn a_wrong_password_is_counted_before_its_hash_check() {
     assert_eq!(stored.state, CredentialState::Active);
     assert_eq!(stored.locked_until, None);
     let failed = event(&uow, "login.failed");
-    assert_eq!(failed.event.outcome, Outcome::Failure);
     assert_eq!(failed.event.credential_ext_id.as_deref(), Some("pwd-u1"));
     assert_eq!(
         failed.event.actor,
@@ -458,6 +457,19 @@ fn a_wrong_password_is_counted_before_its_hash_check() {
         }
     );
     assert_history_free_of(&uow, &[PW, HASH]);
+}
+
+#[test]
+fn a_failed_login_is_recorded_with_outcome_failure() {
+    // SPEC §13: `"outcome": "success"|"failure"`; a wrong password is a failed attempt, and
+    // only the failure outcome lets the audit list tell attacks from logins.
+    let mut h = Harness::new();
+    world(&mut h, jdoe(), record());
+    h.cache.expect_is_fresh().return_const(false);
+    expect_verify(&mut h, false);
+    let (result, uow) = authenticate(h, "c1/jdoe", PW);
+    assert_auth_failed(result);
+    assert_eq!(event(&uow, "login.failed").event.outcome, Outcome::Failure);
 }
 
 #[test]
@@ -573,4 +585,25 @@ fn a_cached_caller_never_waits_for_hashing() {
     expect_no_hashing(&mut h);
     let (result, _) = authenticate(h, "c1/jdoe", PW);
     assert_eq!(result.unwrap().login_id, "jdoe");
+}
+
+#[test]
+#[ignore = "bug: the reservation's action `login.attempted` is not in history::ACTIONS (see report)"]
+fn every_action_of_a_password_check_is_documented() {
+    // SPEC §13: actions are listed in the OpenAPI document, built from `history::ACTIONS`, and
+    // the audit list filters by them.
+    for right in [false, true] {
+        let mut h = Harness::new();
+        world(&mut h, jdoe(), record());
+        h.cache.expect_is_fresh().return_const(false);
+        expect_verify(&mut h, right);
+        let _ = capture_remembered(&mut h);
+        let (_, uow) = authenticate(h, "c1/jdoe", PW);
+        for action in uow.actions() {
+            assert!(
+                crate::history::ACTIONS.contains(&action.as_str()),
+                "{action} is not in ACTIONS"
+            );
+        }
+    }
 }

@@ -247,7 +247,7 @@ fn without_credential_modify_the_report_is_denied_before_any_lookup() {
             "errors.insufficientRightsFunction",
             "Permission denied: Caller does not have the required right 'AccessControl.CredentialModify' to perform this action",
         );
-        assert!(uow.modes().is_empty(), "{caller:?}");
+        assert_storage_untouched(&uow);
     }
 }
 
@@ -260,7 +260,7 @@ fn outside_the_data_room_the_report_is_denied_before_any_lookup() {
             "errors.combinedDataroomDenied",
             "Permission denied: AccessControl.CredentialModify",
         );
-        assert!(uow.modes().is_empty());
+        assert_storage_untouched(&uow);
     }
 }
 

@@ -278,7 +278,7 @@ fn create_without_rights_names_the_first_missing_right() {
             "errors.insufficientRightsFunction",
             create_missing,
         );
-        assert!(uow.modes().is_empty());
+        assert_storage_untouched(&uow);
     }
 }
 
@@ -296,7 +296,7 @@ fn create_outside_the_data_room_is_denied_before_any_lookup() {
         "errors.combinedDataroomDenied",
         "Permission denied: AccessControl.CredentialCreate",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 #[test]
@@ -857,7 +857,7 @@ fn get_and_list_need_credential_view_or_self() {
         "errors.combinedDataroomDenied",
         "Permission denied: AccessControl.CredentialView",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 fn listed(n: usize) -> Vec<CredentialRecord> {
@@ -984,7 +984,7 @@ fn delete_needs_credential_delete_or_self() {
         "errors.combinedDataroomDenied",
         "Permission denied: AccessControl.CredentialDelete",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 #[test]

@@ -272,7 +272,7 @@ fn reset_outside_the_data_room_is_denied_before_any_lookup() {
         "errors.combinedDataroomDenied",
         "Permission denied: AccessControl.CredentialView",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 #[test]
@@ -283,7 +283,7 @@ fn reset_without_rights_names_credential_view() {
         "errors.insufficientRightsFunction",
         "Permission denied: Caller does not have the required right 'AccessControl.CredentialView' to perform this action",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 #[test]
@@ -484,7 +484,7 @@ fn self_admin_cannot_reset_another_user() {
         domain_err(uc.reset_password(&self_admin("c1", "u2"), "c1", "u1", Some("t".into()))),
         DomainError::MissingRight(Right::CredentialView)
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 // ---- create (SPEC §8.5) ---------------------------------------------------------------------
@@ -556,7 +556,7 @@ fn create_needs_credential_create_and_change_state() {
         "errors.combinedDataroomDenied",
         "Permission denied: AccessControl.CredentialCreate",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 #[test]
@@ -1062,7 +1062,7 @@ fn patch_needs_credential_view_and_modify() {
         "errors.combinedDataroomDenied",
         "Permission denied: AccessControl.CredentialView",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 // ---- outbox (SPEC §8.7) ---------------------------------------------------------------------
@@ -1138,4 +1138,28 @@ fn a_payload_sealed_for_another_row_does_not_open() {
         uc.pending_deliveries(10, true),
         Err(AppError::Internal("tag mismatch".into()))
     );
+}
+
+#[test]
+#[ignore = "bug: the read phase of create_password builds ExtId::generated(\"\") (see report)"]
+fn a_password_without_a_requested_ext_id_gets_a_generated_one() {
+    let mut h = Harness::new();
+    expect_create_lookups(&mut h.repos, None);
+    h.repos
+        .credentials
+        .expect_find_by_ext_id()
+        .returning(|_, _| Ok(None));
+    expect_default_policy(&mut h.repos, pwd_policy(&SUPPLIED));
+    h.hasher
+        .expect_hash()
+        .returning(|_, _| Ok(NEW_HASH.to_owned()));
+    h.repos.credentials.expect_insert().returning(|_| Ok(()));
+    let (uc, uow) = use_cases(h);
+    let cmd = CreatePassword {
+        ext_id: None,
+        ..create_cmd(Some("correct horse"))
+    };
+    let issued = uc.create_password(&root(), "c1", "u1", Ok(cmd)).unwrap();
+    assert!(idm_domain::ExtId::is_valid(issued.record.credential.ext_id.as_str()));
+    assert_eq!(uow.actions(), ["credential.created"]);
 }

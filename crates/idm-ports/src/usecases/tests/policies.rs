@@ -252,7 +252,7 @@ fn create_checks_rights_data_room_client_then_body() {
         domain_err(uc.create_policy(&client_root(&["c1"]), "c2", Err(malformed_body()))),
         DomainError::DataRoomDenied(Right::PolicyCreate)
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 
     let mut h = Harness::new();
     h.repos
@@ -513,7 +513,7 @@ fn patch_needs_policy_modify() {
         "errors.insufficientRightsFunction",
         "Permission denied: Caller does not have the required right 'AccessControl.PolicyModify' to perform this action",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 #[test]

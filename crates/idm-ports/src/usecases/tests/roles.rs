@@ -172,7 +172,7 @@ fn grant_needs_authorization_modify_before_anything_else() {
         "errors.insufficientRightsFunction",
         "Permission denied: Caller does not have the required right 'AccessControl.AuthorizationModify' to perform this action",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 #[test]
@@ -189,7 +189,7 @@ fn grant_outside_the_data_room_is_denied_before_any_lookup() {
         "errors.combinedDataroomDenied",
         "Permission denied: AccessControl.AuthorizationModify",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 #[test]
@@ -295,7 +295,7 @@ fn revoke_needs_authorization_modify() {
         "errors.insufficientRightsFunction",
         "Permission denied: Caller does not have the required right 'AccessControl.AuthorizationModify' to perform this action",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 #[test]

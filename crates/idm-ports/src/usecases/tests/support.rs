@@ -27,7 +27,7 @@ use crate::auth::{
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult, StoreError};
 use crate::history::{canonical, StoredEvent};
-use crate::repos::{CredentialRecord, TxMode};
+use crate::repos::CredentialRecord;
 use crate::telemetry::{MockTelemetry, NoTelemetry, Telemetry};
 use crate::testing::{MockRepos, MockedUnitOfWork};
 use crate::usecases::Ports;
@@ -356,11 +356,6 @@ pub fn malformed_body() -> AppError {
     AppError::Internal("malformed JSON (stand-in for the transport's 400)".into())
 }
 
-/// Whether every recorded transaction was a read.
-pub fn only_reads(uow: &MockedUnitOfWork) -> bool {
-    uow.modes().iter().all(|m| *m == TxMode::Read)
-}
-
 /// Client `c1` ("Acme") is found by its extId.
 pub fn expect_acme(repos: &mut MockRepos) {
     repos
@@ -426,7 +421,8 @@ impl PasswordRow {
     }
 }
 
-/// Stores `record` as its user's Password credential (see [`PasswordRow`]).
+/// Stores `record` as its user's Password credential (see [`PasswordRow`]); updates of other
+/// credentials are left to the test's own expectations.
 pub fn stored_password(repos: &mut MockRepos, record: CredentialRecord) -> PasswordRow {
     let user_id = record.credential.user_id.clone().expect("an assigned credential");
     let row = PasswordRow(Arc::new(Mutex::new(record)));
@@ -437,14 +433,13 @@ pub fn stored_password(repos: &mut MockRepos, record: CredentialRecord) -> Passw
         .withf(move |u, _| u == user_id)
         .returning(move |_, _| Ok(Some(current.get())));
     let target = row.clone();
+    let id = row.get().credential.id;
     repos
         .credentials
         .expect_update()
+        .withf(move |c, _| c.id == id)
         .returning(move |c, expected| {
             let mut stored = target.0.lock().unwrap();
-            if stored.credential.id != c.id {
-                panic!("update of another credential: {}", c.id);
-            }
             if stored.credential.version != expected {
                 return Err(StoreError::Conflict);
             }
@@ -514,4 +509,11 @@ impl CallLog {
     pub fn get(&self) -> Vec<String> {
         self.0.lock().unwrap().clone()
     }
+}
+
+/// Asserts that no transaction ran: SPEC §3.4 decides rights (step 2) before any lookup, so
+/// a refused caller cannot probe what exists.
+#[track_caller]
+pub fn assert_storage_untouched(uow: &MockedUnitOfWork) {
+    assert!(uow.modes().is_empty(), "storage was touched: {:?}", uow.modes());
 }

@@ -1,25 +1,29 @@
-//! SPEC §6.3: the bearer token endpoint (`POST /principal/v1/token`).
+//! SPEC §6.3: the bearer token endpoint (`POST /principal/v1/token`), with the lockout
+//! reservation of SPEC §10.2 and the epoch binding of SPEC §10.4.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::Duration;
-use idm_domain::credential::{Credential, CredentialState, StateChangeReason};
-use idm_domain::policy::PolicyType;
+use idm_domain::credential::{CredentialState, StateChangeReason};
+use idm_domain::policy::{Policy, PolicyType};
 use idm_domain::user::User;
 
 use super::support::*;
 use crate::auth::{IssuedToken, TokenSubject};
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult, BodyRejection};
-use crate::repos::{CredentialRecord, TxMode};
+use crate::history::Outcome;
+use crate::repos::CredentialRecord;
 use crate::telemetry::{LockKind, MockTelemetry, Verification};
 use crate::testing::MockedUnitOfWork;
 use crate::usecases::{TokenRequest, TokenService, TokenUseCases};
 
 const PW: &str = "s3cret-pw";
 const HASH: &str = "$argon2id$stored";
+const TOKEN: &str = "header.claims.signature";
 const INVALID: &str = "errors.invalidParameter";
 const NOT_ACTIVE: &str = "errors.credentialNotActive";
+const NOT_ACTIVE_MESSAGE: &str = "Failed to verify password. The password credential is not active.";
 
 fn jdoe() -> User {
     user(&acme(), "jdoe", "jdoe")
@@ -44,13 +48,26 @@ fn valid() -> TokenRequest {
 
 fn issued() -> IssuedToken {
     IssuedToken {
-        token: "header.claims.signature".into(),
+        token: TOKEN.into(),
         expires_in: 3600,
     }
 }
 
 fn record() -> CredentialRecord {
     password_record(&jdoe(), HASH)
+}
+
+/// The default PwdPolicy (tmp-lock at 2 failures for 60 s, fail-lock at 3) as `pol-pwd`.
+fn pwd_policy() -> Policy {
+    let mut p = policy(&acme(), "default-PwdPolicy", PolicyType::Pwd, true);
+    p.id = "pol-pwd".into();
+    p
+}
+
+/// The caller's password credential `stored` and its policy.
+fn world(h: &mut Harness, stored: CredentialRecord) -> PasswordRow {
+    expect_policies_by_id(&mut h.repos, vec![pwd_policy()]);
+    stored_password(&mut h.repos, stored)
 }
 
 fn issue(
@@ -69,7 +86,7 @@ fn issue(
 fn assert_rejected_early(caller: &Caller, request: TokenRequest, code: &str, message: &str) {
     let (result, uow) = issue(Harness::new(), caller, Ok(request));
     assert_err(result, code, message);
-    assert!(uow.modes().is_empty(), "no transaction: {:?}", uow.modes());
+    assert_storage_untouched(&uow);
 }
 
 #[track_caller]
@@ -77,67 +94,27 @@ fn assert_invalid(request: TokenRequest, message: &str) {
     assert_rejected_early(&me(), request, INVALID, message);
 }
 
-/// Expects the unlocked read of the caller's password credential to return `found`.
-fn expect_read(h: &mut Harness, found: Option<CredentialRecord>) {
-    h.repos
-        .credentials
-        .expect_find_password_of_user()
-        .withf(|u, lock| u == "user-jdoe" && !*lock)
-        .returning(move |_, _| Ok(found.clone()));
-}
-
-/// Expects the locked re-read of the write transaction to return `found`.
-fn expect_locked_reread(h: &mut Harness, found: CredentialRecord) {
-    h.repos
-        .credentials
-        .expect_find_password_of_user()
-        .withf(|u, lock| u == "user-jdoe" && *lock)
-        .returning(move |_, _| Ok(Some(found.clone())));
-}
-
+/// The hasher verifies [`PW`] against [`HASH`] as `ok`, with no transaction open (SPEC §10.3).
 fn expect_verify(h: &mut Harness, ok: bool) {
+    let probe = h.probe.clone();
     h.hasher
         .expect_verify()
-        .withf(|p, phc| p == PW && phc == HASH)
-        .return_const(ok);
-}
-
-fn expect_default_policy(h: &mut Harness) {
-    h.repos
-        .policies
-        .expect_find_by_id()
-        .withf(|id| id == "pol-pwd")
-        .returning(|_| {
-            Ok(Some(policy(
-                &acme(),
-                "default-PwdPolicy",
-                PolicyType::Pwd,
-                true,
-            )))
+        .withf(|_, p, phc| p == PW && phc == HASH)
+        .returning(move |_, _, _| {
+            assert!(!probe.in_transaction(), "a hash check inside a transaction");
+            ok
         });
 }
 
-/// Captures every credential passed to `update` (with its expected version).
-fn capture_updates(h: &mut Harness) -> Arc<Mutex<Vec<(Credential, i64)>>> {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let sink = seen.clone();
-    h.repos
-        .credentials
-        .expect_update()
-        .returning(move |c, expected| {
-            sink.lock().unwrap().push((c.clone(), expected));
-            Ok(())
-        });
-    seen
-}
-
-fn expect_issue(h: &mut Harness) {
+/// The issuer signs a token for `c1/jdoe` bound to the credential's epoch `epoch`.
+fn expect_issue(h: &mut Harness, epoch: i64) {
     h.tokens
         .expect_issue()
-        .withf(|s| {
+        .withf(move |s| {
             *s == TokenSubject {
                 user_ext_id: "jdoe".into(),
                 client_ext_id: "c1".into(),
+                password_epoch: epoch,
             }
         })
         .returning(|_| Ok(issued()));
@@ -176,7 +153,7 @@ fn rights_are_checked_before_the_body() {
     ] {
         let (result, uow) = issue(Harness::new(), &root(), Err(AppError::BadBody(rejection)));
         assert_err(result, "errors.insufficientRightsFunction", NO_SELF_ADMIN);
-        assert!(uow.modes().is_empty());
+        assert_storage_untouched(&uow);
     }
 }
 
@@ -192,7 +169,7 @@ fn bad_body_of_a_self_admin_is_returned_as_is() {
         let error = AppError::BadBody(rejection);
         let (result, uow) = issue(Harness::new(), &me(), Err(error.clone()));
         assert_eq!(result, Err(error));
-        assert!(uow.modes().is_empty());
+        assert_storage_untouched(&uow);
     }
 }
 
@@ -255,28 +232,37 @@ fn password_missing_or_empty() {
 #[test]
 fn caller_without_password_credential() {
     let mut h = Harness::new();
-    expect_read(&mut h, None);
+    h.repos
+        .credentials
+        .expect_find_password_of_user()
+        .withf(|u, _| u == "user-jdoe")
+        .returning(|_, _| Ok(None));
     no_hash_no_token(&mut h);
-    h.repos.credentials.expect_update().never();
     let (result, uow) = issue(h, &me(), Ok(valid()));
     assert_err(
         result,
         NOT_ACTIVE,
         "Failed to verify password. The user does not have a password credential.",
     );
-    assert_eq!(uow.modes(), vec![TxMode::Read]);
+    assert_no_events(&uow);
 }
 
 #[test]
-fn unusable_password_credential_is_not_active() {
+fn unusable_password_credential_is_not_active_without_a_hash_check() {
     let running_lock = {
         let mut r = record();
         r.credential.state = CredentialState::TmpLocked;
+        r.credential.state_change_reason = StateChangeReason::TooManyLoginFailures;
         r.credential.failed_login_count = 2;
         r.credential.locked_until = Some(now() + Duration::seconds(30));
         r
     };
-    let mut unusable = vec![running_lock];
+    let expired = {
+        let mut r = record();
+        r.credential.validity_to = now();
+        r
+    };
+    let mut unusable = vec![running_lock, expired];
     for state in [
         CredentialState::Disabled,
         CredentialState::FailLocked,
@@ -291,43 +277,39 @@ fn unusable_password_credential_is_not_active() {
     for found in unusable {
         let state = found.credential.state;
         let mut h = Harness::new();
-        expect_read(&mut h, Some(found));
+        let row = world(&mut h, found.clone());
         no_hash_no_token(&mut h);
-        h.repos.credentials.expect_update().never();
         let (result, uow) = issue(h, &me(), Ok(valid()));
-        assert_err(
-            result,
-            NOT_ACTIVE,
-            "Failed to verify password. The password credential is not active.",
+        assert_err(result, NOT_ACTIVE, NOT_ACTIVE_MESSAGE);
+        assert_eq!(row.get(), found, "{state:?}: nothing counted");
+        assert!(
+            !uow.actions().iter().any(|a| a == "token.issued"),
+            "{state:?}"
         );
-        assert_eq!(uow.modes(), vec![TxMode::Read], "{state:?}");
     }
 }
 
 #[test]
 fn wrong_password_counts_a_failed_login() {
     let mut h = Harness::new();
-    expect_read(&mut h, Some(record()));
+    let row = world(&mut h, record());
     expect_verify(&mut h, false);
-    expect_locked_reread(&mut h, record());
-    expect_default_policy(&mut h);
-    let updates = capture_updates(&mut h);
     h.tokens.expect_issue().never();
     let (result, uow) = issue(h, &me(), Ok(valid()));
     assert_err(result, INVALID, "Failed to verify password.");
-    assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);
-    assert_eq!(uow.commits(), 2);
-    let updates = updates.lock().unwrap();
-    assert_eq!(updates.len(), 1);
-    let (cred, expected) = &updates[0];
-    assert_eq!(*expected, 4);
+    let cred = row.credential();
     assert_eq!(cred.id, "cred-jdoe");
-    assert_eq!(cred.version, 5);
     assert_eq!(cred.failed_login_count, 1);
     assert_eq!(cred.last_failed_login, Some(now()));
     assert_eq!(cred.successful_login_count, 0);
     assert_eq!(cred.state, CredentialState::Active);
     assert_eq!(cred.locked_until, None);
+    assert_eq!(cred.epoch, EPOCH, "login bookkeeping does not end tokens");
+    let failed = event(&uow, "login.failed");
+    assert_eq!(failed.event.actor, actor_of(&me()));
+    assert_eq!(failed.event.request_id.as_deref(), Some(REQUEST_ID));
+    assert!(!uow.actions().iter().any(|a| a == "token.issued"));
+    assert_history_free_of(&uow, &[PW, HASH]);
 }
 
 #[test]
@@ -335,11 +317,8 @@ fn second_wrong_password_tmp_locks_at_the_default_threshold() {
     let mut before = record();
     before.credential.failed_login_count = 1;
     let mut h = Harness::new();
-    expect_read(&mut h, Some(before.clone()));
+    let row = world(&mut h, before);
     expect_verify(&mut h, false);
-    expect_locked_reread(&mut h, before);
-    expect_default_policy(&mut h);
-    let updates = capture_updates(&mut h);
     h.tokens.expect_issue().never();
     let mut telemetry = MockTelemetry::new();
     telemetry
@@ -353,14 +332,9 @@ fn second_wrong_password_tmp_locks_at_the_default_threshold() {
         .times(1)
         .return_const(());
     h.telemetry = Some(telemetry);
-    let (result, uow) = issue(h, &me(), Ok(valid()));
+    let (result, _) = issue(h, &me(), Ok(valid()));
     assert_err(result, INVALID, "Failed to verify password.");
-    assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);
-    let updates = updates.lock().unwrap();
-    assert_eq!(updates.len(), 1);
-    let (cred, expected) = &updates[0];
-    assert_eq!(*expected, 4);
-    assert_eq!(cred.version, 5);
+    let cred = row.credential();
     assert_eq!(cred.failed_login_count, 2);
     assert_eq!(cred.last_failed_login, Some(now()));
     assert_eq!(cred.state, CredentialState::TmpLocked);
@@ -377,39 +351,46 @@ fn second_wrong_password_tmp_locks_at_the_default_threshold() {
 // ---- success --------------------------------------------------------------------------------
 
 #[test]
-fn success_issues_a_token_for_the_caller_and_writes_nothing() {
+fn success_issues_a_token_bound_to_the_password_epoch() {
     let mut h = Harness::new();
-    expect_read(&mut h, Some(record()));
+    let row = world(&mut h, record());
     expect_verify(&mut h, true);
-    expect_issue(&mut h);
-    h.repos.credentials.expect_update().never();
-    h.repos.policies.expect_find_by_id().never();
+    expect_issue(&mut h, EPOCH);
     let (result, uow) = issue(h, &me(), Ok(valid()));
     assert_eq!(result, Ok(issued()));
-    assert!(only_reads(&uow), "modes: {:?}", uow.modes());
-    assert_eq!(uow.modes(), vec![TxMode::Read]);
-    assert_eq!(uow.rollbacks(), 0);
+    let cred = row.credential();
+    assert_eq!((cred.failed_login_count, cred.state), (0, CredentialState::Active));
+    let e = event(&uow, "token.issued");
+    assert_eq!(e.event.outcome, Outcome::Success);
+    assert_eq!(e.event.actor, actor_of(&me()));
+    assert_eq!(e.event.user_ext_id.as_deref(), Some("jdoe"));
+    assert_no_events_with_outcome_failure(&uow);
+    assert_history_free_of(&uow, &[PW, HASH, TOKEN]);
+}
+
+#[track_caller]
+fn assert_no_events_with_outcome_failure(uow: &MockedUnitOfWork) {
+    assert!(
+        uow.events()
+            .iter()
+            .all(|e| e.event.outcome == Outcome::Success),
+        "{:?}",
+        uow.actions()
+    );
 }
 
 #[test]
-fn success_clears_earlier_failures_with_one_write() {
+fn success_clears_earlier_failures() {
     let mut before = record();
     before.credential.failed_login_count = 1;
     before.credential.last_failed_login = Some(earlier());
     let mut h = Harness::new();
-    expect_read(&mut h, Some(before.clone()));
+    let row = world(&mut h, before);
     expect_verify(&mut h, true);
-    expect_locked_reread(&mut h, before);
-    let updates = capture_updates(&mut h);
-    expect_issue(&mut h);
-    let (result, uow) = issue(h, &me(), Ok(valid()));
+    expect_issue(&mut h, EPOCH);
+    let (result, _) = issue(h, &me(), Ok(valid()));
     assert_eq!(result, Ok(issued()));
-    assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);
-    let updates = updates.lock().unwrap();
-    assert_eq!(updates.len(), 1);
-    let (cred, expected) = &updates[0];
-    assert_eq!(*expected, 4);
-    assert_eq!(cred.version, 5);
+    let cred = row.credential();
     assert_eq!(cred.failed_login_count, 0);
     assert_eq!(cred.successful_login_count, 1);
     assert_eq!(cred.last_successful_login, Some(now()));
@@ -424,54 +405,60 @@ fn success_lifts_an_expired_tmp_lock() {
     before.credential.failed_login_count = 2;
     before.credential.locked_until = Some(now() - Duration::seconds(1));
     let mut h = Harness::new();
-    expect_read(&mut h, Some(before.clone()));
+    let row = world(&mut h, before);
     expect_verify(&mut h, true);
-    expect_locked_reread(&mut h, before);
-    let updates = capture_updates(&mut h);
-    expect_issue(&mut h);
-    let (result, uow) = issue(h, &me(), Ok(valid()));
+    expect_issue(&mut h, EPOCH);
+    let (result, _) = issue(h, &me(), Ok(valid()));
     assert_eq!(result, Ok(issued()));
-    assert_eq!(uow.modes(), vec![TxMode::Read, TxMode::Write]);
-    let updates = updates.lock().unwrap();
-    assert_eq!(updates.len(), 1);
-    let (cred, _) = &updates[0];
+    let cred = row.credential();
     assert_eq!(cred.state, CredentialState::Active);
     assert_eq!(cred.failed_login_count, 0);
     assert_eq!(cred.locked_until, None);
 }
 
 #[test]
-fn success_on_a_credential_locked_meanwhile_issues_no_token() {
-    // Verified against the first read, but a concurrent failure fail-locked the credential
-    // before the locked re-read: it is no longer usable (SPEC §6.3 "not active").
-    let mut before = record();
-    before.credential.failed_login_count = 2;
-    let mut locked = before.clone();
-    locked.credential.state = CredentialState::FailLocked;
-    locked.credential.failed_login_count = 3;
-    locked.credential.version = 5;
+fn success_on_a_credential_disabled_meanwhile_issues_no_token() {
+    // Verified, but an admin disabled the credential while the hash was checked: it is no
+    // longer usable (SPEC §6.3 "not active").
     let mut h = Harness::new();
-    expect_read(&mut h, Some(before));
-    expect_verify(&mut h, true);
-    expect_locked_reread(&mut h, locked);
-    h.repos.credentials.expect_update().never();
+    let row = world(&mut h, record());
+    let concurrent = row.clone();
+    h.hasher.expect_verify().returning(move |_, _, _| {
+        concurrent.modify(|r| {
+            r.credential.state = CredentialState::Disabled;
+            r.credential.state_change_reason = StateChangeReason::ChangedByAdmin;
+            r.credential.version += 1;
+        });
+        true
+    });
     h.tokens.expect_issue().never();
-    let (result, _uow) = issue(h, &me(), Ok(valid()));
-    assert_err(
-        result,
-        NOT_ACTIVE,
-        "Failed to verify password. The password credential is not active.",
-    );
+    let (result, uow) = issue(h, &me(), Ok(valid()));
+    assert_err(result, NOT_ACTIVE, NOT_ACTIVE_MESSAGE);
+    assert_eq!(row.credential().state, CredentialState::Disabled);
+    assert!(!uow.actions().iter().any(|a| a == "token.issued"));
 }
 
 #[test]
-fn issuer_failure_is_returned() {
+fn issuer_failure_is_returned_and_no_issue_is_recorded() {
     let mut h = Harness::new();
-    expect_read(&mut h, Some(record()));
+    world(&mut h, record());
     expect_verify(&mut h, true);
     h.tokens
         .expect_issue()
         .returning(|_| Err(AppError::Internal("signing failed".into())));
-    let (result, _uow) = issue(h, &me(), Ok(valid()));
+    let (result, uow) = issue(h, &me(), Ok(valid()));
     assert_eq!(result, Err(AppError::Internal("signing failed".into())));
+    assert!(!uow.actions().iter().any(|a| a == "token.issued"));
+}
+
+#[test]
+fn exhausted_hashing_capacity_is_busy_and_counts_as_no_attempt() {
+    let mut h = Harness::new();
+    h.busy = true;
+    let row = world(&mut h, record());
+    no_hash_no_token(&mut h);
+    let (result, uow) = issue(h, &me(), Ok(valid()));
+    assert_eq!(result, Err(AppError::Busy));
+    assert_eq!(row.get(), record());
+    assert_no_events(&uow);
 }

@@ -118,7 +118,7 @@ fn every_use_case_propagates_unavailable_storage() {
 #[test]
 fn authentication_propagates_unavailable_storage_instead_of_401() {
     let (ports, uow) = failing_ports(AppError::Unavailable);
-    let result = PasswordCallerAuthenticator::new(ports).authenticate("c1/jdoe", "pw");
+    let result = PasswordCallerAuthenticator::new(ports).authenticate("c1/jdoe", "pw", None);
     assert_eq!(result.unwrap_err(), AppError::Unavailable);
-    assert_eq!(uow.commits() + uow.rollbacks(), 0);
+    assert_no_events(&uow);
 }

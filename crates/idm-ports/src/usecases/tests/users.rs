@@ -37,7 +37,7 @@ fn create_outside_the_data_room_is_denied_before_any_lookup() {
         "errors.combinedDataroomDenied",
         "Permission denied: AccessControl.UserCreate",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 #[test]
@@ -294,7 +294,7 @@ fn self_admin_cannot_read_another_user() {
         "errors.insufficientRightsFunction",
         "Permission denied: Caller does not have the required right 'AccessControl.UserView' to perform this action",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 #[test]
@@ -306,7 +306,7 @@ fn get_user_outside_the_data_room_is_denied_before_any_lookup() {
         "errors.combinedDataroomDenied",
         "Permission denied: AccessControl.UserView",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 #[test]

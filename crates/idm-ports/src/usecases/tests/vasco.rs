@@ -185,7 +185,7 @@ fn create_without_rights_names_credential_create_first() {
             "errors.insufficientRightsFunction",
             "Permission denied: Caller does not have the required right 'AccessControl.CredentialCreate' to perform this action",
         );
-        assert!(uow.modes().is_empty(), "no transaction, no lookup");
+        assert_storage_untouched(&uow);
     }
 }
 
@@ -201,7 +201,7 @@ fn create_outside_the_data_room_is_denied_before_any_lookup() {
         "errors.combinedDataroomDenied",
         "Permission denied: AccessControl.CredentialCreate",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 #[test]
@@ -628,7 +628,7 @@ fn get_and_list_need_credential_view_in_the_data_room() {
         "errors.combinedDataroomDenied",
         "Permission denied: AccessControl.CredentialView",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
 
 fn listed(n: usize) -> Vec<CredentialRecord> {
@@ -920,5 +920,5 @@ fn assign_and_unassign_need_credential_modify_and_view() {
         "errors.combinedDataroomDenied",
         "Permission denied: AccessControl.CredentialModify",
     );
-    assert!(uow.modes().is_empty());
+    assert_storage_untouched(&uow);
 }
