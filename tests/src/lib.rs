@@ -215,6 +215,30 @@ impl TestServer {
         }
     }
 
+    /// The server process's ID (to read its resident memory).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Resident memory of the server process in KiB (Linux `VmRSS`).
+    pub fn resident_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
+    /// The value of one sample of `/metrics` (exact series text, e.g.
+    /// `idm_password_verifications_total{outcome="failure"}`); 0 when absent.
+    pub fn metric(&self, series: &str) -> f64 {
+        let text = self.anonymous().get("/metrics").text;
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    }
+
     /// Everything the server logged so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()

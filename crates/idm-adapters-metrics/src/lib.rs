@@ -40,6 +40,21 @@ pub struct PoolSnapshot {
 /// Where the pool figures come from; called once per render.
 pub type PoolSource = Box<dyn Fn() -> PoolSnapshot + Send + Sync>;
 
+/// A method label from a fixed set (SPEC §10.4): any other method is `OTHER`, so a client
+/// cannot create metric series at will.
+fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
 /// The metric families, registered in one private registry.
 struct Metrics {
     registry: Registry,
@@ -220,6 +235,7 @@ impl Telemetry for PrometheusTelemetry {
     }
 
     fn http_request(&self, method: &str, route: &str, status: u16, latency: Duration) {
+        let method = method_label(method);
         let status = status.to_string();
         self.metrics
             .requests

@@ -148,3 +148,14 @@ fn two_instances_do_not_share_a_registry() {
     assert_eq!(sample(&a.render(), "idm_auth_cache_hits_total"), Some(1.0));
     assert_eq!(sample(&b.render(), "idm_auth_cache_hits_total"), Some(0.0));
 }
+
+#[test]
+fn an_unknown_method_is_counted_as_other_and_adds_no_series_of_its_own() {
+    let t = PrometheusTelemetry::without_pool();
+    t.http_request("FOO", "<unmatched>", 405, Duration::from_millis(1));
+    t.http_request("BREW", "<unmatched>", 405, Duration::from_millis(1));
+    let text = t.render();
+    let other = "idm_http_requests_total{method=\"OTHER\",route=\"<unmatched>\",status=\"405\"}";
+    assert_eq!(sample(&text, other), Some(2.0), "{text}");
+    assert!(!text.contains("FOO") && !text.contains("BREW"), "{text}");
+}
