@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use idm_domain::client::Client;
+use idm_domain::paging::PageRequest;
 use idm_ports::error::StoreError;
 use idm_ports::repos::ClientRepo;
 
@@ -101,6 +102,35 @@ impl ClientRepo for DieselRepos<'_> {
 
     fn find_by_id(&mut self, id: &str) -> Result<Option<Client>, StoreError> {
         let r = find(self.conn, |q| q.filter(clients::id.eq(id.to_owned())));
+        self.done(r)
+    }
+
+    fn list(
+        &mut self,
+        ext_ids: Option<&[String]>,
+        page: &PageRequest,
+    ) -> Result<Vec<Client>, StoreError> {
+        let mut query = clients::table.into_boxed::<Db>();
+        if let Some(ext_ids) = ext_ids {
+            query = query.filter(clients::ext_id.eq_any(ext_ids.to_vec()));
+        }
+        if let Some(after) = &page.after {
+            let created = to_db(after.created);
+            query = query.filter(
+                clients::created.ge(created).and(
+                    clients::created
+                        .gt(created)
+                        .or(clients::ext_id.gt(after.ext_id.clone())),
+                ),
+            );
+        }
+        let r = query
+            .order((clients::created.asc(), clients::ext_id.asc()))
+            .limit(i64::from(page.limit) + 1)
+            .select(ClientRow::as_select())
+            .load(self.conn)
+            .map_err(RepoError::from)
+            .and_then(|rows| rows.into_iter().map(ClientRow::into_domain).collect());
         self.done(r)
     }
 

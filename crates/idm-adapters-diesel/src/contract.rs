@@ -22,7 +22,9 @@ use idm_domain::policy::{Policy, PolicyParameters, PolicyType};
 use idm_domain::user::{Contacts, LanguageCode, PersonName, User, UserState};
 use idm_domain::{DomainError, ExtId};
 use idm_ports::error::{AppError, StoreError, UniqueKey};
-use idm_ports::repos::{transact, CredentialRecord, Repos, TxMode, UnitOfWork};
+use idm_ports::repos::{
+    transact, CredentialRecord, Repos, TxMode, UnitOfWork, UserListFilter,
+};
 
 /// One contract case.
 pub type Case = fn(&dyn UnitOfWork);
@@ -79,6 +81,21 @@ pub const CASES: &[(&str, Case)] = &[
     (
         "concurrent_counter_updates_by_ext_id",
         concurrent_counter_updates_by_ext_id,
+    ),
+    ("clients_list_keyset", clients_list_keyset),
+    ("users_list_filters", users_list_filters),
+    (
+        "users_list_pages_stay_stable_under_inserts",
+        users_list_pages_stay_stable_under_inserts,
+    ),
+    ("users_delete_cascade", users_delete_cascade),
+    (
+        "writes_for_a_deleted_user_conflict",
+        writes_for_a_deleted_user_conflict,
+    ),
+    (
+        "delete_racing_a_credential_insert_leaves_no_orphan",
+        delete_racing_a_credential_insert_leaves_no_orphan,
     ),
 ];
 
@@ -1628,6 +1645,496 @@ pub fn meta_insert_if_absent(uow: &dyn UnitOfWork) {
     assert_eq!(kept, None);
 }
 
+/// Every page of `list` (limit `limit`) from the start, as (created, extId).
+fn all_client_pages(
+    uow: &dyn UnitOfWork,
+    ext_ids: Option<&[String]>,
+    limit: u32,
+) -> Vec<(DateTime<Utc>, String)> {
+    let mut seen = Vec::new();
+    let mut after = None;
+    for _ in 0..1000 {
+        let page = PageRequest { limit, after };
+        let rows = read(uow, |r| Ok(r.clients().list(ext_ids, &page)?));
+        assert!(rows.len() <= limit as usize + 1, "at most limit + 1 rows");
+        let more = rows.len() > limit as usize;
+        let items: Vec<_> = rows.into_iter().take(limit as usize).collect();
+        seen.extend(items.iter().map(|c| (c.created, c.ext_id.to_string())));
+        if !more {
+            return seen;
+        }
+        let last = items.last().expect("a full page");
+        after = Some(PageCursor {
+            created: last.created,
+            ext_id: last.ext_id.to_string(),
+        });
+    }
+    panic!("pagination must end");
+}
+
+/// `ClientRepo::list`: every client once, by (created, extId), strictly after the cursor, at
+/// most `limit + 1` rows; restricted to the given extIds when they are given.
+pub fn clients_list_keyset(uow: &dyn UnitOfWork) {
+    let mut mine: Vec<Client> = (0..5).map(|_| client()).collect();
+    for (i, c) in mine.iter_mut().enumerate() {
+        // Two share a creation time; extIds decide between them.
+        let secs = [4, 1, 4, 2, 3][i];
+        c.created = t0() + Duration::days(400) + Duration::seconds(secs);
+    }
+    write(uow, |r| {
+        for c in &mine {
+            r.clients().insert(c)?;
+        }
+        Ok(())
+    });
+    let wanted: Vec<String> = mine[..4].iter().map(|c| c.ext_id.to_string()).collect();
+    let mut expected: Vec<(DateTime<Utc>, String)> = mine[..4]
+        .iter()
+        .map(|c| (c.created, c.ext_id.to_string()))
+        .collect();
+    expected.sort();
+    for limit in [1, 2, 3, 100] {
+        assert_eq!(
+            all_client_pages(uow, Some(&wanted), limit),
+            expected,
+            "limit {limit}"
+        );
+    }
+    let none = read(uow, |r| {
+        Ok(r.clients().list(
+            Some(&["no-such-client".to_owned()]),
+            &PageRequest::default(),
+        )?)
+    });
+    assert!(none.is_empty());
+    // Without a restriction: every client (other cases' too), in order, each once.
+    let everything = all_client_pages(uow, None, 2);
+    let mut sorted = everything.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(everything, sorted, "ordered, no repeats");
+    for c in &mine {
+        assert!(everything.contains(&(c.created, c.ext_id.to_string())));
+    }
+}
+
+/// A user of `client` with these searchable fields, created `secs` after a fixed instant.
+fn listed_user(
+    client: &Client,
+    login: &str,
+    family: Option<&str>,
+    email: Option<&str>,
+    state: UserState,
+    secs: i64,
+) -> User {
+    let mut u = user(&client.id);
+    u.login_id = login.to_owned();
+    u.name.family_name = family.map(str::to_owned);
+    u.contacts.email = email.map(str::to_owned);
+    u.state = state;
+    u.created = t0() + Duration::seconds(secs);
+    u
+}
+
+fn list_users(
+    uow: &dyn UnitOfWork,
+    client: &Client,
+    filter: &UserListFilter,
+    page: &PageRequest,
+) -> Vec<User> {
+    read(uow, |r| {
+        Ok(r.users().list_by_client(&client.id, filter, page)?)
+    })
+}
+
+/// `list_by_client`: each filter alone and combined (AND); loginId exact; e-mail exact but
+/// case-insensitive; the prefix case-insensitive on loginId, family name or e-mail, with
+/// `%`, `_` and `\` taken literally; scoped to the client; by (created, extId).
+pub fn users_list_filters(uow: &dyn UnitOfWork) {
+    use UserState::{Active, Archived, Disabled};
+    let acme = client();
+    let other = client();
+    let users = [
+        listed_user(&acme, "alice", Some("Smith"), Some("Alice@Example.com"), Active, 1),
+        listed_user(&acme, "bob", Some("Alison"), Some("bob@example.org"), Disabled, 2),
+        listed_user(&acme, "carol", None, None, Active, 2),
+        listed_user(&acme, "al_x", Some("Zed"), Some("zed@example.com"), Active, 3),
+        listed_user(&acme, "ALFRED", Some("Miller"), None, Archived, 4),
+        listed_user(&acme, "dave", Some("%off"), Some("a\\b@x.ch"), Active, 5),
+        listed_user(&acme, "erin", Some("albert"), Some("erin@x.ch"), Active, 6),
+    ];
+    let foreign = listed_user(&other, "alice", Some("Smith"), Some("alice@example.com"), Active, 1);
+    write(uow, |r| {
+        r.clients().insert(&acme)?;
+        r.clients().insert(&other)?;
+        for u in users.iter().chain([&foreign]) {
+            r.users().insert(u)?;
+        }
+        Ok(())
+    });
+    let logins = |filter: UserListFilter| -> Vec<String> {
+        list_users(uow, &acme, &filter, &PageRequest::default())
+            .into_iter()
+            .map(|u| u.login_id)
+            .collect()
+    };
+    let prefix = |p: &str| UserListFilter {
+        prefix: Some(p.to_owned()),
+        ..UserListFilter::default()
+    };
+    let all: Vec<String> = {
+        let mut sorted: Vec<&User> = users.iter().collect();
+        sorted.sort_by_key(|u| (u.created, u.ext_id.to_string()));
+        sorted.iter().map(|u| u.login_id.clone()).collect()
+    };
+    assert_eq!(logins(UserListFilter::default()), all, "no filter: every user, in order");
+    let got = list_users(uow, &acme, &UserListFilter::default(), &PageRequest::default());
+    assert_eq!(
+        got.iter().find(|u| u.login_id == "alice"),
+        Some(&users[0]),
+        "every field read back"
+    );
+
+    let login = |l: &str| UserListFilter {
+        login_id: Some(l.to_owned()),
+        ..UserListFilter::default()
+    };
+    assert_eq!(logins(login("alice")), ["alice"]);
+    assert!(logins(login("ALICE")).is_empty(), "loginId is exact");
+    assert!(logins(login("ali")).is_empty());
+
+    let email = |e: &str| UserListFilter {
+        email: Some(e.to_owned()),
+        ..UserListFilter::default()
+    };
+    assert_eq!(logins(email("alice@example.com")), ["alice"]);
+    assert_eq!(logins(email("ALICE@EXAMPLE.COM")), ["alice"]);
+    assert!(logins(email("alice@example")).is_empty(), "e-mail is exact");
+
+    let state = |s: UserState| UserListFilter {
+        state: Some(s),
+        ..UserListFilter::default()
+    };
+    assert_eq!(logins(state(Disabled)), ["bob"]);
+    assert_eq!(logins(state(Archived)), ["ALFRED"]);
+    assert_eq!(logins(state(Active)).len(), 5);
+
+    // loginId alice, family Alison (bob), loginId al_x, loginId ALFRED, family albert (erin).
+    assert_eq!(logins(prefix("al")), ["alice", "bob", "al_x", "ALFRED", "erin"]);
+    assert_eq!(logins(prefix("AL")), logins(prefix("al")), "case-insensitive");
+    assert_eq!(logins(prefix("al_")), ["al_x"], "`_` is literal");
+    assert_eq!(logins(prefix("%")), ["dave"], "`%` is literal");
+    assert_eq!(logins(prefix("a\\")), ["dave"], "`\\` is literal");
+    assert_eq!(logins(prefix("bob@")), ["bob"], "e-mail prefix");
+    assert_eq!(logins(prefix("smi")), ["alice"], "family-name prefix");
+    assert!(logins(prefix("example")).is_empty(), "a prefix, not a substring");
+    assert!(logins(prefix("zzz")).is_empty());
+
+    let combined = UserListFilter {
+        state: Some(Active),
+        ..prefix("al")
+    };
+    assert_eq!(logins(combined), ["alice", "al_x", "erin"], "AND");
+    let combined = UserListFilter {
+        email: Some("BOB@example.org".into()),
+        ..prefix("al")
+    };
+    assert_eq!(logins(combined), ["bob"]);
+    let contradicting = UserListFilter {
+        login_id: Some("alice".into()),
+        state: Some(Disabled),
+        ..UserListFilter::default()
+    };
+    assert!(logins(contradicting).is_empty());
+
+    // Keyset pages of a filtered list.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = PageRequest { limit: 2, after };
+        let rows = list_users(uow, &acme, &prefix("al"), &page);
+        assert!(rows.len() <= 3);
+        let more = rows.len() > 2;
+        let items: Vec<User> = rows.into_iter().take(2).collect();
+        seen.extend(items.iter().map(|u| u.login_id.clone()));
+        if !more {
+            break;
+        }
+        let last = items.last().expect("a full page");
+        after = Some(PageCursor {
+            created: last.created,
+            ext_id: last.ext_id.to_string(),
+        });
+    }
+    assert_eq!(seen, logins(prefix("al")));
+    assert!(list_users(uow, &client(), &UserListFilter::default(), &PageRequest::default())
+        .is_empty());
+}
+
+/// Paging through a client's users while others are created (before and after the cursor,
+/// some sharing its instant) neither repeats nor skips any user that existed at the start.
+pub fn users_list_pages_stay_stable_under_inserts(uow: &dyn UnitOfWork) {
+    let acme = client();
+    let existing: Vec<User> = (0..9)
+        .map(|i| {
+            let mut u = user(&acme.id);
+            u.created = t0() + Duration::seconds(i / 2);
+            u
+        })
+        .collect();
+    write(uow, |r| {
+        r.clients().insert(&acme)?;
+        for u in &existing {
+            r.users().insert(u)?;
+        }
+        Ok(())
+    });
+    let mut expected: Vec<(DateTime<Utc>, String)> = existing
+        .iter()
+        .map(|u| (u.created, u.ext_id.to_string()))
+        .collect();
+    expected.sort();
+    let mut seen = Vec::new();
+    let mut after: Option<PageCursor> = None;
+    for round in 0..100 {
+        let page = PageRequest { limit: 2, after };
+        let rows = list_users(uow, &acme, &UserListFilter::default(), &page);
+        let more = rows.len() > 2;
+        let items: Vec<User> = rows.into_iter().take(2).collect();
+        seen.extend(items.iter().map(|u| (u.created, u.ext_id.to_string())));
+        if !more {
+            break;
+        }
+        let last = items.last().expect("a full page").clone();
+        // New users: one at the cursor's instant, one before it, one after everything.
+        write(uow, |r| {
+            for secs in [0, -1, 100] {
+                let mut u = user(&acme.id);
+                u.created = last.created + Duration::seconds(secs);
+                r.users().insert(&u)?;
+            }
+            Ok(())
+        });
+        after = Some(PageCursor {
+            created: last.created,
+            ext_id: last.ext_id.to_string(),
+        });
+        assert!(round < 50, "pagination must end");
+    }
+    let existed: Vec<_> = seen.iter().filter(|k| expected.contains(k)).cloned().collect();
+    assert_eq!(existed, expected, "every existing user once, in order");
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no user twice");
+}
+
+/// A user's delete takes its Password and OATH credentials, grants and deliveries, returns
+/// its VASCO credentials to stock (`initial`, no user, tokens kept), and frees its extId,
+/// loginId and its credentials' extIds; other users keep theirs.
+pub fn users_delete_cascade(uow: &dyn UnitOfWork) {
+    let w = world(uow);
+    let keeper = user(&w.client.id);
+    let pwd = credential(&w.client.id, Some(&w.user.id), &w.pwd.id, password_secret());
+    let oath = credential(&w.client.id, Some(&w.user.id), &w.oath.id, oath_secret());
+    let vasco = credential(&w.client.id, Some(&w.user.id), &w.vasco.id, vasco_secret());
+    let kept = credential(&w.client.id, Some(&keeper.id), &w.pwd.id, password_secret());
+    let grant = RoleGrant::new(Role::Helpdesk, DataRoom::Global);
+    let delivery = Delivery {
+        id: unique("d"),
+        client_id: w.client.id.clone(),
+        user_id: w.user.id.clone(),
+        credential_id: pwd.id.clone(),
+        kind: DeliveryKind::PasswordRemainder,
+        sealed_payload: "bm9uY2U=~Y2lwaGVy".into(),
+        created: t0(),
+    };
+    write(uow, |r| {
+        r.users().insert(&keeper)?;
+        for c in [&pwd, &oath, &vasco, &kept] {
+            r.credentials().insert(c)?;
+        }
+        r.roles().upsert_grant(&w.user.id, &grant, t0())?;
+        r.roles().upsert_grant(&keeper.id, &grant, t0())?;
+        r.deliveries().enqueue(&delivery)?;
+        Ok(())
+    });
+    let (first, again) = write(uow, |r| {
+        Ok((r.users().delete(&w.user.id)?, r.users().delete(&w.user.id)?))
+    });
+    assert!(first, "the user existed");
+    assert!(!again, "nothing left to delete");
+    assert!(!write(uow, |r| Ok(r.users().delete("no-such-user")?)));
+
+    let find = |c: &Credential| {
+        read(uow, |r| {
+            Ok(r.credentials()
+                .find_by_ext_id(&w.client.id, c.ext_id.as_str())?)
+        })
+    };
+    assert_eq!(
+        read(uow, |r| Ok(r.users().find_by_id(&w.user.id)?)),
+        None,
+        "the user is gone"
+    );
+    assert_eq!((find(&pwd), find(&oath)), (None, None), "its credentials are gone");
+    let stock = find(&vasco).expect("the VASCO credential stays");
+    assert_eq!(stock.user_ext_id, None);
+    assert_eq!(stock.credential.user_id, None);
+    assert_eq!(stock.credential.state, CredentialState::Initial);
+    assert_eq!(stock.credential.version, vasco.version + 1);
+    assert_eq!(stock.credential.secret, vasco.secret, "tokens kept");
+    assert!(read(uow, |r| Ok(r.roles().grants_of_user(&w.user.id)?)).is_empty());
+    let pending = read(uow, |r| Ok(r.deliveries().pending(1000)?));
+    assert!(
+        pending.iter().all(|d| d.user_id != w.user.id),
+        "its deliveries are gone"
+    );
+    assert_eq!(
+        find(&kept).map(|r| r.credential),
+        Some(kept.clone()),
+        "another user's credential stays"
+    );
+    assert_eq!(
+        read(uow, |r| Ok(r.roles().grants_of_user(&keeper.id)?)),
+        vec![grant.clone()]
+    );
+
+    // The extId, loginId and credential extIds are free again.
+    let mut again = user(&w.client.id);
+    again.ext_id = w.user.ext_id.clone();
+    again.login_id = w.user.login_id.clone();
+    let mut pwd_again = credential(&w.client.id, Some(&again.id), &w.pwd.id, password_secret());
+    pwd_again.ext_id = pwd.ext_id.clone();
+    write(uow, |r| {
+        r.users().insert(&again)?;
+        r.credentials().insert(&pwd_again)?;
+        Ok(())
+    });
+    assert_eq!(find(&pwd).map(|r| r.credential), Some(pwd_again));
+}
+
+/// A credential, grant or delivery for a user that no longer exists is refused with
+/// `Conflict` (a lost race with the delete), and the transaction stays usable.
+pub fn writes_for_a_deleted_user_conflict(uow: &dyn UnitOfWork) {
+    let w = world(uow);
+    let gone = user(&w.client.id);
+    write(uow, |r| {
+        r.users().insert(&gone)?;
+        r.users().delete(&gone.id)?;
+        Ok(())
+    });
+    let cred = credential(&w.client.id, Some(&gone.id), &w.oath.id, oath_secret());
+    let delivery = Delivery {
+        id: unique("d"),
+        client_id: w.client.id.clone(),
+        user_id: gone.id.clone(),
+        credential_id: cred.id.clone(),
+        kind: DeliveryKind::PasswordRemainder,
+        sealed_payload: "bm9uY2U=~Y2lwaGVy".into(),
+        created: t0(),
+    };
+    let fine = credential(&w.client.id, Some(&w.user.id), &w.oath.id, oath_secret());
+    let (c, g, d) = write(uow, |r| {
+        let c = r.credentials().insert(&cred);
+        let g = r.roles().upsert_grant(
+            &gone.id,
+            &RoleGrant::new(Role::Helpdesk, DataRoom::Global),
+            t0(),
+        );
+        let d = r.deliveries().enqueue(&delivery);
+        // The transaction goes on after the refusals.
+        r.credentials().insert(&fine)?;
+        Ok((c, g, d))
+    });
+    assert_eq!(c, Err(StoreError::Conflict));
+    assert_eq!(g, Err(StoreError::Conflict));
+    assert_eq!(d, Err(StoreError::Conflict));
+    let found = read(uow, |r| {
+        Ok((
+            r.credentials()
+                .find_by_ext_id(&w.client.id, cred.ext_id.as_str())?,
+            r.credentials()
+                .find_by_ext_id(&w.client.id, fine.ext_id.as_str())?,
+        ))
+    });
+    assert_eq!(found.0, None);
+    assert!(found.1.is_some());
+}
+
+/// A user's delete and a credential insert for it, racing in both orders: either the insert
+/// commits first and the delete takes the credential with the user, or the insert waits for
+/// the delete and fails with `Conflict`. Never a credential of a missing user.
+pub fn delete_racing_a_credential_insert_leaves_no_orphan(uow: &dyn UnitOfWork) {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Barrier;
+
+    let w = world(uow);
+    for round in 0..6 {
+        let victim = user(&w.client.id);
+        write(uow, |r| Ok(r.users().insert(&victim)?));
+        let cred = credential(&w.client.id, Some(&victim.id), &w.pwd.id, password_secret());
+        let insert_first = round % 2 == 0;
+        let barrier = Barrier::new(2);
+        let (insert, delete) = std::thread::scope(|s| {
+            let (barrier, cred, victim) = (&barrier, &cred, &victim);
+            // The first one signals from inside its open transaction and holds it a moment.
+            let hold = |r: &mut dyn Repos, signalled: &AtomicBool| {
+                let _ = r;
+                if !signalled.swap(true, Ordering::SeqCst) {
+                    barrier.wait();
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+            };
+            let inserter = s.spawn(move || {
+                let signalled = AtomicBool::new(false);
+                if !insert_first {
+                    barrier.wait();
+                }
+                transact(uow, TxMode::Write, |r| {
+                    r.credentials().insert(cred)?;
+                    if insert_first {
+                        hold(r, &signalled);
+                    }
+                    Ok(())
+                })
+            });
+            let deleter = s.spawn(move || {
+                let signalled = AtomicBool::new(false);
+                if insert_first {
+                    barrier.wait();
+                }
+                transact(uow, TxMode::Write, |r| {
+                    let found = r.users().delete(&victim.id)?;
+                    if !insert_first {
+                        hold(r, &signalled);
+                    }
+                    Ok(found)
+                })
+            });
+            (
+                inserter.join().expect("inserter"),
+                deleter.join().expect("deleter"),
+            )
+        });
+        assert_eq!(delete, Ok(true), "round {round}: the delete succeeds");
+        if insert_first {
+            assert_eq!(insert, Ok(()), "round {round}: the insert came first");
+        } else {
+            assert_eq!(
+                insert,
+                Err(AppError::Domain(DomainError::OptimisticLockingFailure)),
+                "round {round}: the insert lost the race"
+            );
+        }
+        let left = read(uow, |r| {
+            Ok(r.credentials()
+                .find_by_ext_id(&w.client.id, cred.ext_id.as_str())?)
+        });
+        assert_eq!(left, None, "round {round}: no credential of a deleted user");
+    }
+}
+
 /// Generates one `#[test]` per contract case, plus `run_all_on_one_database` and a check that
 /// no case of [`CASES`] lacks a test. `$with_fresh_store` is a `fn(&dyn Fn(&dyn UnitOfWork))`
 /// that opens a fresh, migrated, empty store, runs the case on it (or returns without running
@@ -1664,6 +2171,12 @@ macro_rules! storage_contract_tests {
             timestamps_keep_microseconds,
             concurrent_failed_logins,
             concurrent_counter_updates_by_ext_id,
+            clients_list_keyset,
+            users_list_filters,
+            users_list_pages_stay_stable_under_inserts,
+            users_delete_cascade,
+            writes_for_a_deleted_user_conflict,
+            delete_racing_a_credential_insert_leaves_no_orphan,
         );
     };
     (@cases $with:path; $($name:ident),* $(,)?) => {

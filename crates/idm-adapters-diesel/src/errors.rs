@@ -49,8 +49,9 @@ pub(crate) fn is_retryable(e: &DieselError) -> bool {
     }
 }
 
-/// Maps a diesel error: unique violations to their key, lost connections and SQLite lock
-/// timeouts to `Unavailable`, the rest to `Other` (whose text is only logged).
+/// Maps a diesel error: unique violations to their key, foreign-key violations (a lost race
+/// with a delete) to `Conflict`, lost connections and SQLite lock timeouts to `Unavailable`,
+/// the rest to `Other` (whose text is only logged).
 pub(crate) fn map_diesel(e: DieselError) -> StoreError {
     match &e {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
@@ -59,6 +60,11 @@ pub(crate) fn map_diesel(e: DieselError) -> StoreError {
                 .map(key_of_constraint)
                 .unwrap_or_else(|| key_of_message(info.message()));
             StoreError::Unique(key)
+        }
+        // A row refers to one a concurrent transaction deleted (a credential of a user deleted
+        // meanwhile): the write lost a race, like a lost compare-and-set.
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+            StoreError::Conflict
         }
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
         | DieselError::BrokenTransactionManager => StoreError::Unavailable,

@@ -18,6 +18,21 @@ impl MetaRepo for DieselRepos<'_> {
         self.done(r)
     }
 
+    fn put(&mut self, name: &str, value: &str) -> Result<(), StoreError> {
+        let r = savepoint(self.conn, |c| {
+            let updated = diesel::update(server_meta::table.filter(server_meta::name.eq(name)))
+                .set(server_meta::value.eq(value))
+                .execute(c)?;
+            if updated == 0 {
+                diesel::insert_into(server_meta::table)
+                    .values((server_meta::name.eq(name), server_meta::value.eq(value)))
+                    .execute(c)?;
+            }
+            Ok(())
+        });
+        self.done_guarded(r)
+    }
+
     fn insert_if_absent(&mut self, name: &str, value: &str) -> Result<bool, StoreError> {
         let r = savepoint(self.conn, |c| {
             let present = server_meta::table

@@ -1,15 +1,116 @@
 //! `UserRepo` over the `users` table.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Text};
+use idm_domain::paging::PageRequest;
 use idm_domain::user::{Contacts, PersonName, User};
 use idm_ports::error::StoreError;
-use idm_ports::repos::UserRepo;
+use idm_ports::repos::{UserListFilter, UserRepo};
 
 use crate::errors::{RepoError, RepoResult};
 use crate::schema::users;
 use crate::time::{from_db, from_db_opt, to_db, to_db_opt};
-use crate::{savepoint, DieselRepos};
+use crate::{savepoint, Db, DbConnection, DieselRepos};
+
+diesel::define_sql_function! {
+    /// SQL `lower()`: the case folding of the user list's filters and of its indexes
+    /// (`ix_users_*_lower`), the same expression on both sides so the indexes apply.
+    fn lower(x: Nullable<Text>) -> Nullable<Text>;
+}
+
+/// A condition on `users` of a boxed query.
+type Condition = Box<dyn BoxableExpression<users::table, Db, SqlType = Nullable<Bool>>>;
+
+/// The `LIKE` pattern "starts with `prefix`", with `\\` escaping `%`, `_` and itself.
+fn like_prefix(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for ch in prefix.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// `$column` (a `Nullable<Text>` expression) starts with `$prefix`, ignoring case, written so
+/// that the expression index `(client_id, lower(column))` serves it on each backend: a `LIKE`
+/// with a literal prefix on PostgreSQL (whose index uses `text_pattern_ops`, byte order
+/// whatever the collation), a range `[lower(prefix), lower(prefix) || U+10FFFF)` on SQLite
+/// (whose `LIKE` cannot use an index on an expression; its `BINARY` order makes the range
+/// exactly the prefix).
+macro_rules! starts_with {
+    ($postgres:expr, $column:expr, $prefix:expr) => {{
+        let condition: Condition = if $postgres {
+            Box::new(
+                lower($column)
+                    .like(lower(Some(like_prefix($prefix))))
+                    .escape('\\'),
+            )
+        } else {
+            Box::new(
+                lower($column)
+                    .ge(lower(Some($prefix.to_owned())))
+                    .and(lower($column).lt(lower(Some(format!("{}\u{10FFFF}", $prefix))))),
+            )
+        };
+        condition
+    }};
+}
+
+/// One keyset page of the client's users matching `filter` (see `UserRepo::list_by_client`).
+fn list_page(
+    conn: &mut DbConnection,
+    client_id: &str,
+    filter: &UserListFilter,
+    page: &PageRequest,
+) -> RepoResult<Vec<User>> {
+    let postgres = matches!(conn, DbConnection::Pg(_));
+    let mut query = users::table
+        .filter(users::client_id.eq(client_id.to_owned()))
+        .into_boxed::<Db>();
+    if let Some(login_id) = &filter.login_id {
+        query = query.filter(users::login_id.eq(login_id.clone()));
+    }
+    if let Some(email) = &filter.email {
+        query = query.filter(lower(users::email).eq(lower(Some(email.clone()))));
+    }
+    if let Some(state) = filter.state {
+        query = query.filter(users::user_state.eq(state.as_str()));
+    }
+    if let Some(prefix) = &filter.prefix {
+        // Each branch repeats the client, so each is an index range of its own (an OR of
+        // index scans on both backends).
+        let in_client = || users::client_id.eq(client_id.to_owned()).nullable();
+        let any: Condition = Box::new(
+            in_client()
+                .and(starts_with!(postgres, users::login_id.nullable(), prefix))
+                .or(in_client().and(starts_with!(postgres, users::family_name, prefix)))
+                .or(in_client().and(starts_with!(postgres, users::email, prefix))),
+        );
+        query = query.filter(any);
+    }
+    if let Some(after) = &page.after {
+        // `created >= c` first: a range on `ix_users_page (client_id, created, ext_id)`.
+        let created = to_db(after.created);
+        query = query.filter(
+            users::created.ge(created).and(
+                users::created
+                    .gt(created)
+                    .or(users::ext_id.gt(after.ext_id.clone())),
+            ),
+        );
+    }
+    let rows = query
+        .order((users::created.asc(), users::ext_id.asc()))
+        .limit(i64::from(page.limit) + 1)
+        .select(UserRow::as_select())
+        .load(conn);
+    load(rows)
+}
 
 /// A `users` row; the changeset of an update writes every column but the id.
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
@@ -172,9 +273,30 @@ impl UserRepo for DieselRepos<'_> {
         self.done_guarded(r)
     }
 
+    fn list_by_client(
+        &mut self,
+        client_id: &str,
+        filter: &UserListFilter,
+        page: &PageRequest,
+    ) -> Result<Vec<User>, StoreError> {
+        let r = list_page(self.conn, client_id, filter, page);
+        self.done(r)
+    }
+
     fn delete(&mut self, id: &str) -> Result<bool, StoreError> {
         use crate::schema::{credentials, delivery_outbox, role_grants, vasco_tokens};
         let r = savepoint(self.conn, |c| {
+            // The user's row first, locked until the transaction ends: a concurrent insert that
+            // refers to it (a credential, a grant, a delivery) waits for its foreign-key check
+            // and then fails (`Conflict`), or, if it came first, is deleted below with the rest.
+            // (SQLite's write transaction already excludes every other writer.)
+            if let DbConnection::Pg(pg) = c {
+                users::table
+                    .filter(users::id.eq(id))
+                    .select(users::id)
+                    .for_update()
+                    .load::<String>(pg)?;
+            }
             // SPEC §12's cascade, explicit so it does not depend on foreign-key enforcement:
             // pending deliveries, grants, the user's own credentials (VASCO ones go back to
             // stock, state `initial`), then the user.

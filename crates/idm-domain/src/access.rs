@@ -540,9 +540,18 @@ mod tests {
             grant(Role::ClientRoot, clients(&["a"])),
             grant(Role::Helpdesk, DataRoom::Global),
         ];
-        assert_eq!(data_room_of(&mixed, Right::UserView), Some(DataRoom::Global));
-        assert_eq!(data_room_of(&mixed, Right::ClientView), Some(clients(&["a"])));
+        assert_eq!(
+            data_room_of(&mixed, Right::UserView),
+            Some(DataRoom::Global)
+        );
+        assert_eq!(
+            data_room_of(&mixed, Right::ClientView),
+            Some(clients(&["a"]))
+        );
         assert!(effective_rights(&[grant(Role::SelfAdmin, DataRoom::Global)]).is_empty());
-        assert_eq!(effective_rights(&[grant(Role::Root, DataRoom::Global)]).len(), 18);
+        assert_eq!(
+            effective_rights(&[grant(Role::Root, DataRoom::Global)]).len(),
+            18
+        );
     }
 }

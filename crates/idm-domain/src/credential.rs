@@ -580,7 +580,11 @@ impl Credential {
     /// success recorded; failures reserved by checks still running stay counted. `false` when
     /// the credential is not usable now (an admin disabled it, a failure locked it): then
     /// only the reservation ends.
-    pub fn settle_success(&mut self, counted: bool, now: DateTime<Utc>) -> bool {
+    ///
+    /// `record`: whether the success is recorded (counters, dates; SPEC §6.2). A caller
+    /// authentication records one only when it clears something (SPEC §3.1); otherwise the
+    /// reservation is simply given back.
+    pub fn settle_success(&mut self, counted: bool, record: bool, now: DateTime<Utc>) -> bool {
         if counted {
             self.end_reservation();
             self.failed_login_count = (self.failed_login_count - 1).max(0);
@@ -589,9 +593,24 @@ impl Credential {
             self.touch(now);
             return false;
         }
-        self.record_success(now);
-        self.failed_login_count = self.pending_attempts;
+        if record {
+            self.record_success(now);
+            self.failed_login_count = self.pending_attempts;
+        } else {
+            self.touch(now);
+        }
         true
+    }
+
+    /// Whether a success would clear something beyond its own counters: settled failures (not
+    /// the reservations of running checks) or an expired lock (SPEC §3.1).
+    pub fn success_clears(&self, now: DateTime<Utc>) -> bool {
+        let running = if self.pending_until.is_some_and(|until| until > now) {
+            self.pending_attempts
+        } else {
+            0
+        };
+        self.failed_login_count - running > 0 || self.lock_expired(now)
     }
 
     /// Whether one more failure would lock the credential (SPEC §11 status 3).
@@ -765,7 +784,7 @@ pub(crate) mod tests {
         assert_eq!(c.begin_attempt(&rules, now()), Attempt::Refused);
         // The first attempt turns out right, but a failure locked the credential meanwhile:
         // the lock stands (SPEC §6.2: a locked credential is not usable).
-        assert!(!c.settle_success(true, now()));
+        assert!(!c.settle_success(true, true, now()));
         assert_eq!(c.state, CredentialState::TmpLocked);
         assert_eq!((c.failed_login_count, c.pending_attempts), (1, 0));
     }
@@ -777,10 +796,10 @@ pub(crate) mod tests {
         c.begin_attempt(&rules, now());
         c.begin_attempt(&rules, now());
         assert_eq!(c.begin_attempt(&rules, now()), Attempt::Wait);
-        assert!(c.settle_success(true, now()));
+        assert!(c.settle_success(true, true, now()));
         // The other check still runs: its reservation stays counted.
         assert_eq!((c.failed_login_count, c.pending_attempts), (1, 1));
-        assert!(c.settle_success(true, now()));
+        assert!(c.settle_success(true, true, now()));
         assert_eq!((c.failed_login_count, c.pending_attempts), (0, 0));
         // A password leaves `initial` only by a change (SPEC §6.2).
         assert_eq!(c.state, CredentialState::Initial);
@@ -796,7 +815,7 @@ pub(crate) mod tests {
             c.begin_attempt(&rules, now()),
             Attempt::Reserved { counted: true, .. }
         ));
-        assert!(c.settle_success(true, now()));
+        assert!(c.settle_success(true, true, now()));
         assert_eq!((c.state, c.failed_login_count), (CredentialState::Initial, 0));
     }
 
@@ -848,7 +867,7 @@ pub(crate) mod tests {
     #[test]
     fn settle_success_does_not_revive_a_disabled_credential() {
         let mut c = password(CredentialState::Disabled);
-        assert!(!c.settle_success(true, now()));
+        assert!(!c.settle_success(true, true, now()));
         assert_eq!(c.state, CredentialState::Disabled);
     }
 

@@ -455,19 +455,28 @@ mod tests {
         };
         u.apply(patch, later()).unwrap();
         assert_eq!((u.name, u.contacts), Default::default());
-        assert_eq!((u.state, u.login_id.as_str()), (UserState::Archived, "janet"));
+        assert_eq!(
+            (u.state, u.login_id.as_str()),
+            (UserState::Archived, "janet")
+        );
     }
 
     #[test]
     fn bad_values_are_refused_and_change_nothing() {
         let cases: Vec<(UserPatch, &str, &str)> = vec![
             (
-                UserPatch { user_state: Patch::Set("gone".into()), ..Default::default() },
+                UserPatch {
+                    user_state: Patch::Set("gone".into()),
+                    ..Default::default()
+                },
                 "errors.invalidParameter",
                 "Invalid userState 'gone'",
             ),
             (
-                UserPatch { language_code: Patch::Set("xx".into()), ..Default::default() },
+                UserPatch {
+                    language_code: Patch::Set("xx".into()),
+                    ..Default::default()
+                },
                 "errors.invalidParameter",
                 "Invalid languageCode 'xx'",
             ),
@@ -483,17 +492,26 @@ mod tests {
                 "Invalid email address 'nope'",
             ),
             (
-                UserPatch { login_id: Patch::Remove, ..Default::default() },
+                UserPatch {
+                    login_id: Patch::Remove,
+                    ..Default::default()
+                },
                 "errors.userLoginIdNull",
                 "The 'loginId' parameter is mandatory.",
             ),
             (
-                UserPatch { login_id: Patch::Set(String::new()), ..Default::default() },
+                UserPatch {
+                    login_id: Patch::Set(String::new()),
+                    ..Default::default()
+                },
                 "errors.userLoginIdNull",
                 "The 'loginId' parameter is mandatory.",
             ),
             (
-                UserPatch { user_state: Patch::Remove, ..Default::default() },
+                UserPatch {
+                    user_state: Patch::Remove,
+                    ..Default::default()
+                },
                 "errors.nullParameter",
                 "The 'userState' parameter is mandatory.",
             ),
@@ -518,15 +536,25 @@ mod tests {
         assert!(ok.check_self_admin().is_ok());
         let refused = |p: UserPatch| p.check_self_admin().unwrap_err().to_string();
         assert_eq!(
-            refused(UserPatch { user_state: Patch::Remove, is_technical_user: Patch::Set(true), ..ok.clone() }),
+            refused(UserPatch {
+                user_state: Patch::Remove,
+                is_technical_user: Patch::Set(true),
+                ..ok.clone()
+            }),
             "The field 'userState' cannot be changed in self-admin mode."
         );
         assert_eq!(
-            refused(UserPatch { is_technical_user: Patch::Set(false), ..ok.clone() }),
+            refused(UserPatch {
+                is_technical_user: Patch::Set(false),
+                ..ok.clone()
+            }),
             "The field 'isTechnicalUser' cannot be changed in self-admin mode."
         );
         assert_eq!(
-            refused(UserPatch { login_id: Patch::Set("x".into()), ..ok }),
+            refused(UserPatch {
+                login_id: Patch::Set("x".into()),
+                ..ok
+            }),
             "The field 'loginId' cannot be changed in self-admin mode."
         );
     }

@@ -39,6 +39,9 @@ pub(crate) async fn log_request(
     let telemetry = req
         .app_data::<web::Data<AppState>>()
         .map(|state| state.telemetry.clone());
+    let audit = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.audit.clone());
     let res = next.call(req).await;
     let elapsed = started.elapsed();
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
@@ -58,6 +61,11 @@ pub(crate) async fn log_request(
     };
     if let Some(telemetry) = telemetry {
         telemetry.http_request(method.as_str(), &route, status, elapsed);
+    }
+    if status == 403 {
+        if let (Ok(res), Some(audit)) = (&res, audit) {
+            record_denial(res.request(), audit, format!("{method} {route}")).await;
+        }
     }
     match caller {
         Some(caller) => tracing::info!(
@@ -80,4 +88,29 @@ pub(crate) async fn log_request(
         ),
     }
     res
+}
+
+/// Every 403 is a history event (SPEC §13), recorded before the answer leaves; a failure to
+/// record it is logged, never turned into another answer.
+async fn record_denial(
+    req: &actix_web::HttpRequest,
+    audit: std::sync::Arc<dyn idm_ports::usecases::AuditService>,
+    detail: String,
+) {
+    let Some(caller) = req
+        .extensions()
+        .get::<crate::auth::AuthenticatedCaller>()
+        .map(|c| c.0.clone())
+    else {
+        return;
+    };
+    let param = |name: &str| req.match_info().get(name).map(ToOwned::to_owned);
+    let client = param("clientExtId").or_else(|| param("extId").filter(|_| {
+        req.match_info().get("clientExtId").is_none() && req.path().contains("/core/v1/clients/")
+    }));
+    let user = param("userExtId");
+    let result = actix_web::web::block(move || audit.record_denial(&caller, client, user, detail)).await;
+    if !matches!(result, Ok(Ok(()))) {
+        tracing::warn!("a refused request could not be recorded in the history");
+    }
 }

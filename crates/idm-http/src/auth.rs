@@ -97,6 +97,7 @@ impl FromRequest for Authenticated {
                 authenticator.authenticate(&creds.user_id, &creds.password, request_id)
             })
             .await??;
+            req.extensions_mut().insert(AuthenticatedCaller(caller.clone()));
             req.extensions_mut().insert(CallerIds {
                 client_ext_id: caller.client_ext_id.to_string(),
                 user_ext_id: caller.user_ext_id.to_string(),
@@ -106,6 +107,11 @@ impl FromRequest for Authenticated {
         })
     }
 }
+
+/// The authenticated caller, kept in the request for the record of a refusal (SPEC §13: every
+/// 403 is a history event).
+#[derive(Clone)]
+pub(crate) struct AuthenticatedCaller(pub(crate) Caller);
 
 /// Opened once the request's caller is authenticated; checks that SPEC §3.4 orders after
 /// authentication wait on it (see [`AuthGate::passed`]). Actix runs a request on one worker

@@ -129,6 +129,50 @@ impl IntoParams for XToken {
     }
 }
 
+/// The filters of the user list (SPEC §12) as sent, each optional; never fails (an unknown
+/// `userState` is the use case's 422, after rights and the client).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub(crate) struct UserFilters {
+    /// Exactly this loginId.
+    #[param(nullable = false)]
+    pub(crate) login_id: Option<String>,
+    /// This e-mail address, compared case-insensitively.
+    #[param(nullable = false)]
+    pub(crate) email: Option<String>,
+    /// Only users in this state (another value answers 422).
+    #[param(value_type = Option<doc::UserStateName>, nullable = false)]
+    pub(crate) user_state: Option<String>,
+    /// A case-insensitive prefix of the loginId, the family name or the e-mail address.
+    #[param(nullable = false)]
+    pub(crate) q: Option<String>,
+}
+
+impl FromRequest for UserFilters {
+    type Error = Infallible;
+    type Future = Ready<Result<Self, Infallible>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+            .map(actix_web::web::Query::into_inner)
+            .unwrap_or_default();
+        // A repeated parameter: the last one counts, as for `limit`.
+        let last = |name: &str| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        ready(Ok(UserFilters {
+            login_id: last("loginId"),
+            email: last("email"),
+            user_state: last("userState"),
+            q: last("q"),
+        }))
+    }
+}
+
 /// The checked `limit`/`continuationToken` of a list (SPEC §1). A bad query answers 422 after
 /// authentication and before the use case (SPEC §3.4): the check waits on the request's
 /// [`AuthGate`], so it cannot overtake a 401 whatever the argument order.

@@ -53,11 +53,17 @@ use actix_web::{middleware, web, App};
 use idm_ports::repos::HealthCheck;
 use idm_ports::telemetry::Telemetry;
 use idm_ports::usecases::{
-    CallerAuthenticator, ClientService, LoginInfoService, OathService, PasswordService,
+    AuditService,
+    AuthService, CallerAuthenticator, ClientService, LoginInfoService, OathService, PasswordService,
     PolicyService, RoleService, TokenService, UserService, VascoService,
 };
 
 pub use body::BodyRejection;
+
+/// One history event as the API shows it, as a JSON line (for `idm-server audit export`).
+pub fn event_json(event: &idm_ports::history::StoredEvent) -> String {
+    serde_json::to_string(&dto::audit::EventResponse::from(event)).unwrap_or_default()
+}
 pub use error::ApiError;
 pub use request_id::RequestId;
 
@@ -104,6 +110,10 @@ pub struct AppState {
     pub oath: Arc<dyn OathService>,
     /// The self-admin bearer token (SPEC §6.3).
     pub tokens: Arc<dyn TokenService>,
+    /// The authentication API: logins, HOTP resync, password change and unlock (SPEC §11).
+    pub auth: Arc<dyn AuthService>,
+    /// The history (SPEC §13): event queries and the record of refused requests.
+    pub audit: Arc<dyn AuditService>,
     /// Storage readiness for `GET /health/ready`.
     pub health: Arc<dyn HealthCheck>,
     /// Operational metrics: fed by the access log, rendered by `GET /metrics` (SPEC §9).

@@ -40,14 +40,16 @@ pub(crate) const BASIC: &str = "basic";
     modifiers(&BasicAuth),
     tags(
         (name = "clients", description = "Clients (SPEC §8.1)."),
-        (name = "users", description = "Users and their credential list (SPEC §8.2)."),
+        (name = "users", description = "Users and their credential list (SPEC §8.2); list, PATCH, DELETE (SPEC §12)."),
         (name = "roles", description = "Role grants (SPEC §8.3)."),
         (name = "policies", description = "Policies (SPEC §5, §8.4)."),
         (name = "passwords", description = "Password credential and reset (SPEC §6.1, §8.5)."),
         (name = "login-info", description = "Bulk login information (SPEC §6.2)."),
         (name = "token", description = "Self-admin bearer token (SPEC §6.3)."),
+        (name = "authentication", description = "Authentication API: password and OATH logins, HOTP resync (SPEC §11)."),
         (name = "vasco", description = "VASCO credentials (SPEC §6.4, §8.7)."),
         (name = "oath", description = "OATH credentials (SPEC §6.5, §8.6)."),
+        (name = "principal", description = "The caller itself: its user and its permissions (SPEC §12)."),
         (name = "operations", description = "Health, metrics and this documentation; no authentication (SPEC §9)."),
     ),
 )]

@@ -16,6 +16,12 @@
 //! first, as it did before the VASCO routes existed (Decision). `POST …/clients/vasco` only
 //! fits the VASCO create. `{extId}` never spans a `/`, so `…/vasco/{extId}` and
 //! `…/vasco/{extId}/unassign` cannot overlap.
+//!
+//! The user list of SPEC §12, `GET …/core/v1/clients/{clientExtId}/users`, is registered after
+//! the older GET templates it overlaps, so they keep their meaning (Decision, as for VASCO):
+//! `GET …/clients/users/users` reads user `users` of client `clients`, and
+//! `…/clients/policies/users`, `…/clients/vasco/users` read the policy or VASCO credential
+//! `users` of client `clients`. Every other `…/clients/{clientExtId}/users` is the list.
 
 use std::sync::OnceLock;
 
@@ -27,7 +33,8 @@ use utoipa_actix_web::{AppExt, OpenApiFactory, UtoipaApp};
 
 use crate::error::ApiError;
 use crate::handlers::{
-    clients, docs, health, login_info, oath, passwords, policies, roles, token, users, vasco,
+    audit, auth, clients, docs, health, login_info, oath, passwords, policies, principal, roles, token,
+    users, vasco,
 };
 
 /// Every endpoint, in routing order (see the module doc for why the order matters).
@@ -35,8 +42,12 @@ fn register<T: AppFactory>(endpoints: Endpoints<T>) -> Endpoints<T> {
     endpoints
         .service(clients::create)
         .service(clients::get)
+        .service(clients::list)
+        .service(clients::patch)
         .service(users::create)
         .service(users::get)
+        .service(users::patch)
+        .service(users::delete)
         .service(users::list_credentials)
         .service(roles::grant)
         .service(roles::list)
@@ -45,6 +56,8 @@ fn register<T: AppFactory>(endpoints: Endpoints<T>) -> Endpoints<T> {
         .service(passwords::get)
         .service(passwords::patch)
         .service(passwords::reset)
+        .service(auth::change_password)
+        .service(auth::unlock_password)
         .service(login_info::bulk)
         .service(oath::create)
         .service(oath::list)
@@ -58,7 +71,17 @@ fn register<T: AppFactory>(endpoints: Endpoints<T>) -> Endpoints<T> {
         .service(policies::create)
         .service(policies::get)
         .service(policies::patch)
+        // After every older template it overlaps (`…/{clientExtId}/users/{userExtId}`,
+        // `…/policies/{extId}`, `…/vasco/{extId}` with clientExtId `clients`): see the module doc.
+        .service(users::list)
         .service(token::issue)
+        .service(principal::me)
+        .service(principal::permissions)
+        .service(auth::password_login)
+        .service(auth::oath_login)
+        .service(auth::oath_resync)
+        .service(audit::list)
+        .service(audit::user_history)
         .service(health::live)
         .service(health::ready)
         .service(docs::openapi_json)

@@ -57,6 +57,50 @@ pub struct NewEvent {
     pub detail: Option<String>,
 }
 
+/// Which events a history query wants (SPEC §13 filters, plus the caller's data room).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// Only events whose target client is one of these; `None` = every client. Events with no
+    /// target client are included only when `include_system` is set.
+    pub data_room: Option<Vec<String>>,
+    /// Whether events without a target client (bootstrap, operator) are visible.
+    pub include_system: bool,
+    /// The target client.
+    pub client_ext_id: Option<String>,
+    /// A user as target or actor (within `client_ext_id` when given).
+    pub user_ext_id: Option<String>,
+    /// The action name.
+    pub action: Option<String>,
+    /// At or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Before.
+    pub to: Option<DateTime<Utc>>,
+    /// The request ID.
+    pub request_id: Option<String>,
+}
+
+/// Rebuilds the actor of a stored event from its JSON form.
+pub fn actor_from_json(value: &Value) -> Option<Actor> {
+    if let Some(system) = value.get("system").and_then(Value::as_str) {
+        return match system {
+            "bootstrap" => Some(Actor::Bootstrap),
+            "operator" => Some(Actor::Operator),
+            _ => None,
+        };
+    }
+    let field = |name: &str| value.get(name).and_then(Value::as_str);
+    Some(Actor::User {
+        client_ext_id: idm_domain::ExtId::parse(field("clientExtId")?)?,
+        user_ext_id: idm_domain::ExtId::parse(field("userExtId")?)?,
+        login_id: field("loginId")?.to_owned(),
+    })
+}
+
+/// The action name as stored, mapped back to the static name of [`ACTIONS`].
+pub fn action_name(stored: &str) -> Option<&'static str> {
+    ACTIONS.iter().copied().find(|a| *a == stored)
+}
+
 /// A stored event: its place in the chain and the chain hash over it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {
@@ -122,6 +166,7 @@ pub const ACTIONS: &[&str] = &[
     "vasco.unassigned",
     "oath.resynced",
     "login.recorded",
+    "login.attempted",
     "login.succeeded",
     "login.failed",
     "login.refused",

@@ -237,6 +237,19 @@ impl Permit {
         }
     }
 
+    /// The same permit, aimed at a client it just created (its default policies are events of
+    /// that client).
+    pub(crate) fn on_client(mut self, client_ext_id: ExtId) -> Permit {
+        self.target.client_ext_id = Some(client_ext_id);
+        self
+    }
+
+    /// The same permit for the given request.
+    pub(crate) fn with_request_id(mut self, request_id: Option<String>) -> Permit {
+        self.request_id = request_id;
+        self
+    }
+
     /// Who acts.
     pub fn actor(&self) -> &Actor {
         &self.actor

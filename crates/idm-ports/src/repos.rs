@@ -12,7 +12,7 @@ use idm_domain::credential::{Credential, CredentialType};
 use idm_domain::delivery::Delivery;
 use idm_domain::paging::PageRequest;
 use idm_domain::policy::{Policy, PolicyType};
-use idm_domain::user::User;
+use idm_domain::user::{User, UserState};
 use idm_domain::ExtId;
 
 use crate::error::{AppError, StoreError};
@@ -33,6 +33,29 @@ pub trait ClientRepo {
     /// Writes `client` if its stored version is still `expected_version`; `Conflict` otherwise,
     /// `Unique(ClientName)` when the new name is taken.
     fn update(&mut self, client: &Client, expected_version: i64) -> Result<(), StoreError>;
+    /// Clients after `page.after`, by creation time then extId, only those whose extId is one
+    /// of `ext_ids` when it is given: up to `page.limit + 1` rows (the extra one tells the use
+    /// case that another page follows).
+    // mockall cannot mock an elided lifetime inside `Option<&[…]>`; it needs a named one.
+    #[allow(clippy::needless_lifetimes)]
+    fn list<'a>(
+        &mut self,
+        ext_ids: Option<&'a [String]>,
+        page: &PageRequest,
+    ) -> Result<Vec<Client>, StoreError>;
+}
+
+/// The filters of a user list (SPEC §12), combined with AND; `None` does not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserListFilter {
+    /// Exactly this loginId.
+    pub login_id: Option<String>,
+    /// This e-mail address, compared case-insensitively.
+    pub email: Option<String>,
+    /// Only users in this state.
+    pub state: Option<UserState>,
+    /// A case-insensitive prefix of the loginId, the family name or the e-mail address.
+    pub prefix: Option<String>,
 }
 
 /// Users.
@@ -69,7 +92,19 @@ pub trait UserRepo {
     fn find_by_id(&mut self, id: &str) -> Result<Option<User>, StoreError>;
     /// Deletes the user with its Password and OATH credentials, role grants and pending
     /// deliveries, and unassigns its VASCO credentials (SPEC §12); `false` when it did not exist.
+    /// The user's row is locked first, so a concurrent write that refers to the user (a
+    /// credential, grant or delivery insert) either commits before the delete, and goes with
+    /// it, or fails with `Conflict`: no row is ever left pointing at a deleted user.
     fn delete(&mut self, id: &str) -> Result<bool, StoreError>;
+    /// The client's users that match `filter`, after `page.after`, by creation time then
+    /// extId: up to `page.limit + 1` rows (the extra one tells the use case that another page
+    /// follows). Filtering and paging run in the database, on its indexes.
+    fn list_by_client(
+        &mut self,
+        client_id: &str,
+        filter: &UserListFilter,
+        page: &PageRequest,
+    ) -> Result<Vec<User>, StoreError>;
 }
 
 /// Policies.
@@ -118,7 +153,8 @@ pub struct CredentialRecord {
 /// Credentials of every type.
 #[cfg_attr(feature = "mock", mockall::automock)]
 pub trait CredentialRepo {
-    /// Inserts a credential; `Unique(CredentialExtId | UserPassword | VascoAuthMode)` when taken.
+    /// Inserts a credential; `Unique(CredentialExtId | UserPassword | VascoAuthMode)` when taken,
+    /// `Conflict` when its user was deleted concurrently.
     fn insert(&mut self, credential: &Credential) -> Result<(), StoreError>;
     /// The credential with this extId in the client, any type.
     fn find_by_ext_id(
@@ -201,6 +237,8 @@ pub trait MetaRepo {
     fn get(&mut self, name: &str) -> Result<Option<String>, StoreError>;
     /// Stores `value` under `name` unless a value is there already; `false` when one was.
     fn insert_if_absent(&mut self, name: &str, value: &str) -> Result<bool, StoreError>;
+    /// Stores `value` under `name`, replacing what was there.
+    fn put(&mut self, name: &str, value: &str) -> Result<(), StoreError>;
 }
 
 /// The history (SPEC §13): an append-only, hash-chained list of events. Only the write path
@@ -214,6 +252,22 @@ pub trait HistoryRepo {
     fn insert(&mut self, event: &crate::history::StoredEvent, prev: &str) -> Result<(), StoreError>;
     /// Moves the head to the last appended event.
     fn set_head(&mut self, seq: i64, hash: &str) -> Result<(), StoreError>;
+    /// The head without locking it (for verification).
+    fn head(&mut self) -> Result<(i64, String), StoreError>;
+    /// Up to `limit` events after `after_seq` matching `filter`, in `seq` order, each with the
+    /// chain hash it follows.
+    fn list(
+        &mut self,
+        filter: &crate::history::EventFilter,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<(crate::history::StoredEvent, String)>, StoreError>;
+    /// Deletes the events older than `before` and returns the last one deleted (seq, hash), if
+    /// any, so verification can start after it.
+    fn prune_before(
+        &mut self,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<(i64, String)>, StoreError>;
 }
 
 /// All repositories of one transaction.

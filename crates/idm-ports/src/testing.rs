@@ -54,6 +54,38 @@ impl HistoryRepo for RecordingHistory {
         self.head = (seq, hash.to_owned());
         Ok(())
     }
+    fn head(&mut self) -> Result<(i64, String), crate::error::StoreError> {
+        Ok(self.head.clone())
+    }
+    fn list(
+        &mut self,
+        _filter: &crate::history::EventFilter,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<(StoredEvent, String)>, crate::error::StoreError> {
+        let mut prev = String::new();
+        let mut out = Vec::new();
+        for e in &self.events {
+            if e.seq > after_seq && out.len() < limit as usize {
+                out.push((e.clone(), prev.clone()));
+            }
+            prev = e.hash.clone();
+        }
+        Ok(out)
+    }
+    fn prune_before(
+        &mut self,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<(i64, String)>, crate::error::StoreError> {
+        let last = self
+            .events
+            .iter()
+            .filter(|e| e.event.time < before)
+            .map(|e| (e.seq, e.hash.clone()))
+            .last();
+        self.events.retain(|e| e.event.time >= before);
+        Ok(last)
+    }
 }
 
 impl Repos for MockRepos {

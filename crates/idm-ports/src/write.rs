@@ -6,7 +6,7 @@
 //! Use cases state *what* changed ([`Change`]); they never write history rows, and each change
 //! needs a [`Permit`], which only the authorization checks hand out (see [`crate::permit`]).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use idm_domain::access::{Role, RoleGrant};
 use idm_domain::client::Client;
 use idm_domain::credential::Credential;
@@ -183,6 +183,7 @@ impl<'r> Tx<'r> {
             } => {
                 r.credentials().update(after, before.version)?;
                 event.action = action;
+                event.outcome = outcome_of(action);
                 event.credential_ext_id = Some(after.ext_id.to_string());
                 event.changes = credential_diff(Some(before), Some(after));
             }
@@ -273,6 +274,16 @@ impl<'r> Tx<'r> {
     }
 }
 
+/// Whether an action records a refusal: the failures and refusals of logins and requests.
+fn outcome_of(action: &str) -> Outcome {
+    if action.ends_with(".failed") || action.ends_with("Refused") || action.ends_with(".refused")
+    {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    }
+}
+
 fn grant_change(grant: &RoleGrant) -> Map<String, Value> {
     let room = match &grant.data_room {
         idm_domain::access::DataRoom::Global => Value::Null,
@@ -295,10 +306,13 @@ pub(crate) fn write<T>(
     mut work: impl FnMut(&mut Tx<'_>) -> AppResult<T>,
 ) -> AppResult<T> {
     transact(&*ports.uow, TxMode::Write, |repos| {
+        // Microseconds: what both databases keep, so the chain hash covers the stored time.
+        let now = ports.clock.now();
+        let now = now.with_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now);
         let mut tx = Tx {
             repos,
             events: Vec::new(),
-            now: ports.clock.now(),
+            now,
         };
         let out = work(&mut tx)?;
         let events = std::mem::take(&mut tx.events);

@@ -40,6 +40,25 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The history (SPEC §13): verify its hash chain, export it, prune it.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exit non-zero naming the first modified, inserted or deleted event.
+    Verify,
+    /// Write the events as NDJSON to standard output.
+    Export {
+        /// Only events at or after this RFC 3339 time.
+        #[arg(long)]
+        from: Option<String>,
+    },
+    /// Delete events older than IDM_AUDIT_RETENTION_DAYS (0 = keep everything).
+    Prune,
 }
 
 #[derive(Subcommand)]
@@ -92,6 +111,15 @@ fn main() -> ExitCode {
         Command::Admin {
             command: AdminCommand::ResetPassword { user },
         } => serve::admin_reset_password(&settings, &user),
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => serve::audit_verify(&settings),
+        Command::Audit {
+            command: AuditCommand::Export { from },
+        } => serve::audit_export(&settings, from.as_deref()),
+        Command::Audit {
+            command: AuditCommand::Prune,
+        } => serve::audit_prune(&settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,7 +2,7 @@
 
 use actix_web::HttpServer;
 use anyhow::Context;
-use idm_ports::usecases::BreakGlass;
+use idm_ports::usecases::{BreakGlass, Verification};
 use idm_ports::AppError;
 
 use crate::config::{redact_url, Settings};
@@ -153,4 +153,54 @@ fn operator_error(e: &AppError) -> String {
         AppError::Unavailable | AppError::Busy => "the database is not available".into(),
         AppError::BadBody(_) | AppError::Internal(_) => format!("failed: {e}"),
     }
+}
+
+/// `idm-server audit verify` (SPEC §13).
+pub fn audit_verify(settings: &Settings) -> anyhow::Result<()> {
+    let service = offline_service(settings)?;
+    match service.audit.verify().map_err(|e| anyhow::anyhow!("{}", operator_error(&e)))? {
+        Verification::Intact { events } => {
+            println!("history intact: {events} events verified");
+            Ok(())
+        }
+        Verification::Broken { seq, reason } => {
+            anyhow::bail!("history broken at event {seq}: {reason}")
+        }
+    }
+}
+
+/// `idm-server audit export [--from T]`: NDJSON on standard output.
+pub fn audit_export(settings: &Settings, from: Option<&str>) -> anyhow::Result<()> {
+    use std::io::Write;
+    let from = from
+        .map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .with_context(|| format!("--from '{t}' is not an RFC 3339 time"))
+        })
+        .transpose()?;
+    let service = offline_service(settings)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let count = service
+        .audit
+        .export(from, |e| {
+            let line = idm_http::event_json(e);
+            writeln!(out, "{line}")
+        })
+        .map_err(|e| anyhow::anyhow!("{}", operator_error(&e)))?;
+    out.flush()?;
+    tracing::info!(count, "history exported");
+    Ok(())
+}
+
+/// `idm-server audit prune`: applies `IDM_AUDIT_RETENTION_DAYS`.
+pub fn audit_prune(settings: &Settings) -> anyhow::Result<()> {
+    let service = offline_service(settings)?;
+    let pruned = service
+        .audit
+        .prune(settings.audit_retention_days)
+        .map_err(|e| anyhow::anyhow!("{}", operator_error(&e)))?;
+    println!("{pruned} events pruned (retention {} days)", settings.audit_retention_days);
+    Ok(())
 }

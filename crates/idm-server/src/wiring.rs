@@ -15,7 +15,8 @@ use idm_http::{AppState, HttpSettings};
 use idm_ports::auth::Clock;
 use idm_ports::telemetry::Telemetry;
 use idm_ports::usecases::{
-    BootstrapSettings, Bootstrapper, ClientUseCases, EncryptionKeyCheck, KeyCheck,
+    AuditUseCases,
+    AuthUseCases, BootstrapSettings, Bootstrapper, ClientUseCases, EncryptionKeyCheck, KeyCheck,
     LoginInfoUseCases, OathUseCases, OperatorUseCases, OutboxService, PasswordCallerAuthenticator, PasswordUseCases,
     PolicyUseCases, Ports, RoleUseCases, TokenUseCases, UserUseCases, VascoUseCases,
 };
@@ -51,6 +52,8 @@ pub struct Service {
     pub key_check: EncryptionKeyCheck,
     /// Break-glass commands (SPEC §10.5).
     pub operator: OperatorUseCases,
+    /// The history's verification, export and pruning (SPEC §13).
+    pub audit: Arc<AuditUseCases>,
 }
 
 impl Service {
@@ -119,6 +122,7 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
         history_mac: Arc::new(history_mac),
     };
     let passwords = Arc::new(PasswordUseCases::new(ports.clone()));
+    let audit = Arc::new(AuditUseCases::new(ports.clone()));
     let state = AppState {
         authenticator: Arc::new(PasswordCallerAuthenticator::new(ports.clone())),
         clients: Arc::new(ClientUseCases::new(ports.clone())),
@@ -127,9 +131,11 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
         policies: Arc::new(PolicyUseCases::new(ports.clone())),
         passwords: passwords.clone(),
         tokens: Arc::new(TokenUseCases::new(ports.clone())),
+        auth: Arc::new(AuthUseCases::new(ports.clone())),
         login_info: Arc::new(LoginInfoUseCases::new(ports.clone())),
         vasco: Arc::new(VascoUseCases::new(ports.clone())),
         oath: Arc::new(OathUseCases::new(ports.clone())),
+        audit: audit.clone(),
         health: db,
         telemetry,
         settings: HttpSettings {
@@ -142,6 +148,7 @@ pub fn build(settings: &Settings, db: Arc<Database>) -> anyhow::Result<Service> 
         outbox: passwords,
         key_check: EncryptionKeyCheck::new(ports.clone()),
         operator: OperatorUseCases::new(ports.clone()),
+        audit,
     })
 }
 

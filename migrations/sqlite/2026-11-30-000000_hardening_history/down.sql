@@ -1,3 +1,7 @@
+DROP INDEX ix_clients_page;
+DROP INDEX ix_users_email_lower;
+DROP INDEX ix_users_family_lower;
+DROP INDEX ix_users_login_lower;
 DROP INDEX ix_role_grants_role;
 DROP INDEX ix_users_email;
 DROP INDEX ix_users_page;

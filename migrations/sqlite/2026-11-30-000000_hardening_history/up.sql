@@ -39,3 +39,11 @@ INSERT INTO history_head (id, seq, hash) VALUES (1, 0, '');
 CREATE INDEX ix_users_page ON users (client_id, created, ext_id);
 CREATE INDEX ix_users_email ON users (client_id, email);
 CREATE INDEX ix_role_grants_role ON role_grants (role);
+-- SPEC §12: the case-insensitive filters of the user list (`email`, the prefix `q`) compare
+-- `lower(column)`, so each is an index range. SQLite compares in BINARY order, which makes the
+-- prefix range exact. (PostgreSQL: the same indexes with `text_pattern_ops`.)
+CREATE INDEX ix_users_login_lower ON users (client_id, lower(login_id));
+CREATE INDEX ix_users_family_lower ON users (client_id, lower(family_name));
+CREATE INDEX ix_users_email_lower ON users (client_id, lower(email));
+-- SPEC §12: the client list's order.
+CREATE INDEX ix_clients_page ON clients (created, ext_id);

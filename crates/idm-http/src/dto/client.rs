@@ -1,11 +1,12 @@
 //! Client bodies (SPEC §4.1, §8.1).
 
-use idm_domain::client::Client;
+use idm_domain::client::{Client, ClientPatch};
+use idm_domain::patch::Patch;
 use idm_ports::usecases::CreateClient;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::timestamp;
+use super::{timestamp, tri_state};
 
 /// `POST /core/v1/clients` body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -20,6 +21,27 @@ impl From<CreateClientRequest> for CreateClient {
         CreateClient {
             ext_id: r.ext_id,
             name: r.name,
+        }
+    }
+}
+
+/// `PATCH /core/v1/clients/:extId` body (SPEC §12). `name` absent keeps the name; `null` or
+/// blank is refused like a missing name on create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PatchClientRequest {
+    #[serde(default, deserialize_with = "tri_state")]
+    #[schema(value_type = Option<String>)]
+    name: Patch<String>,
+    /// The version read; another stored version answers 409.
+    version: Option<i64>,
+}
+
+impl From<PatchClientRequest> for ClientPatch {
+    fn from(r: PatchClientRequest) -> Self {
+        ClientPatch {
+            name: r.name,
+            version: r.version,
         }
     }
 }

@@ -162,6 +162,20 @@ error_sets! {
         "413": PayloadTooLarge, "415": UnsupportedMediaType, "422": Unprocessable,
         "500": InternalError, "503": Unavailable,
     ];
+    /// A list whose path names no client (the client list): [`CheckedErrors`] without 404.
+    UnscopedListErrors => [
+        "401": Unauthorized, "403": Forbidden, "422": Unprocessable,
+        "500": InternalError, "503": Unavailable,
+    ];
+    /// The caller's own user: no right is needed, so no 403; 404 only if it was deleted since
+    /// it authenticated.
+    OwnUserErrors => [
+        "401": Unauthorized, "404": NotFound, "500": InternalError, "503": Unavailable,
+    ];
+    /// What the caller's authentication already holds (its permissions): no right is needed.
+    CallerErrors => [
+        "401": Unauthorized, "500": InternalError, "503": Unavailable,
+    ];
 }
 
 /// Paging of a list (SPEC §1).

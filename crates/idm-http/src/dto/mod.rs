@@ -3,6 +3,8 @@
 //! Response DTOs omit absent values (SPEC §1) and write timestamps as RFC 3339 UTC with `Z`;
 //! request DTOs accept `null` like an absent field and ignore unknown fields (SPEC §8).
 
+pub(crate) mod audit;
+pub(crate) mod auth;
 pub(crate) mod client;
 pub(crate) mod credential;
 pub(crate) mod doc;
@@ -11,6 +13,7 @@ pub(crate) mod oath;
 pub(crate) mod page;
 pub(crate) mod password;
 pub(crate) mod policy;
+pub(crate) mod principal;
 pub(crate) mod role;
 pub(crate) mod token;
 pub(crate) mod user;
@@ -60,4 +63,14 @@ where
     Option::<String>::deserialize(d)?
         .map(|s| s.parse::<T>().map_err(serde::de::Error::custom))
         .transpose()
+}
+
+/// Deserializes a merge-PATCH field (SPEC §12) with `#[serde(default, deserialize_with =
+/// "tri_state")]`: absent → `Keep` (the default), `null` → `Remove`, a value → `Set`.
+pub(crate) fn tri_state<'de, D, T>(d: D) -> Result<idm_domain::patch::Patch<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(idm_domain::patch::Patch::from_json(Some(Option::<T>::deserialize(d)?)))
 }

@@ -1,12 +1,15 @@
 //! User bodies (SPEC §4.2, §8.2).
 
-use idm_domain::user::{Contacts, LanguageCode, PersonName, UserState};
+use idm_domain::patch::Patch;
+use idm_domain::user::{
+    Contacts, ContactsPatch, LanguageCode, NamePatch, PersonName, UserPatch, UserState,
+};
 use idm_ports::usecases::{CreateUser, UserView};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::doc;
-use super::{opt_from_str, timestamp};
+use super::{opt_from_str, timestamp, tri_state};
 
 /// `name` of a user, both ways.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -66,6 +69,84 @@ impl From<CreateUserRequest> for CreateUser {
                 email: contacts.email,
                 mobile: contacts.mobile,
             },
+        }
+    }
+}
+
+/// `name` of a user PATCH: each part absent (kept), `null` (removed) or a new value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PatchNameDto {
+    #[serde(default, deserialize_with = "tri_state")]
+    #[schema(value_type = Option<String>)]
+    title: Patch<String>,
+    #[serde(default, deserialize_with = "tri_state")]
+    #[schema(value_type = Option<String>)]
+    first_name: Patch<String>,
+    #[serde(default, deserialize_with = "tri_state")]
+    #[schema(value_type = Option<String>)]
+    family_name: Patch<String>,
+}
+
+/// `contacts` of a user PATCH: each part absent (kept), `null` (removed) or a new value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PatchContactsDto {
+    #[serde(default, deserialize_with = "tri_state")]
+    #[schema(value_type = Option<String>)]
+    email: Patch<String>,
+    #[serde(default, deserialize_with = "tri_state")]
+    #[schema(value_type = Option<String>)]
+    mobile: Patch<String>,
+}
+
+/// `PATCH /core/v1/:clientExtId/users/:userExtId` body (SPEC §12): a field left out is kept,
+/// `name`/`contacts` are merged part by part, a field sent as `null` is removed (`loginId` and
+/// `userState` cannot be; `languageCode` and `isTechnicalUser` return to their defaults). A
+/// `userState`/`languageCode` outside its values is a 422 of that field. In self-admin mode
+/// only `name`, `contacts`, `languageCode` and `version` may be sent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PatchUserRequest {
+    #[serde(default, deserialize_with = "tri_state")]
+    #[schema(value_type = Option<String>)]
+    login_id: Patch<String>,
+    #[serde(default, deserialize_with = "tri_state")]
+    #[schema(value_type = Option<doc::UserStateName>)]
+    user_state: Patch<String>,
+    #[serde(default, deserialize_with = "tri_state")]
+    #[schema(value_type = Option<doc::LanguageCodeName>)]
+    language_code: Patch<String>,
+    #[serde(default, deserialize_with = "tri_state")]
+    #[schema(value_type = Option<bool>)]
+    is_technical_user: Patch<bool>,
+    #[serde(default, deserialize_with = "tri_state")]
+    #[schema(value_type = Option<PatchNameDto>)]
+    name: Patch<PatchNameDto>,
+    #[serde(default, deserialize_with = "tri_state")]
+    #[schema(value_type = Option<PatchContactsDto>)]
+    contacts: Patch<PatchContactsDto>,
+    /// The version read; another stored version answers 409.
+    version: Option<i64>,
+}
+
+impl From<PatchUserRequest> for UserPatch {
+    fn from(r: PatchUserRequest) -> Self {
+        UserPatch {
+            login_id: r.login_id,
+            user_state: r.user_state,
+            language_code: r.language_code,
+            is_technical_user: r.is_technical_user,
+            name: r.name.map(|n| NamePatch {
+                title: n.title,
+                first_name: n.first_name,
+                family_name: n.family_name,
+            }),
+            contacts: r.contacts.map(|c| ContactsPatch {
+                email: c.email,
+                mobile: c.mobile,
+            }),
+            version: r.version,
         }
     }
 }

@@ -3,6 +3,8 @@
 //! (the authenticated caller first, then path, header, query and body), calls its use case on
 //! the blocking pool and maps the answer; nothing else. `routes::register` lists it once.
 
+pub(crate) mod audit;
+pub(crate) mod auth;
 pub(crate) mod clients;
 pub(crate) mod docs;
 pub(crate) mod health;
@@ -10,6 +12,7 @@ pub(crate) mod login_info;
 pub(crate) mod oath;
 pub(crate) mod passwords;
 pub(crate) mod policies;
+pub(crate) mod principal;
 pub(crate) mod roles;
 pub(crate) mod token;
 pub(crate) mod users;

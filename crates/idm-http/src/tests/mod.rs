@@ -1,5 +1,6 @@
 //! Tests of the whole app against mocked use cases: routes, mapping, envelopes, headers.
 
+mod auth_api;
 mod clients;
 mod generic;
 mod health;

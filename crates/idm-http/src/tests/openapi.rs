@@ -28,6 +28,7 @@ const OPEN: &[&str] = &[
 /// The self-admin writes (SPEC §3.3).
 const X_TOKEN_OPS: &[(&str, &str)] = &[
     ("POST", "/nevisidm/api/core/v1/{}/users/{}/password/reset"),
+    ("POST", "/nevisidm/api/core/v1/{}/users/{}/password/change"),
     ("POST", "/nevisidm/api/core/v1/{}/users/{}/oath-credentials"),
     (
         "DELETE",

@@ -17,8 +17,9 @@ use idm_domain::user::{Contacts, LanguageCode, PersonName, User, UserState};
 use idm_domain::ExtId;
 use idm_ports::repos::{CredentialRecord, MockHealthCheck};
 use idm_ports::telemetry::{NoTelemetry, Telemetry};
-use idm_ports::usecases::{
-    MockCallerAuthenticator, MockClientService, MockLoginInfoService, MockOathService,
+use idm_ports::usecases::{MockAuditService, 
+    MockAuthService, MockCallerAuthenticator, MockClientService, MockLoginInfoService,
+    MockOathService,
     MockPasswordService, MockPolicyService, MockRoleService, MockTokenService, MockUserService,
     MockVascoService, PolicyView, UserView,
 };
@@ -42,6 +43,9 @@ pub struct Mocks {
     pub vasco: MockVascoService,
     pub oath: MockOathService,
     pub tokens: MockTokenService,
+    pub authentication: MockAuthService,
+    /// The history; by default it accepts the record of every refused request.
+    pub audit: MockAuditService,
     pub health: MockHealthCheck,
     /// Receives every request's report; drops them unless replaced.
     pub telemetry: Arc<dyn Telemetry>,
@@ -71,6 +75,12 @@ impl Mocks {
             vasco: MockVascoService::new(),
             oath: MockOathService::new(),
             tokens: MockTokenService::new(),
+            authentication: MockAuthService::new(),
+            audit: {
+                let mut audit = MockAuditService::new();
+                audit.expect_record_denial().returning(|_, _, _, _| Ok(()));
+                audit
+            },
             health: MockHealthCheck::new(),
             telemetry: Arc::new(NoTelemetry),
             settings: HttpSettings::default(),
@@ -89,6 +99,8 @@ impl Mocks {
             vasco: Arc::new(self.vasco),
             oath: Arc::new(self.oath),
             tokens: Arc::new(self.tokens),
+            auth: Arc::new(self.authentication),
+            audit: Arc::new(self.audit),
             health: Arc::new(self.health),
             telemetry: self.telemetry,
             settings: self.settings,

@@ -213,7 +213,8 @@ fn settle_success(
         };
         let mut cred = rec.credential;
         let now = tx.now();
-        if !counted && !count_success && !cred.success_needs_write(now) {
+        let record = count_success || cred.success_clears(now);
+        if !counted && !record {
             return Ok(if cred.is_usable(now) {
                 PasswordCheck::Verified {
                     version: cred.version,
@@ -224,7 +225,7 @@ fn settle_success(
             });
         }
         let before = cred.clone();
-        if !cred.settle_success(counted, now) {
+        if !cred.settle_success(counted, record, now) {
             return Ok(PasswordCheck::NotUsable);
         }
         tx.apply(

@@ -1,6 +1,7 @@
 //! The driving side: one service trait per group of endpoints, each implemented against the
 //! driven ports. The HTTP layer sees only these traits, so handlers are tested with mocks.
 
+mod audit;
 mod authenticate;
 mod authentication;
 mod bootstrap;
@@ -35,6 +36,9 @@ use crate::caller::Caller;
 use crate::error::AppResult;
 use crate::repos::{CredentialRecord, UnitOfWork};
 
+pub use audit::{AuditService, AuditUseCases, EventQuery, Verification};
+#[cfg(feature = "mock")]
+pub use audit::MockAuditService;
 pub use authenticate::PasswordCallerAuthenticator;
 pub use authentication::AuthUseCases;
 pub use bootstrap::{BootstrapReport, BootstrapSettings, Bootstrapper};
@@ -109,6 +113,15 @@ pub trait ClientService: Send + Sync {
     fn create_client(&self, caller: &Caller, cmd: Body<CreateClient>) -> AppResult<Client>;
     /// Reads a client.
     fn get_client(&self, caller: &Caller, ext_id: &str) -> AppResult<Client>;
+    /// One page of the clients the caller's `ClientView` covers (SPEC §12).
+    fn list_clients(&self, caller: &Caller, page: PageRequest) -> AppResult<Page<Client>>;
+    /// Renames a client under optimistic locking (SPEC §12).
+    fn patch_client(
+        &self,
+        caller: &Caller,
+        ext_id: &str,
+        patch: Body<idm_domain::client::ClientPatch>,
+    ) -> AppResult<Client>;
 }
 
 /// A user-create request (SPEC §8.2).
@@ -159,6 +172,52 @@ pub trait UserService: Send + Sync {
         user: &str,
         page: PageRequest,
     ) -> AppResult<Page<CredentialRecord>>;
+    /// One page of the client's users matching `filter` (SPEC §12).
+    fn list_users(
+        &self,
+        caller: &Caller,
+        client: &str,
+        filter: UserFilter,
+        page: PageRequest,
+    ) -> AppResult<Page<UserView>>;
+    /// Changes a user under optimistic locking (SPEC §12); `x_token` is needed in self-admin
+    /// mode.
+    fn patch_user(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        x_token: Option<String>,
+        patch: Body<idm_domain::user::UserPatch>,
+    ) -> AppResult<UserView>;
+    /// Deletes a user and what hangs on it (SPEC §12).
+    fn delete_user(&self, caller: &Caller, client: &str, user: &str) -> AppResult<()>;
+    /// The caller's own user (SPEC §12 `GET /principal/v1/me`).
+    fn me(&self, caller: &Caller) -> AppResult<UserView>;
+    /// The caller's grants and the rights they give (SPEC §12 `GET /principal/v1/permissions`).
+    fn permissions(&self, caller: &Caller) -> AppResult<Permissions>;
+}
+
+/// The filters of a user-list request (SPEC §12) as sent; an empty value counts as absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// Exact loginId.
+    pub login_id: Option<String>,
+    /// Exact e-mail address, case-insensitive.
+    pub email: Option<String>,
+    /// State name; an unknown one is refused.
+    pub user_state: Option<String>,
+    /// Case-insensitive prefix of the loginId, family name or e-mail address.
+    pub q: Option<String>,
+}
+
+/// What a caller may do (SPEC §12): its grants, and every right they give with where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permissions {
+    /// The caller's role grants.
+    pub grants: Vec<RoleGrant>,
+    /// Each right held, in SPEC order, with the union of its grants' data rooms.
+    pub rights: Vec<(idm_domain::access::Right, idm_domain::access::DataRoom)>,
 }
 
 /// A password-create request (SPEC §8.5). `Debug` never shows the password.

@@ -1,18 +1,23 @@
-//! Users and their credential list (SPEC §8.2).
+//! Users and their credential list (SPEC §8.2); the user list, PATCH and DELETE and the
+//! caller's own user and permissions (SPEC §12).
 
-use idm_domain::access::{Requirement, Right};
+use idm_domain::access::{effective_rights, AccessMode, Requirement, Right};
 use idm_domain::client::Client;
 use idm_domain::paging::{Page, PageCursor, PageRequest};
+use idm_domain::policy::check_version;
 use idm_domain::user::{
-    validate_email, validate_login_id, validate_text, Contacts, PersonName, User,
+    validate_email, validate_login_id, validate_text, Contacts, PersonName, User, UserPatch,
+    UserState,
 };
 use idm_domain::DomainError;
 
-use super::{lookup, Body, CreateUser, Ports, UserService, UserView};
+use super::{
+    lookup, Body, CreateUser, Permissions, Ports, UserFilter, UserService, UserView,
+};
 use crate::caller::Caller;
 use crate::error::{AppResult, StoreError, UniqueKey};
 use crate::write::{write, Change};
-use crate::repos::{transact, CredentialRecord, TxMode};
+use crate::repos::{transact, CredentialRecord, TxMode, UserListFilter};
 
 /// The user use cases.
 pub struct UserUseCases {
@@ -55,6 +60,22 @@ fn validated(cmd: &CreateUser) -> AppResult<(String, PersonName, Contacts)> {
 const CREATE: [Right; 1] = [Right::UserCreate];
 const VIEW: [Right; 1] = [Right::UserView];
 const CRED_VIEW: [Right; 1] = [Right::CredentialView];
+const MODIFY: [Right; 1] = [Right::UserModify];
+const DELETE: [Right; 1] = [Right::UserDelete];
+
+/// The list filters as the repository takes them (SPEC §12): empty values do not filter, an
+/// unknown `userState` is refused.
+fn list_filter(sent: &UserFilter) -> AppResult<UserListFilter> {
+    let given = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    Ok(UserListFilter {
+        login_id: given(&sent.login_id),
+        email: given(&sent.email),
+        state: given(&sent.user_state)
+            .map(|s| s.parse::<UserState>())
+            .transpose()?,
+        prefix: given(&sent.q),
+    })
+}
 
 impl UserService for UserUseCases {
     fn create_user(
@@ -144,6 +165,126 @@ impl UserService for UserUseCases {
                 created: r.credential.created,
                 ext_id: r.credential.ext_id.to_string(),
             }))
+        })
+    }
+
+    fn list_users(
+        &self,
+        caller: &Caller,
+        client: &str,
+        filter: UserFilter,
+        page: PageRequest,
+    ) -> AppResult<Page<UserView>> {
+        caller
+            .authorize(Requirement::rights(&VIEW), Some(client), None)?
+            .read();
+        transact(&*self.ports.uow, TxMode::Read, |repos| {
+            let c = lookup::client(repos, client)?;
+            let filter = list_filter(&filter)?;
+            let rows = repos.users().list_by_client(&c.id, &filter, &page)?;
+            let page = Page::from_overfetch(rows, page.limit, |u| PageCursor {
+                created: u.created,
+                ext_id: u.ext_id.to_string(),
+            });
+            Ok(page.map(|u| view(u, &c)))
+        })
+    }
+
+    fn patch_user(
+        &self,
+        caller: &Caller,
+        client: &str,
+        user: &str,
+        x_token: Option<String>,
+        patch: Body<UserPatch>,
+    ) -> AppResult<UserView> {
+        let authorized = caller.authorize(
+            Requirement::rights_or_self(&MODIFY),
+            Some(client),
+            Some(user),
+        )?;
+        let ports = &self.ports;
+        write(ports, |tx| {
+            let now = tx.now();
+            let repos = tx.repos();
+            let (c, mut u) = lookup::client_and_user(repos, client, user)?;
+            let permit = lookup::user_permit(ports, repos, &authorized, &u, x_token.as_deref())?;
+            let patch = patch.clone()?;
+            check_version(u.version, patch.version)?;
+            if authorized.mode() == AccessMode::SelfAdmin {
+                patch.check_self_admin()?;
+            }
+            let before = u.clone();
+            u.apply(patch, now)?;
+            let duplicate_login = || DomainError::DuplicateLoginId {
+                login_id: u.login_id.clone(),
+                client_name: c.name.clone(),
+            };
+            if u.login_id != before.login_id
+                && repos.users().find_by_login_id(&c.id, &u.login_id)?.is_some()
+            {
+                return Err(duplicate_login().into());
+            }
+            // SPEC §10.1: disabling or archiving the last active Root is refused.
+            if before.state == UserState::Active && u.state != UserState::Active {
+                lookup::ensure_not_last_root(repos, &before)?;
+            }
+            let change = Change::UserUpdated {
+                before: &before,
+                after: &u,
+            };
+            match tx.apply(&permit, change) {
+                Err(StoreError::Unique(UniqueKey::UserLoginId)) => {
+                    return Err(duplicate_login().into())
+                }
+                other => other?,
+            }
+            Ok(view(u.clone(), &c))
+        })
+    }
+
+    fn delete_user(&self, caller: &Caller, client: &str, user: &str) -> AppResult<()> {
+        let authorized = caller.authorize(Requirement::rights(&DELETE), Some(client), None)?;
+        let ports = &self.ports;
+        write(ports, |tx| {
+            let repos = tx.repos();
+            let (c, u) = lookup::client_and_user(repos, client, user)?;
+            let permit = lookup::user_permit(ports, repos, &authorized, &u, None)?;
+            if u.id == caller.user_id {
+                return Err(DomainError::InvalidParameter(
+                    "A caller cannot delete itself.".into(),
+                )
+                .into());
+            }
+            lookup::ensure_not_last_root(repos, &u)?;
+            // One transaction: the cascade of SPEC §12, its history event, and the rules above.
+            if !tx.apply_revoke(&permit, Change::UserDeleted(&u))? {
+                // Deleted by a concurrent request since it was read.
+                return Err(DomainError::UserNotFound {
+                    user_ext_id: user.to_owned(),
+                    client_name: c.name.clone(),
+                }
+                .into());
+            }
+            Ok(())
+        })
+    }
+
+    fn me(&self, caller: &Caller) -> AppResult<UserView> {
+        transact(&*self.ports.uow, TxMode::Read, |repos| {
+            let (c, u) = lookup::client_and_user(
+                repos,
+                caller.client_ext_id.as_str(),
+                caller.user_ext_id.as_str(),
+            )?;
+            Ok(view(u, &c))
+        })
+    }
+
+    fn permissions(&self, caller: &Caller) -> AppResult<Permissions> {
+        Ok(Permissions {
+            grants: caller.grants.clone(),
+            rights: effective_rights(&caller.grants),
         })
     }
 }

@@ -1,8 +1,10 @@
 //! Use-case unit tests over mockall mocks of every driven port (no database).
 
+mod auth_api;
 mod authenticate;
 mod bootstrap;
 mod clients;
+mod clients_admin;
 mod history;
 mod login_info;
 mod oath;
@@ -14,5 +16,6 @@ pub(crate) mod support;
 mod token;
 mod unavailable;
 mod users;
+mod users_admin;
 mod vasco;
 mod x_token;

@@ -1141,7 +1141,6 @@ fn a_payload_sealed_for_another_row_does_not_open() {
 }
 
 #[test]
-#[ignore = "bug: the read phase of create_password builds ExtId::generated(\"\") (see report)"]
 fn a_password_without_a_requested_ext_id_gets_a_generated_one() {
     let mut h = Harness::new();
     expect_create_lookups(&mut h.repos, None);
