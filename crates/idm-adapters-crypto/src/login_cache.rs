@@ -43,7 +43,7 @@ impl HmacLoginCache {
     fn tag(&self, key: &LoginCacheKey, password: &str) -> Tag {
         let mut mac = <Hmac<Sha256> as KeyInit>::new(&self.key.into());
         mac.update(key.user_id.as_bytes());
-        mac.update(&key.credential_version.to_be_bytes());
+        mac.update(&key.password_epoch.to_be_bytes());
         mac.update(password.as_bytes());
         mac.finalize().into_bytes().into()
     }
@@ -113,7 +113,7 @@ mod tests {
     fn key(v: i64) -> LoginCacheKey {
         LoginCacheKey {
             user_id: "u1".into(),
-            credential_version: v,
+            password_epoch: v,
         }
     }
 

@@ -1906,15 +1906,18 @@ pub fn users_list_pages_stay_stable_under_inserts(uow: &dyn UnitOfWork) {
             break;
         }
         let last = items.last().expect("a full page").clone();
-        // New users: one at the cursor's instant, one before it, one after everything.
-        write(uow, |r| {
-            for secs in [0, -1, 100] {
-                let mut u = user(&acme.id);
-                u.created = last.created + Duration::seconds(secs);
-                r.users().insert(&u)?;
-            }
-            Ok(())
-        });
+        // New users while the first pages are read: one at the cursor's instant, one before
+        // it, one after everything.
+        if round < 3 {
+            write(uow, |r| {
+                for secs in [0, -1, 100] {
+                    let mut u = user(&acme.id);
+                    u.created = last.created + Duration::seconds(secs);
+                    r.users().insert(&u)?;
+                }
+                Ok(())
+            });
+        }
         after = Some(PageCursor {
             created: last.created,
             ext_id: last.ext_id.to_string(),

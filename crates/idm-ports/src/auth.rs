@@ -46,14 +46,15 @@ pub trait PasswordHasher: Send + Sync {
     fn verify_dummy(&self, slot: &HashSlot, password: &str);
 }
 
-/// Identifies one state of one password credential in the login cache: any change to the
-/// credential changes its version and so ends the entry.
+/// Identifies one password of one user in the login cache: a reset, change, unlock or state
+/// change moves the credential's epoch and so ends the entry (login bookkeeping does not, so
+/// an attack on the credential does not evict its owner's cached sessions).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LoginCacheKey {
     /// The user's storage identity.
     pub user_id: String,
-    /// The credential's version at verification.
-    pub credential_version: i64,
+    /// The credential's epoch at verification.
+    pub password_epoch: i64,
 }
 
 /// The short-lived memory of successful verifications (SPEC §3.1). Implementations keep only a

@@ -2,6 +2,9 @@
 
 use actix_web::test::TestRequest;
 use idm_domain::access::Right;
+use idm_domain::client::ClientPatch;
+use idm_domain::paging::{Page, PageCursor};
+use idm_domain::patch::Patch;
 use idm_domain::DomainError;
 use idm_ports::usecases::CreateClient;
 use serde_json::json;
@@ -168,4 +171,164 @@ async fn data_room_denied_is_403_combined() {
         "errors.combinedDataroomDenied",
         "Permission denied: AccessControl.ClientView",
     );
+}
+
+// ---- SPEC §12: list and PATCH -------------------------------------------------------------
+
+#[actix_rt::test]
+async fn list_clients_answers_one_page() {
+    let mut m = Mocks::new();
+    m.clients
+        .expect_list_clients()
+        .withf(|c, page| *c == caller() && page.limit == 1 && page.after.is_none())
+        .times(1)
+        .returning(|_, _| {
+            Ok(Page {
+                items: vec![client()],
+                limit: 1,
+                next: Some(PageCursor {
+                    created: t(0),
+                    ext_id: "acme".into(),
+                }),
+            })
+        });
+    let r = send(
+        m,
+        authed(TestRequest::get().uri("/nevisidm/api/core/v1/clients?limit=1")),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(
+        r.json["items"],
+        json!([{"extId": "acme", "name": "Acme", "created": T0, "lastModified": T1, "version": 1}])
+    );
+    assert_eq!(r.json["_pagination"]["limit"], 1);
+    assert!(r.json["_pagination"]["continuationToken"].is_string());
+}
+
+#[actix_rt::test]
+async fn list_clients_maps_a_missing_right_and_checks_the_query_after_authentication() {
+    let mut m = Mocks::new();
+    m.clients
+        .expect_list_clients()
+        .returning(|_, _| Err(DomainError::MissingRight(Right::ClientView).into()));
+    let r = send(
+        m,
+        authed(TestRequest::get().uri("/nevisidm/api/core/v1/clients")),
+    )
+    .await;
+    r.assert_error(
+        403,
+        "errors.insufficientRightsFunction",
+        "Permission denied: Caller does not have the required right 'AccessControl.ClientView' to perform this action",
+    );
+    let r = send(
+        Mocks::new(),
+        authed(TestRequest::get().uri("/nevisidm/api/core/v1/clients?continuationToken=%21")),
+    )
+    .await;
+    r.assert_error(422, "errors.invalidParameter", "Invalid continuationToken.");
+    let r = send(
+        Mocks::new(),
+        TestRequest::get().uri("/nevisidm/api/core/v1/clients?limit=0"),
+    )
+    .await;
+    r.assert_error(401, "errors.userLoginFailed", "Authentication required.");
+}
+
+#[actix_rt::test]
+async fn patch_client_passes_name_and_version() {
+    let mut m = Mocks::new();
+    m.clients
+        .expect_patch_client()
+        .withf(|c, id, patch| {
+            *c == caller()
+                && id == "acme"
+                && *patch
+                    == Ok(ClientPatch {
+                        name: Patch::Set("Acme Corp".into()),
+                        version: Some(1),
+                    })
+        })
+        .times(1)
+        .returning(|_, _, _| {
+            let mut c = client();
+            c.name = "Acme Corp".into();
+            c.version = 2;
+            Ok(c)
+        });
+    let r = send(
+        m,
+        json_req(
+            TestRequest::patch().uri("/nevisidm/api/core/v1/clients/acme"),
+            r#"{"name":"Acme Corp","version":1,"extId":"ignored"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(
+        r.json,
+        json!({"extId": "acme", "name": "Acme Corp", "created": T0, "lastModified": T1, "version": 2})
+    );
+}
+
+#[actix_rt::test]
+async fn patch_client_tells_null_from_absent_and_maps_refusals() {
+    for (body, name) in [
+        (r#"{"name":null}"#, Patch::Remove),
+        (r#"{"version":null}"#, Patch::Keep),
+    ] {
+        let mut m = Mocks::new();
+        m.clients
+            .expect_patch_client()
+            .withf(move |_, _, patch| {
+                patch.as_ref().is_ok_and(|p| p.name == name && p.version.is_none())
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(client()));
+        let r = send(
+            m,
+            json_req(
+                TestRequest::patch().uri("/nevisidm/api/core/v1/clients/acme"),
+                body,
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{body}: {}", r.raw);
+    }
+    for (error, status, code, message) in [
+        (
+            DomainError::DuplicateClientName("Beta".into()),
+            422,
+            "errors.duplicateName",
+            "A client with this name 'Beta' already exists",
+        ),
+        (
+            DomainError::OptimisticLockingFailure,
+            409,
+            "errors.optimisticLockingFailure",
+            "The entity was modified concurrently; reload it and retry.",
+        ),
+        (
+            DomainError::DataRoomDenied(Right::ClientModify),
+            403,
+            "errors.combinedDataroomDenied",
+            "Permission denied: AccessControl.ClientModify",
+        ),
+    ] {
+        let mut m = Mocks::new();
+        m.clients
+            .expect_patch_client()
+            .times(1)
+            .returning(move |_, _, _| Err(error.clone().into()));
+        let r = send(
+            m,
+            json_req(
+                TestRequest::patch().uri("/nevisidm/api/core/v1/clients/acme"),
+                r#"{"name":"Beta"}"#,
+            ),
+        )
+        .await;
+        r.assert_error(status, code, message);
+    }
 }

@@ -402,7 +402,7 @@ async fn an_unknown_path_is_404_invalid_uri() {
 async fn a_known_path_with_another_method_is_405_with_allow() {
     let r = send(Mocks::new(), authed(TestRequest::delete().uri(CLIENTS))).await;
     r.assert_error(405, "errors.unsupportedOperation", "Method not allowed.");
-    assert_eq!(r.header("allow"), Some("POST"));
+    assert_eq!(r.header("allow"), Some("POST, GET"));
 
     let r = send(
         Mocks::new(),
@@ -453,13 +453,14 @@ async fn a_path_fitting_two_templates_is_routed_by_method() {
     .await;
     assert_eq!(r.status, 201);
 
+    // SPEC §12 added `PATCH …/clients/{extId}`, which fits this path too.
     let r = send(
         Mocks::new(),
         authed(TestRequest::delete().uri("/nevisidm/api/core/v1/clients/users")),
     )
     .await;
     assert_eq!(r.status, 405);
-    assert_eq!(r.header("allow"), Some("GET, POST"));
+    assert_eq!(r.header("allow"), Some("GET, PATCH, POST"));
 }
 
 // ---- request IDs ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ mod oath;
 mod openapi;
 mod passwords;
 mod policies;
+mod principal;
 mod roles;
 mod server;
 mod support;

@@ -3,10 +3,12 @@
 use actix_web::test::TestRequest;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use idm_domain::access::Right;
 use idm_domain::paging::{Page, PageCursor, PageRequest};
-use idm_domain::user::{Contacts, LanguageCode, PersonName, UserState};
+use idm_domain::patch::Patch;
+use idm_domain::user::{Contacts, LanguageCode, NamePatch, PersonName, UserPatch, UserState};
 use idm_domain::DomainError;
-use idm_ports::usecases::CreateUser;
+use idm_ports::usecases::{CreateUser, UserFilter};
 use serde_json::json;
 
 use super::support::*;
@@ -266,4 +268,363 @@ async fn authentication_comes_before_the_query() {
     )
     .await;
     r.assert_error(401, "errors.userLoginFailed", "Authentication required.");
+}
+
+// ---- SPEC §12: list, PATCH, DELETE ------------------------------------------------------
+
+const LIST: &str = "/nevisidm/api/core/v1/clients/acme/users";
+const USER: &str = "/nevisidm/api/core/v1/acme/users/jdoe-1";
+
+#[actix_rt::test]
+async fn list_users_passes_filters_and_page_and_answers_a_list() {
+    let mut m = Mocks::new();
+    let after = PageCursor {
+        created: t(0),
+        ext_id: "u-0".into(),
+    };
+    let expected = PageRequest::new(Some(1), Some(after)).unwrap();
+    m.users
+        .expect_list_users()
+        .withf(move |c, client, filter, page| {
+            *c == caller()
+                && client == "acme"
+                && *filter
+                    == UserFilter {
+                        login_id: Some("jdoe".into()),
+                        email: Some("Jane@Example.com".into()),
+                        user_state: Some("active".into()),
+                        q: Some("d%o".into()),
+                    }
+                && *page == expected
+        })
+        .times(1)
+        .returning(|_, _, _, _| {
+            Ok(Page {
+                items: vec![user_view()],
+                limit: 1,
+                next: Some(PageCursor {
+                    created: t(0),
+                    ext_id: "jdoe-1".into(),
+                }),
+            })
+        });
+    let uri = format!(
+        "{LIST}?loginId=jdoe&email=Jane%40Example.com&userState=active&q=d%25o&limit=1&continuationToken={}&unknown=x",
+        token("2023-11-14T22:13:20.000000000Z", "u-0")
+    );
+    let r = send(m, authed(TestRequest::get().uri(&uri))).await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(
+        r.json,
+        json!({
+            "items": [{
+                "extId": "jdoe-1", "clientExtId": "acme", "loginId": "jdoe",
+                "userState": "active", "languageCode": "DE", "isTechnicalUser": false,
+                "name": {"title": "Dr", "firstName": "Jane"},
+                "created": T0, "lastModified": T1, "version": 1
+            }],
+            "_pagination": {
+                "limit": 1,
+                "continuationToken": token("2023-11-14T22:13:20.000000000Z", "jdoe-1")
+            }
+        })
+    );
+}
+
+#[actix_rt::test]
+async fn list_users_without_filters_and_a_repeated_filter_takes_the_last() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_list_users()
+        .withf(|_, _, filter, page| {
+            *filter == UserFilter::default() && *page == PageRequest::default()
+        })
+        .times(1)
+        .returning(|_, _, _, _| {
+            Ok(Page {
+                items: vec![],
+                limit: 100,
+                next: None,
+            })
+        });
+    let r = send(m, authed(TestRequest::get().uri(LIST))).await;
+    assert_eq!(r.json, json!({"items": [], "_pagination": {"limit": 100}}));
+
+    let mut m = Mocks::new();
+    m.users
+        .expect_list_users()
+        .withf(|_, _, filter, _| filter.q.as_deref() == Some("b"))
+        .times(1)
+        .returning(|_, _, _, _| {
+            Ok(Page {
+                items: vec![],
+                limit: 100,
+                next: None,
+            })
+        });
+    let r = send(m, authed(TestRequest::get().uri(&format!("{LIST}?q=a&q=b")))).await;
+    assert_eq!(r.status, 200);
+}
+
+#[actix_rt::test]
+async fn list_users_maps_the_use_case_refusals() {
+    let mut m = Mocks::new();
+    m.users.expect_list_users().returning(|_, _, _, _| {
+        Err(DomainError::InvalidParameter("Invalid userState 'gone'".into()).into())
+    });
+    let r = send(
+        m,
+        authed(TestRequest::get().uri(&format!("{LIST}?userState=gone"))),
+    )
+    .await;
+    r.assert_error(422, "errors.invalidParameter", "Invalid userState 'gone'");
+
+    let mut m = Mocks::new();
+    m.users
+        .expect_list_users()
+        .returning(|_, _, _, _| Err(DomainError::DataRoomDenied(Right::UserView).into()));
+    let r = send(m, authed(TestRequest::get().uri(LIST))).await;
+    r.assert_error(
+        403,
+        "errors.combinedDataroomDenied",
+        "Permission denied: AccessControl.UserView",
+    );
+
+    let r = send(
+        Mocks::new(),
+        authed(TestRequest::get().uri(&format!("{LIST}?limit=0"))),
+    )
+    .await;
+    r.assert_error(
+        422,
+        "errors.invalidParameter",
+        "The 'limit' parameter must be between 1 and 1000.",
+    );
+    let r = send(Mocks::new(), TestRequest::get().uri(LIST)).await;
+    r.assert_error(401, "errors.userLoginFailed", "Authentication required.");
+}
+
+#[actix_rt::test]
+async fn older_templates_keep_their_meaning_beside_the_user_list() {
+    // …/clients/users/users is user "users" of client "clients", as before the list existed.
+    let mut m = Mocks::new();
+    m.users
+        .expect_get_user()
+        .withf(|_, client, user| client == "clients" && user == "users")
+        .times(1)
+        .returning(|_, _, _| Ok(user_view()));
+    let r = send(
+        m,
+        authed(TestRequest::get().uri("/nevisidm/api/core/v1/clients/users/users")),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    // …/clients/policies/users is policy "users" of client "clients".
+    let mut m = Mocks::new();
+    m.policies
+        .expect_get_policy()
+        .withf(|_, client, id| client == "clients" && id == "users")
+        .times(1)
+        .returning(|_, _, _| Ok(policy_view()));
+    let r = send(
+        m,
+        authed(TestRequest::get().uri("/nevisidm/api/core/v1/clients/policies/users")),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    // …/clients/vasco/users is VASCO credential "users" of client "clients".
+    let mut m = Mocks::new();
+    m.vasco
+        .expect_get_vasco()
+        .withf(|_, client, id| client == "clients" && id == "users")
+        .times(1)
+        .returning(|_, _, _| Ok(credential("users", 0)));
+    let r = send(
+        m,
+        authed(TestRequest::get().uri("/nevisidm/api/core/v1/clients/vasco/users")),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+}
+
+#[actix_rt::test]
+async fn patch_user_passes_a_tri_state_patch_and_the_x_token() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_patch_user()
+        .withf(|c, client, user, token, patch| {
+            *c == caller()
+                && client == "acme"
+                && user == "jdoe-1"
+                && token.as_deref() == Some("jwt")
+                && *patch
+                    == Ok(UserPatch {
+                        login_id: Patch::Keep,
+                        user_state: Patch::Set("disabled".into()),
+                        language_code: Patch::Remove,
+                        is_technical_user: Patch::Set(true),
+                        name: Patch::Set(NamePatch {
+                            title: Patch::Remove,
+                            first_name: Patch::Set("Janet".into()),
+                            family_name: Patch::Keep,
+                        }),
+                        contacts: Patch::Remove,
+                        version: Some(3),
+                    })
+        })
+        .times(1)
+        .returning(|_, _, _, _, _| {
+            let mut v = user_view();
+            v.user.version = 4;
+            Ok(v)
+        });
+    let r = send(
+        m,
+        json_req(TestRequest::patch().uri(USER), r#"{
+            "userState": "disabled", "languageCode": null, "isTechnicalUser": true,
+            "name": {"title": null, "firstName": "Janet"}, "contacts": null,
+            "version": 3, "extId": "ignored"
+        }"#)
+        .insert_header(("X-Token", " jwt ")),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(r.json["extId"], "jdoe-1");
+    assert_eq!(r.json["version"], 4);
+}
+
+#[actix_rt::test]
+async fn patch_user_sends_enumerations_as_strings_and_reports_wrong_types() {
+    // A bad userState is the use case's 422, not a body error.
+    let mut m = Mocks::new();
+    m.users
+        .expect_patch_user()
+        .withf(|_, _, _, token, patch| {
+            token.is_none()
+                && *patch
+                    == Ok(UserPatch {
+                        user_state: Patch::Set("sleeping".into()),
+                        ..UserPatch::default()
+                    })
+        })
+        .times(1)
+        .returning(|_, _, _, _, _| {
+            Err(DomainError::InvalidParameter("Invalid userState 'sleeping'".into()).into())
+        });
+    let r = send(
+        m,
+        json_req(TestRequest::patch().uri(USER), r#"{"userState":"sleeping"}"#),
+    )
+    .await;
+    r.assert_error(422, "errors.invalidParameter", "Invalid userState 'sleeping'");
+
+    for (body, field) in [
+        (r#"{"userState": 1}"#, "userState"),
+        (r#"{"name": {"familyName": false}}"#, "name.familyName"),
+        (r#"{"contacts": "none"}"#, "contacts"),
+        (r#"{"version": "2"}"#, "version"),
+    ] {
+        let mut m = Mocks::new();
+        m.users
+            .expect_patch_user()
+            .withf(move |_, _, _, _, patch| {
+                matches!(patch, Err(idm_ports::AppError::BadBody(BodyRejection::InvalidField(f))) if f == field)
+            })
+            .times(1)
+            .returning(|_, _, _, _, patch| patch.map(|_| user_view()));
+        let r = send(m, json_req(TestRequest::patch().uri(USER), body)).await;
+        r.assert_error(
+            400,
+            "errors.deserialization",
+            &format!("Invalid value for field '{field}'."),
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn patch_user_maps_conflicts_and_self_admin_refusals() {
+    for (error, status, code, message) in [
+        (
+            DomainError::OptimisticLockingFailure,
+            409,
+            "errors.optimisticLockingFailure",
+            "The entity was modified concurrently; reload it and retry.",
+        ),
+        (
+            DomainError::ModifyReadonlyData("loginId".into()),
+            422,
+            "errors.modifyReadonlyData",
+            "The field 'loginId' cannot be changed in self-admin mode.",
+        ),
+        (
+            DomainError::PrivilegedTarget,
+            403,
+            "errors.potentialPrivilegeEscalation",
+            "Permission denied: the target user holds rights beyond the caller's own",
+        ),
+        (
+            DomainError::InvalidJwtToken,
+            422,
+            "errors.invalidJWTToken",
+            "Invalid JWT token.",
+        ),
+    ] {
+        let mut m = Mocks::new();
+        m.users
+            .expect_patch_user()
+            .times(1)
+            .returning(move |_, _, _, _, _| Err(error.clone().into()));
+        let r = send(m, json_req(TestRequest::patch().uri(USER), "{}")).await;
+        r.assert_error(status, code, message);
+    }
+}
+
+#[actix_rt::test]
+async fn delete_user_answers_204_or_the_refusal() {
+    let mut m = Mocks::new();
+    m.users
+        .expect_delete_user()
+        .withf(|c, client, user| *c == caller() && client == "acme" && user == "jdoe-1")
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    let r = send(m, authed(TestRequest::delete().uri(USER))).await;
+    assert_eq!(r.status, 204);
+    assert!(r.raw.is_empty());
+
+    for (message, code) in [
+        ("A caller cannot delete itself.", "errors.invalidParameter"),
+        (
+            "The last active Root user cannot be removed.",
+            "errors.invalidParameter",
+        ),
+    ] {
+        let mut m = Mocks::new();
+        m.users.expect_delete_user().returning(move |_, _, _| {
+            Err(DomainError::InvalidParameter(message.into()).into())
+        });
+        let r = send(m, authed(TestRequest::delete().uri(USER))).await;
+        r.assert_error(422, code, message);
+    }
+    let mut m = Mocks::new();
+    m.users
+        .expect_delete_user()
+        .returning(|_, _, _| Err(DomainError::MissingRight(Right::UserDelete).into()));
+    let r = send(m, authed(TestRequest::delete().uri(USER))).await;
+    r.assert_error(
+        403,
+        "errors.insufficientRightsFunction",
+        "Permission denied: Caller does not have the required right 'AccessControl.UserDelete' to perform this action",
+    );
+    let r = send(Mocks::new(), TestRequest::delete().uri(USER)).await;
+    r.assert_error(401, "errors.userLoginFailed", "Authentication required.");
+}
+
+#[actix_rt::test]
+async fn the_user_path_allows_get_patch_and_delete() {
+    let r = send(Mocks::new(), authed(TestRequest::put().uri(USER))).await;
+    r.assert_error(405, "errors.unsupportedOperation", "Method not allowed.");
+    assert_eq!(r.header("allow"), Some("GET, PATCH, DELETE"));
+    let r = send(Mocks::new(), authed(TestRequest::delete().uri(LIST))).await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET"));
 }

@@ -492,5 +492,6 @@ async fn clients_paths_and_vasco_paths_are_told_apart() {
     )
     .await;
     assert_eq!(r.status, 405);
-    assert_eq!(r.header("allow"), Some("GET, POST"));
+    // GET client, PATCH client (SPEC §12), POST VASCO credential.
+    assert_eq!(r.header("allow"), Some("GET, PATCH, POST"));
 }

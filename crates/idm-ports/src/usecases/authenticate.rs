@@ -5,7 +5,7 @@ use idm_domain::{DomainError, ExtId};
 
 use super::login::{check_password, PasswordCheck};
 use super::{CallerAuthenticator, Ports};
-use crate::auth::LoginCacheKey;
+use crate::auth::{HashSlot, LoginCacheKey};
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
 use crate::permit::Permit;
@@ -26,8 +26,8 @@ impl PasswordCallerAuthenticator {
     }
 
     /// An unknown login ID costs a (bounded) dummy verification, so timing does not reveal it.
-    fn reject(&self, password: &str) -> AppError {
-        match self.ports.hasher.slot() {
+    fn reject(&self, password: &str, slot: Option<HashSlot>) -> AppError {
+        match slot.map_or_else(|| self.ports.hasher.slot(), Ok) {
             Ok(slot) => {
                 self.ports.hasher.verify_dummy(&slot, password);
                 self.ports
@@ -99,27 +99,39 @@ impl CallerAuthenticator for PasswordCallerAuthenticator {
         request_id: Option<String>,
     ) -> AppResult<Caller> {
         if user_id.is_empty() || user_id.len() > 600 || password.len() > 4096 {
-            return Err(self.reject(password));
+            return Err(self.reject(password, None));
         }
+        // SPEC §10.3: work for credentials never seen to verify waits for a hashing slot
+        // *before* it touches the database, so a flood of made-up logins can take neither the
+        // connection pool nor the CPU from cached callers, health probes and other reads.
+        let presented = LoginCacheKey {
+            user_id: format!("presented:{user_id}"),
+            password_epoch: 0,
+        };
+        let mut slot = if self.ports.login_cache.is_fresh(&presented, password) {
+            None
+        } else {
+            Some(self.ports.hasher.slot()?)
+        };
         let found = transact(&*self.ports.uow, TxMode::Read, |repos| {
             find_candidate(repos, user_id)
         })?;
         let Some(mut candidate) = found else {
-            return Err(self.reject(password));
+            return Err(self.reject(password, slot.take()));
         };
         candidate.caller.request_id = request_id.clone();
         let now = self.ports.clock.now();
         let cred = &candidate.password.credential;
         if candidate.user.state != UserState::Active {
-            return Err(self.reject(password));
+            return Err(self.reject(password, slot.take()));
         }
         let key = LoginCacheKey {
             user_id: candidate.user.id.clone(),
-            credential_version: cred.version,
+            password_epoch: cred.epoch,
         };
-        if cred.is_usable(now)
-            && !cred.success_needs_write(now)
-            && self.ports.login_cache.is_fresh(&key, password)
+        // A cached success is no check: it clears nothing and counts nothing, and it is refused
+        // once the credential is not usable (locked, disabled, expired).
+        if cred.is_usable(now) && self.ports.login_cache.is_fresh(&key, password)
         {
             self.ports.telemetry.auth_cache_hit();
             return Ok(candidate.caller);
@@ -130,12 +142,20 @@ impl CallerAuthenticator for PasswordCallerAuthenticator {
             &candidate.caller.login_id,
             request_id,
         );
-        match check_password(&self.ports, &permit, &candidate.user.id, password, false)? {
-            PasswordCheck::Verified { version, .. } => {
+        match check_password(
+            &self.ports,
+            &permit,
+            &candidate.user.id,
+            password,
+            false,
+            slot.take(),
+        )? {
+            PasswordCheck::Verified { epoch, .. } => {
+                self.ports.login_cache.remember(presented, password);
                 self.ports.login_cache.remember(
                     LoginCacheKey {
                         user_id: candidate.user.id.clone(),
-                        credential_version: version,
+                        password_epoch: epoch,
                     },
                     password,
                 );

@@ -280,7 +280,7 @@ impl AuthService for AuthUseCases {
             })?;
             return Err(refusal.into());
         }
-        let status = match check_password(ports, &permit, &u.id, password, true)? {
+        let status = match check_password(ports, &permit, &u.id, password, true, None)? {
             PasswordCheck::NoCredential => {
                 return Err(DomainError::NoPasswordCredential(u.ext_id.to_string()).into())
             }
@@ -517,7 +517,7 @@ impl AuthService for AuthUseCases {
         if by_self {
             let old_password = given(&cmd.old_password)
                 .ok_or_else(|| DomainError::NullParameter("oldPassword".into()))?;
-            match check_password(ports, &permit, &u.id, old_password, false)? {
+            match check_password(ports, &permit, &u.id, old_password, false, None)? {
                 PasswordCheck::NoCredential => {
                     return Err(DomainError::NoPasswordCredential(u.ext_id.to_string()).into())
                 }

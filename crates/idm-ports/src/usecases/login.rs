@@ -62,12 +62,17 @@ pub(crate) fn check_password(
     user_id: &str,
     password: &str,
     count_success: bool,
+    slot: Option<crate::auth::HashSlot>,
 ) -> AppResult<PasswordCheck> {
+    let mut held = slot;
     // Waiting for running checks to settle is bounded by the hashing wait; a wait that does
     // not end in time is a refusal (the credential stays locked).
     let deadline = std::time::Instant::now() + WAIT_FOR_RUNNING_CHECKS;
     loop {
-        let slot = ports.hasher.slot()?;
+        let slot = match held.take() {
+            Some(slot) => slot,
+            None => ports.hasher.slot()?,
+        };
         match attempt(ports, permit, user_id, password, count_success, slot)? {
             Some(check) => return Ok(check),
             None if std::time::Instant::now() < deadline => {

@@ -70,7 +70,7 @@ impl TokenService for TokenUseCases {
             &caller.login_id,
             caller.request_id.clone(),
         );
-        let epoch = match check_password(&self.ports, &permit, &caller.user_id, password, false)? {
+        let epoch = match check_password(&self.ports, &permit, &caller.user_id, password, false, None)? {
             PasswordCheck::NoCredential => {
                 return Err(DomainError::CredentialNotUsable(
                     "Failed to verify password. The user does not have a password credential."

@@ -183,7 +183,7 @@ fn qualified_login_success_names_the_caller_and_remembers_the_final_version() {
         *remembered.lock().unwrap(),
         vec![LoginCacheKey {
             user_id: "user-u1".into(),
-            credential_version: stored.version,
+            password_epoch: stored.version,
         }]
     );
     assert_no_failure_events(&uow);
@@ -234,7 +234,7 @@ fn success_after_failures_clears_them_and_remembers_the_new_version() {
     assert_eq!(stored.state, CredentialState::Active);
     assert!(stored.version > 4, "compare-and-set writes bump the version");
     assert_eq!(
-        remembered.lock().unwrap()[0].credential_version,
+        remembered.lock().unwrap()[0].password_epoch,
         stored.version
     );
     assert_no_failure_events(&uow);
@@ -268,7 +268,7 @@ fn cache_hit_skips_the_hash_check_and_writes_nothing() {
         .withf(|k, p| {
             *k == LoginCacheKey {
                 user_id: "user-u1".into(),
-                credential_version: 4,
+                password_epoch: 4,
             } && p == PW
         })
         .return_const(true);

@@ -447,7 +447,7 @@ fn the_last_active_root_cannot_be_disabled_or_archived() {
 }
 
 #[test]
-fn changing_a_non_root_state_takes_no_root_lock() {
+fn disabling_a_user_who_is_no_root_is_allowed() {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
     expect_user(&mut h.repos, u1());
