@@ -68,11 +68,11 @@ impl HistoryRepo for DieselRepos<'_> {
         self.done(r)
     }
 
-    fn head(&mut self) -> Result<(i64, String), StoreError> {
+    fn head(&mut self) -> Result<(i64, String, String), StoreError> {
         let r = history_head::table
             .filter(history_head::id.eq(1))
-            .select((history_head::seq, history_head::hash))
-            .first::<(i64, String)>(self.conn)
+            .select((history_head::seq, history_head::hash, history_head::mac))
+            .first::<(i64, String, String)>(self.conn)
             .map_err(RepoError::from);
         self.done(r)
     }
@@ -147,9 +147,13 @@ impl HistoryRepo for DieselRepos<'_> {
         self.done(r)
     }
 
-    fn set_head(&mut self, seq: i64, hash: &str) -> Result<(), StoreError> {
+    fn set_head(&mut self, seq: i64, hash: &str, mac: &str) -> Result<(), StoreError> {
         let r = diesel::update(history_head::table.filter(history_head::id.eq(1)))
-            .set((history_head::seq.eq(seq), history_head::hash.eq(hash)))
+            .set((
+                history_head::seq.eq(seq),
+                history_head::hash.eq(hash),
+                history_head::mac.eq(mac),
+            ))
             .execute(self.conn)
             .map(|_| ())
             .map_err(RepoError::from);

@@ -154,6 +154,7 @@ diesel::table! {
         id -> Integer,
         seq -> BigInt,
         hash -> Text,
+        mac -> Text,
     }
 }
 

@@ -250,10 +250,11 @@ pub trait HistoryRepo {
     fn head_for_update(&mut self) -> Result<(i64, String), StoreError>;
     /// Stores one event; `prev` is the chain hash it follows.
     fn insert(&mut self, event: &crate::history::StoredEvent, prev: &str) -> Result<(), StoreError>;
-    /// Moves the head to the last appended event.
-    fn set_head(&mut self, seq: i64, hash: &str) -> Result<(), StoreError>;
-    /// The head without locking it (for verification).
-    fn head(&mut self) -> Result<(i64, String), StoreError>;
+    /// Moves the head to the last appended event; `mac` authenticates the head itself, so the
+    /// newest events cannot be cut off by rewinding it.
+    fn set_head(&mut self, seq: i64, hash: &str, mac: &str) -> Result<(), StoreError>;
+    /// The head without locking it (for verification): seq, hash and its MAC.
+    fn head(&mut self) -> Result<(i64, String, String), StoreError>;
     /// Up to `limit` events after `after_seq` matching `filter`, in `seq` order, each with the
     /// chain hash it follows.
     fn list(

@@ -40,6 +40,7 @@ pub struct RecordingHistory {
     /// The committed (and, during a transaction, pending) events in order.
     pub events: Vec<StoredEvent>,
     head: (i64, String),
+    head_mac: String,
 }
 
 impl HistoryRepo for RecordingHistory {
@@ -50,12 +51,18 @@ impl HistoryRepo for RecordingHistory {
         self.events.push(event.clone());
         Ok(())
     }
-    fn set_head(&mut self, seq: i64, hash: &str) -> Result<(), crate::error::StoreError> {
+    fn set_head(
+        &mut self,
+        seq: i64,
+        hash: &str,
+        mac: &str,
+    ) -> Result<(), crate::error::StoreError> {
         self.head = (seq, hash.to_owned());
+        self.head_mac = mac.to_owned();
         Ok(())
     }
-    fn head(&mut self) -> Result<(i64, String), crate::error::StoreError> {
-        Ok(self.head.clone())
+    fn head(&mut self) -> Result<(i64, String, String), crate::error::StoreError> {
+        Ok((self.head.0, self.head.1.clone(), self.head_mac.clone()))
     }
     fn list(
         &mut self,

@@ -321,6 +321,9 @@ pub(crate) fn write<T>(
     })
 }
 
+/// What the head's MAC is computed under, apart from every event hash.
+pub(crate) const HEAD_DOMAIN: &str = "idm history head v1";
+
 /// Appends `events` to the chain: the head is locked until the transaction ends, so appenders
 /// on every instance take gapless, ordered places.
 pub(crate) fn append(
@@ -343,5 +346,6 @@ pub(crate) fn append(
         }, &prev)?;
         prev = hash;
     }
-    history.set_head(seq, &prev)
+    let head_mac = mac.chain(HEAD_DOMAIN, &format!("{seq}:{prev}"));
+    history.set_head(seq, &prev, &head_mac)
 }

@@ -31,9 +31,11 @@ CREATE INDEX ix_history_actor ON history_events (actor_client, actor_user, seq);
 CREATE TABLE history_head (
     id   INTEGER NOT NULL PRIMARY KEY,
     seq  BIGINT NOT NULL,
-    hash TEXT NOT NULL
+    hash TEXT NOT NULL,
+    -- A keyed MAC over (seq, hash): rewinding the head to hide deleted newest events breaks it.
+    mac  TEXT NOT NULL
 );
-INSERT INTO history_head (id, seq, hash) VALUES (1, 0, '');
+INSERT INTO history_head (id, seq, hash, mac) VALUES (1, 0, '', '');
 
 -- SPEC §12: the user list's filters and paging.
 CREATE INDEX ix_users_page ON users (client_id, created, ext_id);

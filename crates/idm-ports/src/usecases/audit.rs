@@ -185,6 +185,18 @@ impl AuditUseCases {
                 checked += 1;
             }
         }
+        let head_ok = head.0 == 0
+            || head.2
+                == self
+                    .ports
+                    .history_mac
+                    .chain(crate::write::HEAD_DOMAIN, &format!("{}:{}", head.0, head.1));
+        if !head_ok {
+            return Ok(Verification::Broken {
+                seq: head.0,
+                reason: "the history's head was rewritten (its MAC does not match)".into(),
+            });
+        }
         if head.0 != expected - 1 || (head.0 > anchor_seq && head.1 != prev) {
             return Ok(Verification::Broken {
                 seq: expected,
