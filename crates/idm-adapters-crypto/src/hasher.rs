@@ -1,9 +1,10 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use idm_ports::auth::{HashSlot, PasswordHasher};
+use zeroize::Zeroizing;
 use idm_ports::error::AppError;
 use rand::rngs::OsRng;
 
@@ -131,6 +132,7 @@ pub struct Argon2Hasher {
     argon: Argon2<'static>,
     dummy: String,
     gate: Arc<HashGate>,
+    pool: HashPool,
 }
 
 impl Argon2Hasher {
@@ -153,7 +155,77 @@ impl Argon2Hasher {
             argon,
             dummy,
             gate: Arc::new(HashGate::new(limits)),
+            pool: HashPool::new(limits.concurrency),
         })
+    }
+}
+
+/// The threads that run argon2: as many as the gate lets run at once, each at a lower
+/// scheduling priority (`SCHED_BATCH`, nice 5) so that health probes, cached reads and the HTTP
+/// workers are not kept waiting behind a hashing flood on a small machine (SPEC §10.3).
+struct HashPool {
+    jobs: Mutex<mpsc::Sender<Job>>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+impl HashPool {
+    fn new(threads: usize) -> Self {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for n in 0..threads.max(1) {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("idm-hash-{n}"))
+                .spawn(move || {
+                    lower_own_priority();
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "a hashing thread could not be started");
+            }
+        }
+        HashPool {
+            jobs: Mutex::new(tx),
+        }
+    }
+
+    /// Runs `work` on a hashing thread and waits for its result; `None` if the pool is gone.
+    fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (done, result) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move || {
+            let _ = done.send(work());
+        });
+        self.jobs.lock().ok()?.send(job).ok()?;
+        result.recv().ok()
+    }
+}
+
+/// Best effort: without the right to change it, the thread keeps the normal priority.
+fn lower_own_priority() {
+    use thread_priority::unix::{
+        set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
+        ThreadSchedulePolicy,
+    };
+    use thread_priority::{ThreadPriority, ThreadPriorityValue};
+    let Ok(value) = ThreadPriorityValue::try_from(35u8) else {
+        return;
+    };
+    if let Err(e) = set_thread_priority_and_policy(
+        thread_native_id(),
+        ThreadPriority::Crossplatform(value),
+        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch),
+    ) {
+        tracing::debug!(error = ?e, "hashing threads keep the normal priority");
     }
 }
 
@@ -163,23 +235,31 @@ impl PasswordHasher for Argon2Hasher {
     }
 
     fn hash(&self, _slot: &HashSlot, password: &str) -> Result<String, AppError> {
-        let salt = SaltString::generate(&mut OsRng);
-        self.argon
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| AppError::Internal(format!("argon2 hashing failed: {e}")))
+        let argon = self.argon.clone();
+        let password = Zeroizing::new(password.to_owned());
+        self.pool
+            .run(move || {
+                let salt = SaltString::generate(&mut OsRng);
+                argon
+                    .hash_password(password.as_bytes(), &salt)
+                    .map(|h| h.to_string())
+                    .map_err(|e| AppError::Internal(format!("argon2 hashing failed: {e}")))
+            })
+            .unwrap_or_else(|| Err(AppError::Internal("the hashing threads are gone".into())))
     }
 
     fn verify(&self, _slot: &HashSlot, password: &str, phc: &str) -> bool {
-        match PasswordHash::new(phc) {
-            // Verification uses the parameters stored in the hash, so old hashes keep working
-            // after the configured cost changes.
-            Ok(parsed) => self
-                .argon
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
-            Err(_) => false,
-        }
+        let argon = self.argon.clone();
+        let password = Zeroizing::new(password.to_owned());
+        let phc = phc.to_owned();
+        self.pool
+            .run(move || match PasswordHash::new(&phc) {
+                // Verification uses the parameters stored in the hash, so old hashes keep
+                // working after the configured cost changes.
+                Ok(parsed) => argon.verify_password(password.as_bytes(), &parsed).is_ok(),
+                Err(_) => false,
+            })
+            .unwrap_or(false)
     }
 
     fn verify_dummy(&self, slot: &HashSlot, password: &str) {

@@ -90,11 +90,16 @@ pub(crate) fn with_connect_timeout(url: &str, timeout: std::time::Duration) -> S
 }
 
 /// Per-connection SQLite settings: wait for locks instead of failing, WAL so readers never
-/// block the writer, and foreign keys enforced as on PostgreSQL.
+/// block the writer, and foreign keys enforced as on PostgreSQL. `PRAGMA optimize` (bounded by
+/// `analysis_limit`) refreshes the planner's statistics of grown tables when a connection
+/// opens: without them SQLite would page through `ix_users_page` instead of the expression
+/// indexes of the user list's filters (SPEC §12).
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; \
      PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; \
-     PRAGMA synchronous = NORMAL;";
+     PRAGMA synchronous = NORMAL; \
+     PRAGMA analysis_limit = 1000; \
+     PRAGMA optimize = 0x10002;";
 
 /// r2d2 manager for [`DbConnection`]: opens the backend the URL names.
 #[derive(Debug)]

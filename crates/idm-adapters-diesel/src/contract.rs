@@ -22,9 +22,7 @@ use idm_domain::policy::{Policy, PolicyParameters, PolicyType};
 use idm_domain::user::{Contacts, LanguageCode, PersonName, User, UserState};
 use idm_domain::{DomainError, ExtId};
 use idm_ports::error::{AppError, StoreError, UniqueKey};
-use idm_ports::repos::{
-    transact, CredentialRecord, Repos, TxMode, UnitOfWork, UserListFilter,
-};
+use idm_ports::repos::{transact, CredentialRecord, Repos, TxMode, UnitOfWork, UserListFilter};
 
 /// One contract case.
 pub type Case = fn(&dyn UnitOfWork);
@@ -1755,15 +1753,43 @@ pub fn users_list_filters(uow: &dyn UnitOfWork) {
     let acme = client();
     let other = client();
     let users = [
-        listed_user(&acme, "alice", Some("Smith"), Some("Alice@Example.com"), Active, 1),
-        listed_user(&acme, "bob", Some("Alison"), Some("bob@example.org"), Disabled, 2),
+        listed_user(
+            &acme,
+            "alice",
+            Some("Smith"),
+            Some("Alice@Example.com"),
+            Active,
+            1,
+        ),
+        listed_user(
+            &acme,
+            "bob",
+            Some("Alison"),
+            Some("bob@example.org"),
+            Disabled,
+            2,
+        ),
         listed_user(&acme, "carol", None, None, Active, 2),
-        listed_user(&acme, "al_x", Some("Zed"), Some("zed@example.com"), Active, 3),
+        listed_user(
+            &acme,
+            "al_x",
+            Some("Zed"),
+            Some("zed@example.com"),
+            Active,
+            3,
+        ),
         listed_user(&acme, "ALFRED", Some("Miller"), None, Archived, 4),
         listed_user(&acme, "dave", Some("%off"), Some("a\\b@x.ch"), Active, 5),
         listed_user(&acme, "erin", Some("albert"), Some("erin@x.ch"), Active, 6),
     ];
-    let foreign = listed_user(&other, "alice", Some("Smith"), Some("alice@example.com"), Active, 1);
+    let foreign = listed_user(
+        &other,
+        "alice",
+        Some("Smith"),
+        Some("alice@example.com"),
+        Active,
+        1,
+    );
     write(uow, |r| {
         r.clients().insert(&acme)?;
         r.clients().insert(&other)?;
@@ -1787,8 +1813,17 @@ pub fn users_list_filters(uow: &dyn UnitOfWork) {
         sorted.sort_by_key(|u| (u.created, u.ext_id.to_string()));
         sorted.iter().map(|u| u.login_id.clone()).collect()
     };
-    assert_eq!(logins(UserListFilter::default()), all, "no filter: every user, in order");
-    let got = list_users(uow, &acme, &UserListFilter::default(), &PageRequest::default());
+    assert_eq!(
+        logins(UserListFilter::default()),
+        all,
+        "no filter: every user, in order"
+    );
+    let got = list_users(
+        uow,
+        &acme,
+        &UserListFilter::default(),
+        &PageRequest::default(),
+    );
     assert_eq!(
         got.iter().find(|u| u.login_id == "alice"),
         Some(&users[0]),
@@ -1820,14 +1855,24 @@ pub fn users_list_filters(uow: &dyn UnitOfWork) {
     assert_eq!(logins(state(Active)).len(), 5);
 
     // loginId alice, family Alison (bob), loginId al_x, loginId ALFRED, family albert (erin).
-    assert_eq!(logins(prefix("al")), ["alice", "bob", "al_x", "ALFRED", "erin"]);
-    assert_eq!(logins(prefix("AL")), logins(prefix("al")), "case-insensitive");
+    assert_eq!(
+        logins(prefix("al")),
+        ["alice", "bob", "al_x", "ALFRED", "erin"]
+    );
+    assert_eq!(
+        logins(prefix("AL")),
+        logins(prefix("al")),
+        "case-insensitive"
+    );
     assert_eq!(logins(prefix("al_")), ["al_x"], "`_` is literal");
     assert_eq!(logins(prefix("%")), ["dave"], "`%` is literal");
     assert_eq!(logins(prefix("a\\")), ["dave"], "`\\` is literal");
     assert_eq!(logins(prefix("bob@")), ["bob"], "e-mail prefix");
     assert_eq!(logins(prefix("smi")), ["alice"], "family-name prefix");
-    assert!(logins(prefix("example")).is_empty(), "a prefix, not a substring");
+    assert!(
+        logins(prefix("example")).is_empty(),
+        "a prefix, not a substring"
+    );
     assert!(logins(prefix("zzz")).is_empty());
 
     let combined = UserListFilter {
@@ -1867,8 +1912,13 @@ pub fn users_list_filters(uow: &dyn UnitOfWork) {
         });
     }
     assert_eq!(seen, logins(prefix("al")));
-    assert!(list_users(uow, &client(), &UserListFilter::default(), &PageRequest::default())
-        .is_empty());
+    assert!(list_users(
+        uow,
+        &client(),
+        &UserListFilter::default(),
+        &PageRequest::default()
+    )
+    .is_empty());
 }
 
 /// Paging through a client's users while others are created (before and after the cursor,
@@ -1924,7 +1974,11 @@ pub fn users_list_pages_stay_stable_under_inserts(uow: &dyn UnitOfWork) {
         });
         assert!(round < 50, "pagination must end");
     }
-    let existed: Vec<_> = seen.iter().filter(|k| expected.contains(k)).cloned().collect();
+    let existed: Vec<_> = seen
+        .iter()
+        .filter(|k| expected.contains(k))
+        .cloned()
+        .collect();
     assert_eq!(existed, expected, "every existing user once, in order");
     let mut unique = seen.clone();
     unique.sort();
@@ -1980,7 +2034,11 @@ pub fn users_delete_cascade(uow: &dyn UnitOfWork) {
         None,
         "the user is gone"
     );
-    assert_eq!((find(&pwd), find(&oath)), (None, None), "its credentials are gone");
+    assert_eq!(
+        (find(&pwd), find(&oath)),
+        (None, None),
+        "its credentials are gone"
+    );
     let stock = find(&vasco).expect("the VASCO credential stays");
     assert_eq!(stock.user_ext_id, None);
     assert_eq!(stock.credential.user_id, None);

@@ -1,22 +1,16 @@
 //! One field of a merge-PATCH (SPEC §12): left out, sent as `null`, or sent with a value.
 
 /// What a PATCH body says about one field.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Patch<T> {
     /// Not in the body: the stored value stays.
+    #[default]
     Keep,
     /// Sent as `null`: the stored value is removed (or, for a field that cannot be absent,
     /// the rule of that field applies).
     Remove,
     /// Sent with this value.
     Set(T),
-}
-
-// Not derived: a derive would demand `T: Default`.
-impl<T> Default for Patch<T> {
-    fn default() -> Self {
-        Patch::Keep
-    }
 }
 
 impl<T> Patch<T> {

@@ -708,7 +708,11 @@ mod tests {
         );
         let low = PolicyParameters::validated(
             PolicyType::Oath,
-            map(&[("totpWindow", "0"), ("hotpLookAhead", "100"), ("hotpResyncWindow", "1")]),
+            map(&[
+                ("totpWindow", "0"),
+                ("hotpLookAhead", "100"),
+                ("hotpResyncWindow", "1"),
+            ]),
         )
         .unwrap()
         .oath();
@@ -726,16 +730,16 @@ mod tests {
             ("hotpResyncWindow", "1001"),
             ("hotpResyncWindow", "01"),
         ] {
-            let err = PolicyParameters::validated(PolicyType::Oath, map(&[(name, value)]))
-                .unwrap_err();
+            let err =
+                PolicyParameters::validated(PolicyType::Oath, map(&[(name, value)])).unwrap_err();
             assert_eq!(
                 err.to_string(),
                 format!("Invalid value '{value}' for parameter '{name}'")
             );
         }
         // Only OATH policies have them.
-        let err = PolicyParameters::validated(PolicyType::Pwd, map(&[("totpWindow", "1")]))
-            .unwrap_err();
+        let err =
+            PolicyParameters::validated(PolicyType::Pwd, map(&[("totpWindow", "1")])).unwrap_err();
         assert_eq!(err.code(), "errors.pcyconf.invalidParamName");
     }
 

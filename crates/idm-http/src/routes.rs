@@ -33,8 +33,8 @@ use utoipa_actix_web::{AppExt, OpenApiFactory, UtoipaApp};
 
 use crate::error::ApiError;
 use crate::handlers::{
-    audit, auth, clients, docs, health, login_info, oath, passwords, policies, principal, roles, token,
-    users, vasco,
+    audit, auth, clients, docs, health, login_info, oath, passwords, policies, principal, roles,
+    token, users, vasco,
 };
 
 /// Every endpoint, in routing order (see the module doc for why the order matters).

@@ -1,12 +1,19 @@
 //! `make bench`: throughput and latency of authenticated requests against the real binary,
-//! with the caller-authentication cache on and off, at the production argon2 cost.
+//! with the caller-authentication cache on and off, at the production argon2 cost; and the
+//! first page of the user list (plain and filtered) and a user read at 1 000 and at 100 000
+//! users of one client (SPEC §12), the users seeded through the storage layer.
 //! Figures are printed, never asserted: timing belongs in a benchmark, not in a test.
+//! `bench users` runs only the user-list case, `bench auth` only the first.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 
+use idm_adapters_diesel::{contract, Database};
 use idm_blackbox_tests::{Backend, Options, TestServer};
+use idm_domain::user::UserState;
+use idm_domain::ExtId;
+use idm_ports::repos::{transact, TxMode};
 
 struct Figures {
     requests: usize,
@@ -84,6 +91,114 @@ fn server(backend: Backend, cache_ttl: &str) -> Option<TestServer> {
 }
 
 fn main() {
+    let only = std::env::args().nth(1);
+    if only.as_deref() != Some("users") {
+        auth();
+    }
+    if only.as_deref() != Some("auth") {
+        println!();
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            user_list(backend);
+        }
+    }
+}
+
+/// One client's users `from..to`: searchable fields, one creation instant per user.
+fn seed(db: &Database, client_id: &str, range: std::ops::Range<usize>) {
+    let base = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("instant");
+    let ids: Vec<usize> = range.collect();
+    for chunk in ids.chunks(5_000) {
+        transact(db, TxMode::Write, |r| {
+            for i in chunk {
+                let mut u = contract::user(client_id);
+                u.ext_id = ExtId::parse(&format!("u{i:06}")).expect("extId");
+                u.login_id = format!("user{i:06}");
+                u.state = UserState::Active;
+                u.name.family_name = Some(format!("Family{:04}", i % 5_000));
+                u.contacts.email = Some(format!("User{i:06}@bench.example"));
+                u.created = base + chrono::Duration::milliseconds(*i as i64);
+                r.users().insert(&u)?;
+            }
+            Ok(())
+        })
+        .expect("seed users");
+    }
+}
+
+/// SPEC §12 at 1 000 and at 100 000 users of one client: the first page of the list, a
+/// selective and an unselective prefix search, an e-mail lookup, and one user. The server is
+/// restarted after seeding, as after a bulk import, so its connections see the new table.
+fn user_list(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("idm.sqlite3").display()),
+        Backend::Postgres => match idm_adapters_diesel::testdb::fresh_postgres_url() {
+            Some(url) => url,
+            None => {
+                println!("{backend:?}: no server, user list skipped");
+                return;
+            }
+        },
+    };
+    let options = || Options {
+        env: vec![("IDM_LOG_LEVEL".into(), "warn".into())],
+        database_url: Some(url.clone()),
+        ..Options::default()
+    };
+    let s = TestServer::start_with(backend, options()).expect("server");
+    let r = s.admin().post(
+        "/nevisidm/api/core/v1/clients",
+        &idm_blackbox_tests::json!({"extId": "bench", "name": "Bench"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    drop(s);
+    let db = Database::connect(&url, 2, Duration::from_secs(30)).expect("database");
+    let client_id = transact(&db, TxMode::Read, |r| {
+        Ok(r.clients().find_by_ext_id("bench")?)
+    })
+    .expect("read")
+    .expect("client bench")
+    .id;
+    let list = "/nevisidm/api/core/v1/clients/bench/users";
+    let mut seeded = 0;
+    for total in [1_000, 100_000] {
+        let t = Instant::now();
+        seed(&db, &client_id, seeded..total);
+        println!(
+            "{backend:?}: {} users seeded through the repositories in {:.1} s",
+            total - seeded,
+            t.elapsed().as_secs_f64()
+        );
+        seeded = total;
+        let s = TestServer::start_with(backend, options()).expect("server");
+        let _ = load(&s, &format!("{list}?limit=100"), true, 1, 20); // warm-up
+        for (label, path) in [
+            ("first page", format!("{list}?limit=100")),
+            (
+                "q=family0042 (selective)",
+                format!("{list}?q=family0042&limit=100"),
+            ),
+            ("q=user (every user)", format!("{list}?q=user&limit=100")),
+            ("q=zzz (no user)", format!("{list}?q=zzz&limit=100")),
+            (
+                "email=USER000500@…",
+                format!("{list}?email=USER000500%40bench.example"),
+            ),
+            (
+                "userState=disabled (none)",
+                format!("{list}?userState=disabled"),
+            ),
+        ] {
+            load(&s, &path, true, 4, 50)
+                .print(&format!("{backend:?} {total:>6} users: list {label}"));
+        }
+        load(&s, "/nevisidm/api/core/v1/bench/users/u000500", true, 4, 50)
+            .print(&format!("{backend:?} {total:>6} users: GET user"));
+    }
+}
+
+/// Throughput and latency of authenticated requests, auth cache on and off.
+fn auth() {
     let path = "/nevisidm/api/core/v1/clients/default";
     println!(
         "idm bench: server {}, 4 client threads, argon2id m=19456 KiB t=2 p=1\n",

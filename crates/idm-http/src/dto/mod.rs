@@ -72,5 +72,7 @@ where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
 {
-    Ok(idm_domain::patch::Patch::from_json(Some(Option::<T>::deserialize(d)?)))
+    Ok(idm_domain::patch::Patch::from_json(Some(
+        Option::<T>::deserialize(d)?,
+    )))
 }

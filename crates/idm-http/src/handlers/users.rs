@@ -155,8 +155,7 @@ pub(crate) async fn patch(
 ) -> Result<HttpResponse, ApiError> {
     let users = state.users.clone();
     let patch = body.0.map(Into::into);
-    let view =
-        blocking(move || users.patch_user(&caller, &client, &user, x_token, patch)).await?;
+    let view = blocking(move || users.patch_user(&caller, &client, &user, x_token, patch)).await?;
     Ok(json(StatusCode::OK, &UserResponse::from(&view)))
 }
 

@@ -229,13 +229,15 @@ async fn oath_login_passes_the_credential_and_code() {
     assert_no_store(&r);
 
     let mut m = Mocks::new();
-    m.authentication.expect_oath_login().returning(|_, _, _, _, _| {
-        Err(DomainError::OathNotFound {
-            ext_id: "o-1".into(),
-            user_ext_id: "jdoe-1".into(),
-        }
-        .into())
-    });
+    m.authentication
+        .expect_oath_login()
+        .returning(|_, _, _, _, _| {
+            Err(DomainError::OathNotFound {
+                ext_id: "o-1".into(),
+                user_ext_id: "jdoe-1".into(),
+            }
+            .into())
+        });
     send(m, post(OATH_LOGIN, r#"{"code":"012345"}"#))
         .await
         .assert_error(
@@ -313,8 +315,11 @@ async fn change_passes_the_x_token_and_answers_204() {
         .returning(|_, _, _, _, _| Ok(()));
     let r = send(
         m,
-        post(CHANGE, r#"{"oldPassword":"Old-Pass-1","newPassword":"New-Pass-2"}"#)
-            .insert_header(("X-Token", " the.x.token ")),
+        post(
+            CHANGE,
+            r#"{"oldPassword":"Old-Pass-1","newPassword":"New-Pass-2"}"#,
+        )
+        .insert_header(("X-Token", " the.x.token ")),
     )
     .await;
     assert_eq!(r.status, 204, "{}", r.raw);
@@ -323,20 +328,25 @@ async fn change_passes_the_x_token_and_answers_204() {
 #[actix_rt::test]
 async fn change_refusals_carry_policy_violations_and_exact_messages() {
     let mut m = Mocks::new();
-    m.authentication.expect_change_password().returning(|_, _, _, _, _| {
-        Err(DomainError::PasswordPolicyViolated(vec![PolicyViolation {
-            display_name: "notCurrentPassword".into(),
-            config_string: "notCurrentPassword".into(),
-            supplied_value: "10 characters".into(),
-            limit_value: "a password other than the current one".into(),
-            actual_value: "the current password".into(),
-        }])
-        .into())
-    });
+    m.authentication
+        .expect_change_password()
+        .returning(|_, _, _, _, _| {
+            Err(DomainError::PasswordPolicyViolated(vec![PolicyViolation {
+                display_name: "notCurrentPassword".into(),
+                config_string: "notCurrentPassword".into(),
+                supplied_value: "10 characters".into(),
+                limit_value: "a password other than the current one".into(),
+                actual_value: "the current password".into(),
+            }])
+            .into())
+        });
     let r = send(m, post(CHANGE, r#"{"newPassword":"Same-Pass1"}"#)).await;
     assert_eq!(r.status, 422, "{}", r.raw);
     assert_eq!(r.json["errors"][0]["code"], "errors.pwdPolicyViolated");
-    assert_eq!(r.json["policyViolations"][0]["displayName"], "notCurrentPassword");
+    assert_eq!(
+        r.json["policyViolations"][0]["displayName"],
+        "notCurrentPassword"
+    );
     assert!(!r.raw.contains("Same-Pass1"));
 
     for (error, status, code, message) in [
@@ -396,9 +406,9 @@ async fn unlock_reads_no_body_and_answers_204() {
     assert_eq!(r.status, 204, "{}", r.raw);
 
     let mut m = Mocks::new();
-    m.authentication.expect_unlock_password().returning(|_, _, _| {
-        Err(DomainError::NoPasswordCredential("jdoe-1".into()).into())
-    });
+    m.authentication
+        .expect_unlock_password()
+        .returning(|_, _, _| Err(DomainError::NoPasswordCredential("jdoe-1".into()).into()));
     send(m, authed(TestRequest::post().uri(UNLOCK)))
         .await
         .assert_error(
@@ -443,7 +453,8 @@ async fn no_secret_reaches_the_log() {
     ] {
         let res = actix_web::test::call_service(
             &service,
-            req.insert_header(("X-Request-Id", "auth-log-1")).to_request(),
+            req.insert_header(("X-Request-Id", "auth-log-1"))
+                .to_request(),
         )
         .await;
         assert!(res.status().is_success());

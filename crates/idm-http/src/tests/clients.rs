@@ -282,7 +282,9 @@ async fn patch_client_tells_null_from_absent_and_maps_refusals() {
         m.clients
             .expect_patch_client()
             .withf(move |_, _, patch| {
-                patch.as_ref().is_ok_and(|p| p.name == name && p.version.is_none())
+                patch
+                    .as_ref()
+                    .is_ok_and(|p| p.name == name && p.version.is_none())
             })
             .times(1)
             .returning(|_, _, _| Ok(client()));

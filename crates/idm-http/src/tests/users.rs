@@ -362,7 +362,11 @@ async fn list_users_without_filters_and_a_repeated_filter_takes_the_last() {
                 next: None,
             })
         });
-    let r = send(m, authed(TestRequest::get().uri(&format!("{LIST}?q=a&q=b")))).await;
+    let r = send(
+        m,
+        authed(TestRequest::get().uri(&format!("{LIST}?q=a&q=b"))),
+    )
+    .await;
     assert_eq!(r.status, 200);
 }
 
@@ -480,11 +484,14 @@ async fn patch_user_passes_a_tri_state_patch_and_the_x_token() {
         });
     let r = send(
         m,
-        json_req(TestRequest::patch().uri(USER), r#"{
+        json_req(
+            TestRequest::patch().uri(USER),
+            r#"{
             "userState": "disabled", "languageCode": null, "isTechnicalUser": true,
             "name": {"title": null, "firstName": "Janet"}, "contacts": null,
             "version": 3, "extId": "ignored"
-        }"#)
+        }"#,
+        )
         .insert_header(("X-Token", " jwt ")),
     )
     .await;
@@ -513,10 +520,17 @@ async fn patch_user_sends_enumerations_as_strings_and_reports_wrong_types() {
         });
     let r = send(
         m,
-        json_req(TestRequest::patch().uri(USER), r#"{"userState":"sleeping"}"#),
+        json_req(
+            TestRequest::patch().uri(USER),
+            r#"{"userState":"sleeping"}"#,
+        ),
     )
     .await;
-    r.assert_error(422, "errors.invalidParameter", "Invalid userState 'sleeping'");
+    r.assert_error(
+        422,
+        "errors.invalidParameter",
+        "Invalid userState 'sleeping'",
+    );
 
     for (body, field) in [
         (r#"{"userState": 1}"#, "userState"),
@@ -599,9 +613,9 @@ async fn delete_user_answers_204_or_the_refusal() {
         ),
     ] {
         let mut m = Mocks::new();
-        m.users.expect_delete_user().returning(move |_, _, _| {
-            Err(DomainError::InvalidParameter(message.into()).into())
-        });
+        m.users
+            .expect_delete_user()
+            .returning(move |_, _, _| Err(DomainError::InvalidParameter(message.into()).into()));
         let r = send(m, authed(TestRequest::delete().uri(USER))).await;
         r.assert_error(422, code, message);
     }

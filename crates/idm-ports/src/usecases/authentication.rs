@@ -404,10 +404,10 @@ impl AuthService for AuthUseCases {
             let (c, u) = lookup::client_and_user(tx.repos(), client, user)?;
             let permit = lookup::user_permit(ports, tx.repos(), &authorized, &u, None)?;
             let cmd = body(&cmd)?;
-            let code1 = given(&cmd.code1)
-                .ok_or_else(|| DomainError::NullParameter("code1".into()))?;
-            let code2 = given(&cmd.code2)
-                .ok_or_else(|| DomainError::NullParameter("code2".into()))?;
+            let code1 =
+                given(&cmd.code1).ok_or_else(|| DomainError::NullParameter("code1".into()))?;
+            let code2 =
+                given(&cmd.code2).ok_or_else(|| DomainError::NullParameter("code2".into()))?;
             let mut credential = find_oath(tx.repos(), &c, &u, ext_id, true)?.credential;
             if !is_hotp(&credential) {
                 return Err(DomainError::InvalidParameter(
@@ -512,7 +512,9 @@ impl AuthService for AuthUseCases {
             .ok_or_else(|| DomainError::NullParameter("newPassword".into()))?;
         check_supplied(&rules, new_password)?;
         let CredentialSecret::Password { hash: checked_hash } = &credential.secret else {
-            return Err(AppError::Internal("a Password credential without a hash".into()));
+            return Err(AppError::Internal(
+                "a Password credential without a hash".into(),
+            ));
         };
         if by_self {
             let old_password = given(&cmd.old_password)

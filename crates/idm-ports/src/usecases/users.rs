@@ -11,9 +11,7 @@ use idm_domain::user::{
 };
 use idm_domain::DomainError;
 
-use super::{
-    lookup, Body, CreateUser, Permissions, Ports, UserFilter, UserService, UserView,
-};
+use super::{lookup, Body, CreateUser, Permissions, Ports, UserFilter, UserService, UserView};
 use crate::caller::Caller;
 use crate::error::{AppResult, StoreError, UniqueKey};
 use crate::write::{write, Change};

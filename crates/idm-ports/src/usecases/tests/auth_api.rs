@@ -126,7 +126,10 @@ fn helpdesk() -> Caller {
 }
 
 fn self_admin(user: &str) -> Caller {
-    caller(user, vec![RoleGrant::new(Role::SelfAdmin, DataRoom::Global)])
+    caller(
+        user,
+        vec![RoleGrant::new(Role::SelfAdmin, DataRoom::Global)],
+    )
 }
 
 fn policy(id: &str, policy_type: PolicyType, params: &[(&str, &str)]) -> Policy {
@@ -239,7 +242,11 @@ impl Rows {
     }
     fn modify(&self, ext_id: &str, change: impl FnOnce(&mut Credential)) {
         let mut rows = self.0.lock().unwrap();
-        change(rows.iter_mut().find(|c| c.ext_id.as_str() == ext_id).unwrap());
+        change(
+            rows.iter_mut()
+                .find(|c| c.ext_id.as_str() == ext_id)
+                .unwrap(),
+        );
     }
     fn counter(&self, ext_id: &str) -> i64 {
         match self.get(ext_id).secret {
@@ -657,7 +664,14 @@ fn commands_never_show_secrets_in_debug() {
             new_password: Some("new-SECRET".into())
         },
     );
-    for secret in ["pw-SECRET-1", "987654", "111222", "333444", "old-SECRET", "new-SECRET"] {
+    for secret in [
+        "pw-SECRET-1",
+        "987654",
+        "111222",
+        "333444",
+        "old-SECRET",
+        "new-SECRET",
+    ] {
         assert!(!shown.contains(secret), "{shown}");
     }
     assert!(shown.contains("<redacted>"), "{shown}");
@@ -671,18 +685,31 @@ fn password_login_ok_counts_every_success_and_records_the_user_login() {
     assert_eq!(status(w.pw_login(&root(), Some(PW))), OK);
     assert_eq!(status(w.pw_login(&root(), Some(PW))), OK);
     let c = w.rows.get("pwd-jdoe");
-    assert_eq!(c.successful_login_count, 2, "a success with nothing to clear counts");
+    assert_eq!(
+        c.successful_login_count, 2,
+        "a success with nothing to clear counts"
+    );
     assert_eq!(c.last_successful_login, Some(at(T0)));
     assert_eq!(c.failed_login_count, 0);
     assert_eq!(
         w.logins(),
-        vec![("user-jdoe".to_owned(), true), ("user-jdoe".to_owned(), true)]
+        vec![
+            ("user-jdoe".to_owned(), true),
+            ("user-jdoe".to_owned(), true)
+        ]
     );
-    assert!(w.actions().contains(&"login.succeeded".to_owned()), "{:?}", w.actions());
+    assert!(
+        w.actions().contains(&"login.succeeded".to_owned()),
+        "{:?}",
+        w.actions()
+    );
     assert!(w.actions().contains(&"login.recorded".to_owned()));
     assert_eq!(w.hashed_in_tx.load(Ordering::SeqCst), 0, "SPEC §10.3");
     let history = w.history_text();
-    assert!(!history.contains(PW) && !history.contains(&fake_hash(PW)), "{history}");
+    assert!(
+        !history.contains(PW) && !history.contains(&fake_hash(PW)),
+        "{history}"
+    );
 }
 
 #[test]
@@ -693,12 +720,19 @@ fn password_login_answers_3_9_4_and_locked_attempts_are_not_checked() {
     assert_eq!(w.rows.get("pwd-jdoe").failed_login_count, 1);
     assert_eq!(status(w.pw_login(&root(), Some("wrong-2"))), TMP_LOCKED);
     let c = w.rows.get("pwd-jdoe");
-    assert_eq!((c.state, c.failed_login_count), (CredentialState::TmpLocked, 2));
+    assert_eq!(
+        (c.state, c.failed_login_count),
+        (CredentialState::TmpLocked, 2)
+    );
 
     // Locked: refused without a check and without counting, even with the right password.
     let checked = w.verifications.load(Ordering::SeqCst);
     assert_eq!(status(w.pw_login(&root(), Some(PW))), TMP_LOCKED);
-    assert_eq!(w.verifications.load(Ordering::SeqCst), checked, "no hash check");
+    assert_eq!(
+        w.verifications.load(Ordering::SeqCst),
+        checked,
+        "no hash check"
+    );
     assert_eq!(w.rows.get("pwd-jdoe").failed_login_count, 2, "not counted");
     assert!(w.actions().contains(&"login.refused".to_owned()));
 
@@ -707,7 +741,10 @@ fn password_login_answers_3_9_4_and_locked_attempts_are_not_checked() {
     assert_eq!(status(w.pw_login(&root(), Some("wrong-3"))), LOCKED);
     let c = w.rows.get("pwd-jdoe");
     assert_eq!(c.state, CredentialState::FailLocked);
-    assert_eq!(c.state_change_reason, StateChangeReason::TooManyLoginFailures);
+    assert_eq!(
+        c.state_change_reason,
+        StateChangeReason::TooManyLoginFailures
+    );
     let checked = w.verifications.load(Ordering::SeqCst);
     assert_eq!(status(w.pw_login(&root(), Some(PW))), LOCKED);
     assert_eq!(w.verifications.load(Ordering::SeqCst), checked);
@@ -722,7 +759,11 @@ fn password_login_answers_2_when_no_lock_is_near() {
         .with_policy(
             "pol-pwd",
             PolicyType::Pwd,
-            &[("resetCodeEnabled", "false"), ("tmpLockingThreshold", "5"), ("maxCredFailureCount", "-1")],
+            &[
+                ("resetCodeEnabled", "false"),
+                ("tmpLockingThreshold", "5"),
+                ("maxCredFailureCount", "-1"),
+            ],
         )
         .with_password()
         .build();
@@ -736,7 +777,11 @@ fn password_login_answers_2_when_no_lock_is_near() {
         .with_policy(
             "pol-pwd",
             PolicyType::Pwd,
-            &[("resetCodeEnabled", "false"), ("tmpLockingThreshold", "-1"), ("maxCredFailureCount", "-1")],
+            &[
+                ("resetCodeEnabled", "false"),
+                ("tmpLockingThreshold", "-1"),
+                ("maxCredFailureCount", "-1"),
+            ],
         )
         .with_password()
         .build();
@@ -761,12 +806,14 @@ fn password_login_refusals_in_spec_order() {
     // ... path lookups before the body ...
     let bad_body: AppResult<PasswordLogin> = Err(AppError::BadBody(BodyRejection::MalformedJson));
     assert_err(
-        w.auth.password_login(&root(), "c1", "nobody", bad_body.clone()),
+        w.auth
+            .password_login(&root(), "c1", "nobody", bad_body.clone()),
         "errors.noRecord",
         "A user with extId 'nobody' doesn't exist on client with name Acme",
     );
     assert_err(
-        w.auth.password_login(&root(), "c9", "jdoe", bad_body.clone()),
+        w.auth
+            .password_login(&root(), "c9", "jdoe", bad_body.clone()),
         "errors.noRecord",
         "Client doesn't exist with extId 'c9'",
     );
@@ -846,18 +893,31 @@ fn a_helpdesk_cannot_log_in_as_a_root_user() {
 
 #[test]
 fn totp_code_works_once_and_the_clock_moves_across_steps() {
-    let w = Setup::new().with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6).build();
+    let w = Setup::new()
+        .with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6)
+        .build();
     let now = totp_at(STEP0);
     assert_eq!(status(w.oath("o1", &now)), OK);
-    assert_eq!(w.rows.counter("o1"), STEP0 as i64, "the accepted step is stored");
+    assert_eq!(
+        w.rows.counter("o1"),
+        STEP0 as i64,
+        "the accepted step is stored"
+    );
     let c = w.rows.get("o1");
     assert_eq!((c.successful_login_count, c.failed_login_count), (1, 0));
 
     // Replay: refused like a wrong code, counted, its own event.
     assert_eq!(status(w.oath("o1", &now)), NEXT_LOCKS);
     assert_eq!(w.rows.get("o1").failed_login_count, 1);
-    assert_eq!(w.uow.events().last().unwrap().event.action, "login.recorded");
-    assert!(w.actions().contains(&"oath.replayRefused".to_owned()), "{:?}", w.actions());
+    assert_eq!(
+        w.uow.events().last().unwrap().event.action,
+        "login.recorded"
+    );
+    assert!(
+        w.actions().contains(&"oath.replayRefused".to_owned()),
+        "{:?}",
+        w.actions()
+    );
 
     // Half a minute later the next step's code works, and clears the failure.
     w.clock.advance(Duration::seconds(30));
@@ -867,7 +927,10 @@ fn totp_code_works_once_and_the_clock_moves_across_steps() {
     // A code of an older step inside the window is a replay now.
     assert_eq!(status(w.oath("o1", &now)), NEXT_LOCKS);
     assert_eq!(
-        w.actions().iter().filter(|a| *a == "oath.replayRefused").count(),
+        w.actions()
+            .iter()
+            .filter(|a| *a == "oath.replayRefused")
+            .count(),
         2
     );
     assert_eq!(
@@ -879,22 +942,34 @@ fn totp_code_works_once_and_the_clock_moves_across_steps() {
 #[test]
 fn totp_window_edges_follow_the_policy() {
     // Window 1 (default): T−1 … T+1.
-    let w = Setup::new().with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6).build();
+    let w = Setup::new()
+        .with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6)
+        .build();
     w.clock.set(T0 + 29); // last second of STEP0
     assert_eq!(status(w.oath("o1", &totp_at(STEP0 - 2))), NEXT_LOCKS);
     assert_eq!(status(w.oath("o1", &totp_at(STEP0 + 2))), TMP_LOCKED);
-    let w = Setup::new().with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6).build();
+    let w = Setup::new()
+        .with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6)
+        .build();
     w.clock.set(T0 + 29);
     assert_eq!(status(w.oath("o1", &totp_at(STEP0 - 1))), OK);
-    assert_eq!(status(w.oath("o1", &totp_at(STEP0 + 1))), OK, "later step, fresh");
+    assert_eq!(
+        status(w.oath("o1", &totp_at(STEP0 + 1))),
+        OK,
+        "later step, fresh"
+    );
     assert_eq!(w.rows.counter("o1"), STEP0 as i64 + 1);
 
     // The step boundary: a code of STEP0 is still good one second into STEP0 + 1 … STEP0 + 1
     // ends, and not two steps later.
-    let w = Setup::new().with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6).build();
+    let w = Setup::new()
+        .with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6)
+        .build();
     w.clock.set(T0 + 59);
     assert_eq!(status(w.oath("o1", &totp_at(STEP0))), OK);
-    let w = Setup::new().with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6).build();
+    let w = Setup::new()
+        .with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6)
+        .build();
     w.clock.set(T0 + 60);
     assert_eq!(status(w.oath("o1", &totp_at(STEP0))), NEXT_LOCKS);
 
@@ -918,7 +993,11 @@ fn totp_window_edges_follow_the_policy() {
 
 #[test]
 fn totp_with_every_algorithm_and_length() {
-    for alg in [OathAlgorithm::Sha1, OathAlgorithm::Sha256, OathAlgorithm::Sha512] {
+    for alg in [
+        OathAlgorithm::Sha1,
+        OathAlgorithm::Sha256,
+        OathAlgorithm::Sha512,
+    ] {
         for digits in [6u32, 7, 8] {
             let w = Setup::new()
                 .with_oath("o1", "TOTP", alg, digits as i32)
@@ -945,7 +1024,14 @@ fn malformed_codes_are_counted_failures() {
         .build();
     let right = totp_at(STEP0);
     let padded = format!("{right} ");
-    for bad in ["12a456", "12345", "1234567", " 123456", "１２３４５６", padded.as_str()] {
+    for bad in [
+        "12a456",
+        "12345",
+        "1234567",
+        " 123456",
+        "１２３４５６",
+        padded.as_str(),
+    ] {
         assert_eq!(status(w.oath("o1", bad)), FAILED, "{bad:?}");
     }
     assert_eq!(w.rows.get("o1").failed_login_count, 6);
@@ -954,7 +1040,9 @@ fn malformed_codes_are_counted_failures() {
 
 #[test]
 fn oath_login_refusals_in_spec_order() {
-    let w = Setup::new().with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6).build();
+    let w = Setup::new()
+        .with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6)
+        .build();
     let login = |ext: &str, code: Option<&str>| {
         w.auth.oath_login(
             &root(),
@@ -1019,11 +1107,17 @@ fn oath_login_refusals_in_spec_order() {
 
 #[test]
 fn locked_oath_credentials_answer_9_or_4_without_opening_the_secret() {
-    let w = Setup::new().with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6).build();
+    let w = Setup::new()
+        .with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6)
+        .build();
     assert_eq!(status(w.oath("o1", "000000")), NEXT_LOCKS);
     assert_eq!(status(w.oath("o1", "000001")), TMP_LOCKED);
     let opened = w.opened.load(Ordering::SeqCst);
-    assert_eq!(status(w.oath("o1", &totp_at(STEP0))), TMP_LOCKED, "right code, locked");
+    assert_eq!(
+        status(w.oath("o1", &totp_at(STEP0))),
+        TMP_LOCKED,
+        "right code, locked"
+    );
     assert_eq!(w.opened.load(Ordering::SeqCst), opened, "nothing checked");
     assert_eq!(w.rows.get("o1").failed_login_count, 2, "nothing counted");
     // After the lock, a failure re-locks: the count reaches maxCredFailureCount → 4.
@@ -1091,17 +1185,29 @@ fn parallel_submissions_of_one_code_log_in_exactly_once() {
 
 #[test]
 fn parallel_wrong_codes_check_no_more_than_the_threshold() {
-    let w = Arc::new(Setup::new().with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6).build());
+    let w = Arc::new(
+        Setup::new()
+            .with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6)
+            .build(),
+    );
     let codes: Vec<i32> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..50)
             .map(|i| {
                 let w = w.clone();
-                s.spawn(move || w.oath("o1", &format!("{:06}", 900_000 + i)).unwrap().status_code())
+                s.spawn(move || {
+                    w.oath("o1", &format!("{:06}", 900_000 + i))
+                        .unwrap()
+                        .status_code()
+                })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert_eq!(w.opened.load(Ordering::SeqCst), 2, "tmpLockingThreshold 2: two checks");
+    assert_eq!(
+        w.opened.load(Ordering::SeqCst),
+        2,
+        "tmpLockingThreshold 2: two checks"
+    );
     assert_eq!(w.rows.get("o1").failed_login_count, 2);
     assert_eq!(codes.iter().filter(|c| **c == 3).count(), 1, "{codes:?}");
     assert_eq!(codes.iter().filter(|c| **c == 9).count(), 49, "{codes:?}");
@@ -1131,7 +1237,10 @@ fn hotp_accepts_within_the_look_ahead_and_moves_the_counter() {
         .with_policy("pol-oath", PolicyType::Oath, &[("hotpLookAhead", "0")])
         .with_oath("h1", "HOTP", OathAlgorithm::Sha512, 8)
         .build();
-    assert_eq!(status(w.oath("h1", &code(OathAlgorithm::Sha512, 1, 8))), NEXT_LOCKS);
+    assert_eq!(
+        status(w.oath("h1", &code(OathAlgorithm::Sha512, 1, 8))),
+        NEXT_LOCKS
+    );
     assert_eq!(status(w.oath("h1", &code(OathAlgorithm::Sha512, 0, 8))), OK);
     assert_eq!(w.rows.counter("h1"), 1);
 }
@@ -1145,7 +1254,8 @@ fn resync_finds_two_consecutive_codes_within_the_window() {
         .build();
     // Beyond the look-ahead: a login fails; a resync finds it.
     assert_eq!(status(w.oath("h1", &code(alg, 50, 7))), NEXT_LOCKS);
-    w.resync("h1", &code(alg, 50, 7), &code(alg, 51, 7)).unwrap();
+    w.resync("h1", &code(alg, 50, 7), &code(alg, 51, 7))
+        .unwrap();
     assert_eq!(w.rows.counter("h1"), 52, "match + 2");
     assert!(w.actions().contains(&"oath.resynced".to_owned()));
     assert_eq!(status(w.oath("h1", &code(alg, 52, 7))), OK);
@@ -1160,7 +1270,8 @@ fn resync_finds_two_consecutive_codes_within_the_window() {
             bad,
         );
     }
-    w.resync("h1", &code(alg, 111, 7), &code(alg, 112, 7)).unwrap();
+    w.resync("h1", &code(alg, 111, 7), &code(alg, 112, 7))
+        .unwrap();
     assert_eq!(w.rows.counter("h1"), 113);
     let failures = w
         .uow
@@ -1200,17 +1311,30 @@ fn resync_refusals() {
             }),
         )
     };
-    assert_err(with(None, Some("1")), "errors.nullParameter", "The 'code1' parameter is mandatory.");
-    assert_err(with(Some("1"), Some("")), "errors.nullParameter", "The 'code2' parameter is mandatory.");
+    assert_err(
+        with(None, Some("1")),
+        "errors.nullParameter",
+        "The 'code1' parameter is mandatory.",
+    );
+    assert_err(
+        with(Some("1"), Some("")),
+        "errors.nullParameter",
+        "The 'code2' parameter is mandatory.",
+    );
     assert_err(
         w.resync("nope", "1", "2"),
         "errors.noRecord",
         "OATH credential with the extId nope does not exist under the user jdoe",
     );
     w.rows.modify("h1", |c| c.state = CredentialState::Archived);
-    assert_err(w.resync("h1", "1", "2"), CHANGE, "Credential with extId 'h1' is not active");
     assert_err(
-        w.auth.oath_resync(&helpdesk(), "c9", "jdoe", "h1", Ok(OathResync::default())),
+        w.resync("h1", "1", "2"),
+        CHANGE,
+        "Credential with extId 'h1' is not active",
+    );
+    assert_err(
+        w.auth
+            .oath_resync(&helpdesk(), "c9", "jdoe", "h1", Ok(OathResync::default())),
         "errors.combinedDataroomDenied",
         "Permission denied: AccessControl.CredentialView",
     );
@@ -1228,7 +1352,8 @@ fn admin_changes_the_password_without_the_old_one() {
         c.reset_count = 1;
     });
     let before = w.rows.get("pwd-jdoe");
-    w.change(&root(), None, Some("ignored"), Some("Brand-New-Pw-2")).unwrap();
+    w.change(&root(), None, Some("ignored"), Some("Brand-New-Pw-2"))
+        .unwrap();
     let c = w.rows.get("pwd-jdoe");
     assert_eq!(c.state, CredentialState::Active);
     assert_eq!(c.state_change_reason, StateChangeReason::ChangedByAdmin);
@@ -1255,7 +1380,13 @@ fn self_admin_changes_with_x_token_and_old_password() {
     let token = x_token("jdoe", 7);
     // Step 5 before the body: no token → 422 even with a bad body.
     assert_err(
-        w.auth.change_password(&me, "c1", "jdoe", None, Err(AppError::BadBody(BodyRejection::Missing))),
+        w.auth.change_password(
+            &me,
+            "c1",
+            "jdoe",
+            None,
+            Err(AppError::BadBody(BodyRejection::Missing)),
+        ),
         "errors.invalidJWTToken",
         "Invalid JWT token.",
     );
@@ -1264,18 +1395,29 @@ fn self_admin_changes_with_x_token_and_old_password() {
         "errors.nullParameter",
         "The 'oldPassword' parameter is mandatory.",
     );
-    w.change(&me, Some(&token), Some(PW), Some("Brand-New-Pw-2")).unwrap();
+    w.change(&me, Some(&token), Some(PW), Some("Brand-New-Pw-2"))
+        .unwrap();
     let c = w.rows.get("pwd-jdoe");
     assert_eq!(c.state_change_reason, StateChangeReason::Changed);
     assert_eq!(c.epoch, 8);
     // The token issued before the change is refused afterwards.
     assert_err(
-        w.change(&me, Some(&token), Some("Brand-New-Pw-2"), Some("Third-Pw-333")),
+        w.change(
+            &me,
+            Some(&token),
+            Some("Brand-New-Pw-2"),
+            Some("Third-Pw-333"),
+        ),
         "errors.invalidJWTToken",
         "Invalid JWT token.",
     );
-    w.change(&me, Some(&x_token("jdoe", 8)), Some("Brand-New-Pw-2"), Some("Third-Pw-333"))
-        .unwrap();
+    w.change(
+        &me,
+        Some(&x_token("jdoe", 8)),
+        Some("Brand-New-Pw-2"),
+        Some("Third-Pw-333"),
+    )
+    .unwrap();
     // Another user's path is not self-admin: rights are missing.
     assert_err(
         w.auth.change_password(&self_admin("mallory"), "c1", "jdoe", Some(token), Ok(ChangePassword::default())),
@@ -1309,7 +1451,12 @@ fn a_wrong_old_password_is_422_and_counts_as_a_failed_login() {
         "Credential with extId 'pwd-jdoe' is not active",
     );
     assert_eq!(w.verifications.load(Ordering::SeqCst), checked);
-    assert_eq!(w.rows.get("pwd-jdoe").secret, CredentialSecret::Password { hash: fake_hash(PW) });
+    assert_eq!(
+        w.rows.get("pwd-jdoe").secret,
+        CredentialSecret::Password {
+            hash: fake_hash(PW)
+        }
+    );
 }
 
 #[test]
@@ -1318,7 +1465,11 @@ fn new_password_rules() {
         .with_policy(
             "pol-pwd",
             PolicyType::Pwd,
-            &[("resetCodeEnabled", "false"), ("minLength", "10"), ("maxLength", "20")],
+            &[
+                ("resetCodeEnabled", "false"),
+                ("minLength", "10"),
+                ("maxLength", "20"),
+            ],
         )
         .with_password()
         .build();
@@ -1374,7 +1525,8 @@ fn change_is_unavailable_when_the_policy_generates_passwords_or_no_password_exis
         "User with extId jdoe has no Password credential",
     );
     let w = Setup::new().with_password().build();
-    w.rows.modify("pwd-jdoe", |c| c.state = CredentialState::Disabled);
+    w.rows
+        .modify("pwd-jdoe", |c| c.state = CredentialState::Disabled);
     assert_err(
         w.change(&root(), None, None, Some("Brand-New-Pw-2")),
         CHANGE,
@@ -1429,8 +1581,15 @@ fn unlock_lifts_a_lock_and_is_a_no_op_otherwise() {
         assert_eq!((c.failed_login_count, c.locked_until), (0, None));
         assert_eq!(c.epoch, before.epoch + 1);
     }
-    assert_eq!(w.actions(), vec!["credential.unlocked", "credential.unlocked"]);
-    for state in [CredentialState::Active, CredentialState::Disabled, CredentialState::Initial] {
+    assert_eq!(
+        w.actions(),
+        vec!["credential.unlocked", "credential.unlocked"]
+    );
+    for state in [
+        CredentialState::Active,
+        CredentialState::Disabled,
+        CredentialState::Initial,
+    ] {
         w.rows.modify("pwd-jdoe", |c| c.state = state);
         let before = w.rows.get("pwd-jdoe");
         w.auth.unlock_password(&root(), "c1", "jdoe").unwrap();
@@ -1458,7 +1617,11 @@ fn no_event_holds_a_code_secret_or_password() {
         .with_oath("o1", "TOTP", OathAlgorithm::Sha1, 6)
         .with_oath("h1", "HOTP", OathAlgorithm::Sha1, 6)
         .build();
-    let codes = [totp_at(STEP0), code(OathAlgorithm::Sha1, 0, 6), "000000".to_owned()];
+    let codes = [
+        totp_at(STEP0),
+        code(OathAlgorithm::Sha1, 0, 6),
+        "000000".to_owned(),
+    ];
     let _ = w.oath("o1", &codes[0]);
     let _ = w.oath("o1", &codes[0]);
     let _ = w.oath("h1", &codes[1]);
