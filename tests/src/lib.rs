@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod load;
+
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::PathBuf;

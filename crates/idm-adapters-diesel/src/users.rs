@@ -23,39 +23,24 @@ diesel::define_sql_function! {
 /// A condition on `users` of a boxed query.
 type Condition = Box<dyn BoxableExpression<users::table, Db, SqlType = Nullable<Bool>>>;
 
-/// The `LIKE` pattern "starts with `prefix`", with `\\` escaping `%`, `_` and itself.
-fn like_prefix(prefix: &str) -> String {
-    let mut pattern = String::with_capacity(prefix.len() + 1);
-    for ch in prefix.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(ch);
-    }
-    pattern.push('%');
-    pattern
-}
+diesel::infix_operator!(PatternGe, " ~>=~ ");
+diesel::infix_operator!(PatternLt, " ~<~ ");
 
-/// `$column` (a `Nullable<Text>` expression) starts with `$prefix`, ignoring case, written so
-/// that the expression index `(client_id, lower(column))` serves it on each backend: a `LIKE`
-/// with a literal prefix on PostgreSQL (whose index uses `text_pattern_ops`, byte order
-/// whatever the collation), a range `[lower(prefix), lower(prefix) || U+10FFFF)` on SQLite
-/// (whose `LIKE` cannot use an index on an expression; its `BINARY` order makes the range
-/// exactly the prefix).
+/// `$column` (a `Nullable<Text>` expression) starts with `$prefix`, ignoring case, as the range
+/// `[lower(prefix), lower(prefix) || U+10FFFF)` of the expression index
+/// `(client_id, lower(column))`, compared byte by byte so the range is exactly the prefix: on
+/// PostgreSQL with the pattern operators `~>=~`/`~<~` of the indexes' `text_pattern_ops`
+/// (whatever the database collation, and usable by a prepared statement's generic plan, unlike
+/// a `LIKE` with a bound pattern), on SQLite with `>=`/`<` in its `BINARY` order. `%`, `_` and
+/// `\` are ordinary characters.
 macro_rules! starts_with {
     ($postgres:expr, $column:expr, $prefix:expr) => {{
+        let from = || lower(Some($prefix.to_owned()));
+        let to = || lower(Some(format!("{}\u{10FFFF}", $prefix)));
         let condition: Condition = if $postgres {
-            Box::new(
-                lower($column)
-                    .like(lower(Some(like_prefix($prefix))))
-                    .escape('\\'),
-            )
+            Box::new(PatternGe::new(lower($column), from()).and(PatternLt::new(lower($column), to())))
         } else {
-            Box::new(
-                lower($column)
-                    .ge(lower(Some($prefix.to_owned())))
-                    .and(lower($column).lt(lower(Some(format!("{}\u{10FFFF}", $prefix))))),
-            )
+            Box::new(lower($column).ge(from()).and(lower($column).lt(to())))
         };
         condition
     }};

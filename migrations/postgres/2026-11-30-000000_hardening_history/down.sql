@@ -1,3 +1,4 @@
+DROP INDEX ix_users_state_page;
 DROP INDEX ix_clients_page;
 DROP INDEX ix_users_email_lower;
 DROP INDEX ix_users_family_lower;

@@ -43,9 +43,12 @@ CREATE INDEX ix_users_email ON users (client_id, email);
 CREATE INDEX ix_role_grants_role ON role_grants (role);
 -- SPEC §12: the case-insensitive filters of the user list (`email`, the prefix `q`) compare
 -- `lower(column)`, so each is an index range. `text_pattern_ops` orders by bytes whatever the
--- database collation, so a `LIKE 'prefix%'` uses the index. (SQLite: the same indexes.)
+-- database collation: a prefix is the range `~>=~ p AND ~<~ p || U+10FFFF`, exact and usable
+-- with bound parameters. (SQLite: the same indexes, in its BINARY order.)
 CREATE INDEX ix_users_login_lower ON users (client_id, lower(login_id) text_pattern_ops);
 CREATE INDEX ix_users_family_lower ON users (client_id, lower(family_name) text_pattern_ops);
 CREATE INDEX ix_users_email_lower ON users (client_id, lower(email) text_pattern_ops);
+-- SPEC §12: the user list filtered by state, in its order.
+CREATE INDEX ix_users_state_page ON users (client_id, user_state, created, ext_id);
 -- SPEC §12: the client list's order.
 CREATE INDEX ix_clients_page ON clients (created, ext_id);

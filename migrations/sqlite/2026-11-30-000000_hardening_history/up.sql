@@ -47,5 +47,7 @@ CREATE INDEX ix_role_grants_role ON role_grants (role);
 CREATE INDEX ix_users_login_lower ON users (client_id, lower(login_id));
 CREATE INDEX ix_users_family_lower ON users (client_id, lower(family_name));
 CREATE INDEX ix_users_email_lower ON users (client_id, lower(email));
+-- SPEC §12: the user list filtered by state, in its order.
+CREATE INDEX ix_users_state_page ON users (client_id, user_state, created, ext_id);
 -- SPEC §12: the client list's order.
 CREATE INDEX ix_clients_page ON clients (created, ext_id);

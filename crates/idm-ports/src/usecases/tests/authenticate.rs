@@ -4,6 +4,10 @@
 //! The password credential lives in a stateful row ([`PasswordRow`]): the tests assert the row
 //! and the history an authentication leaves, and what the hasher was (never) asked, not how
 //! many transactions or queries it took.
+//!
+//! The login cache holds two kinds of entries: the pair as presented (`presented:<userId>`,
+//! epoch 0), asked before the lookup so that only never-verified pairs wait for a hashing slot
+//! (SPEC §10.3), and the real credential keyed by its epoch, whose hit is the authentication.
 
 use std::sync::{Arc, Mutex};
 
@@ -14,7 +18,7 @@ use idm_domain::policy::{Policy, PolicyType};
 use idm_domain::user::{User, UserState};
 
 use super::support::*;
-use crate::auth::LoginCacheKey;
+use crate::auth::{HashSlot, LoginCacheKey};
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
 use crate::history::Outcome;
@@ -89,6 +93,29 @@ fn expect_no_hashing(h: &mut Harness) {
     h.hasher.expect_verify_dummy().never();
 }
 
+/// The cache key of the pair as presented, asked before any lookup.
+fn presented(user_id: &str) -> LoginCacheKey {
+    LoginCacheKey {
+        user_id: format!("presented:{user_id}"),
+        password_epoch: 0,
+    }
+}
+
+/// The cache key of jdoe's password credential at `epoch`.
+fn cached(epoch: i64) -> LoginCacheKey {
+    LoginCacheKey {
+        user_id: "user-u1".into(),
+        password_epoch: epoch,
+    }
+}
+
+/// The login cache holds exactly `entries`, each verified with [`PW`].
+fn cache_holds(h: &mut Harness, entries: Vec<LoginCacheKey>) {
+    h.cache
+        .expect_is_fresh()
+        .returning(move |k, p| p == PW && entries.contains(k));
+}
+
 /// Captures what the login cache is asked to remember.
 fn capture_remembered(h: &mut Harness) -> Arc<Mutex<Vec<LoginCacheKey>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -160,10 +187,10 @@ fn assert_no_failure_events(uow: &MockedUnitOfWork) {
 // ---- success ----------------------------------------------------------------------------------
 
 #[test]
-fn qualified_login_success_names_the_caller_and_remembers_the_final_version() {
+fn qualified_login_success_names_the_caller_and_remembers_the_pair_and_the_epoch() {
     let mut h = Harness::new();
     let row = world(&mut h, jdoe(), record());
-    h.cache.expect_is_fresh().return_const(false);
+    cache_holds(&mut h, Vec::new());
     expect_verify(&mut h, true);
     let remembered = capture_remembered(&mut h);
     expect_telemetry(&mut h, &[Verification::Success], 0, &[]);
@@ -178,13 +205,12 @@ fn qualified_login_success_names_the_caller_and_remembers_the_final_version() {
     let stored = row.credential();
     assert_eq!(stored.failed_login_count, 0);
     assert_eq!(stored.state, CredentialState::Active);
-    // The cache entry is keyed by the credential as the check left it: any later change ends it.
+    // The pair as presented (it skips the hashing gate next time) and the credential at its
+    // epoch: a reset, change, unlock or state change moves the epoch and so ends the entry.
+    assert_eq!(stored.epoch, EPOCH, "login bookkeeping does not move the epoch");
     assert_eq!(
         *remembered.lock().unwrap(),
-        vec![LoginCacheKey {
-            user_id: "user-u1".into(),
-            password_epoch: stored.version,
-        }]
+        vec![presented("c1/jdoe"), cached(EPOCH)]
     );
     assert_no_failure_events(&uow);
     assert_history_free_of(&uow, &[PW, HASH]);
@@ -216,13 +242,13 @@ fn bare_login_with_exactly_one_match_succeeds() {
 }
 
 #[test]
-fn success_after_failures_clears_them_and_remembers_the_new_version() {
+fn success_after_failures_clears_them_and_remembers_the_unchanged_epoch() {
     let mut h = Harness::new();
     let mut before = record();
     before.credential.failed_login_count = 1;
     let row = world(&mut h, jdoe(), before);
-    // A pending write bypasses the cache: the stored failure count must be cleared.
-    h.cache.expect_is_fresh().never();
+    // Nothing cached: the full check runs and clears the stored failure.
+    cache_holds(&mut h, Vec::new());
     expect_verify(&mut h, true);
     let remembered = capture_remembered(&mut h);
     let (result, uow) = authenticate(h, "c1/jdoe", PW);
@@ -233,9 +259,10 @@ fn success_after_failures_clears_them_and_remembers_the_new_version() {
     assert_eq!(stored.last_successful_login, Some(now()));
     assert_eq!(stored.state, CredentialState::Active);
     assert!(stored.version > 4, "compare-and-set writes bump the version");
+    assert_eq!(stored.epoch, EPOCH, "login bookkeeping does not move the epoch");
     assert_eq!(
-        remembered.lock().unwrap()[0].password_epoch,
-        stored.version
+        *remembered.lock().unwrap(),
+        vec![presented("c1/jdoe"), cached(EPOCH)]
     );
     assert_no_failure_events(&uow);
 }
@@ -249,6 +276,7 @@ fn success_on_an_expired_tmp_lock_reactivates_the_credential() {
     before.credential.failed_login_count = 2;
     before.credential.locked_until = Some(now() - Duration::seconds(1));
     let row = world(&mut h, jdoe(), before);
+    cache_holds(&mut h, Vec::new());
     expect_verify(&mut h, true);
     let _ = capture_remembered(&mut h);
     let (result, _) = authenticate(h, "c1/jdoe", PW);
@@ -263,15 +291,7 @@ fn success_on_an_expired_tmp_lock_reactivates_the_credential() {
 fn cache_hit_skips_the_hash_check_and_writes_nothing() {
     let mut h = Harness::new();
     let row = world(&mut h, jdoe(), record());
-    h.cache
-        .expect_is_fresh()
-        .withf(|k, p| {
-            *k == LoginCacheKey {
-                user_id: "user-u1".into(),
-                password_epoch: 4,
-            } && p == PW
-        })
-        .return_const(true);
+    cache_holds(&mut h, vec![cached(EPOCH)]);
     expect_no_hashing(&mut h);
     h.cache.expect_remember().never();
     expect_telemetry(&mut h, &[], 1, &[]);
@@ -392,6 +412,8 @@ fn disabled_user_is_rejected_without_counting() {
 fn assert_locked_refusal(locked: CredentialRecord) {
     let mut h = Harness::new();
     let row = world(&mut h, jdoe(), locked.clone());
+    // A remembered password does not open a locked credential.
+    cache_holds(&mut h, vec![presented("c1/jdoe"), cached(EPOCH)]);
     expect_no_hashing(&mut h);
     h.cache.expect_remember().never();
     expect_telemetry(&mut h, &[], 0, &[]);
@@ -479,7 +501,7 @@ fn a_wrong_password_tmp_locks_at_the_threshold() {
     let mut before = record();
     before.credential.failed_login_count = 1;
     let row = world(&mut h, jdoe(), before);
-    h.cache.expect_is_fresh().never();
+    cache_holds(&mut h, Vec::new());
     expect_verify(&mut h, false);
     h.cache.expect_remember().never();
     expect_telemetry(&mut h, &[Verification::Failure], 0, &[LockKind::Temporary]);
@@ -506,6 +528,7 @@ fn a_right_password_gives_its_reservation_back() {
     let mut before = record();
     before.credential.failed_login_count = 1;
     let row = world(&mut h, jdoe(), before);
+    cache_holds(&mut h, Vec::new());
     // The reservation is committed before the check (the threshold is reached with it) …
     let seen = row.clone();
     h.hasher.expect_verify().returning(move |_, _, _| {
@@ -551,39 +574,120 @@ fn exhausted_hashing_capacity_is_busy_and_counts_as_no_attempt() {
     let mut h = Harness::new();
     h.busy = true;
     let row = world(&mut h, jdoe(), record());
-    h.cache.expect_is_fresh().return_const(false);
+    cache_holds(&mut h, Vec::new());
     expect_no_hashing(&mut h);
     h.cache.expect_remember().never();
     let (result, uow) = authenticate(h, "c1/jdoe", PW);
     assert_eq!(result.unwrap_err(), AppError::Busy);
     assert_eq!(row.get(), record(), "nothing reserved or counted");
-    assert_no_events(&uow);
+    // A pair never seen to verify waits for its slot before it takes a connection.
+    assert_storage_untouched(&uow);
 }
 
 #[test]
-fn exhausted_hashing_capacity_is_busy_for_an_unknown_login_too() {
+fn an_unknown_login_takes_its_hashing_slot_before_any_storage_access() {
     let mut h = Harness::new();
-    h.busy = true;
+    let probe = h.probe.clone();
+    // One slot, taken with no transaction started yet, serves the dummy verification too.
+    h.hasher.expect_slot().times(1).returning(move || {
+        assert_eq!(probe.transactions(), 0, "storage was touched before the slot");
+        Ok(HashSlot::unbounded())
+    });
     expect_acme(&mut h.repos);
     h.repos
         .users
         .expect_find_by_login_id()
+        .withf(|c, l| c == "client-c1" && l == "ghost")
         .returning(|_, _| Ok(None));
-    expect_no_hashing(&mut h);
+    expect_dummy(&mut h);
     let (result, uow) = authenticate(h, "c1/ghost", PW);
-    assert_eq!(result.unwrap_err(), AppError::Busy);
+    assert_auth_failed(result);
+    assert!(!uow.modes().is_empty(), "the lookup ran after the slot");
     assert_no_events(&uow);
+}
+
+#[test]
+fn exhausted_hashing_capacity_is_busy_for_an_unknown_login_without_touching_storage() {
+    for user_id in ["c1/ghost", "ghost"] {
+        let mut h = Harness::new();
+        h.busy = true;
+        h.repos.clients.expect_find_by_ext_id().never();
+        h.repos.users.expect_find_by_login_id().never();
+        h.repos.users.expect_find_by_login_id_anywhere().never();
+        expect_no_hashing(&mut h);
+        h.cache.expect_remember().never();
+        let (result, uow) = authenticate(h, user_id, PW);
+        assert_eq!(result.unwrap_err(), AppError::Busy, "{user_id}");
+        assert_storage_untouched(&uow);
+    }
 }
 
 #[test]
 fn a_cached_caller_never_waits_for_hashing() {
     let mut h = Harness::new();
     h.busy = true;
-    world(&mut h, jdoe(), record());
-    h.cache.expect_is_fresh().return_const(true);
+    let row = world(&mut h, jdoe(), record());
+    // The presented pair was verified recently: no hashing slot is asked for at all.
+    cache_holds(&mut h, vec![presented("c1/jdoe"), cached(EPOCH)]);
+    h.hasher.expect_slot().never();
     expect_no_hashing(&mut h);
+    h.cache.expect_remember().never();
+    expect_telemetry(&mut h, &[], 1, &[]);
+    let (result, uow) = authenticate(h, "c1/jdoe", PW);
+    assert_eq!(result.unwrap().login_id, "jdoe");
+    assert_eq!(row.get(), record());
+    assert_no_events(&uow);
+}
+
+#[test]
+fn a_cache_hit_on_a_credential_with_failures_writes_nothing_and_keeps_the_count() {
+    let mut h = Harness::new();
+    let mut before = record();
+    before.credential.failed_login_count = 1;
+    before.credential.last_failed_login = Some(now() - Duration::minutes(5));
+    let row = world(&mut h, jdoe(), before.clone());
+    cache_holds(&mut h, vec![cached(EPOCH)]);
+    // A hit is no check: it clears nothing and counts nothing.
+    expect_no_hashing(&mut h);
+    h.cache.expect_remember().never();
+    h.repos.users.expect_record_login().never();
+    expect_telemetry(&mut h, &[], 1, &[]);
+    let (result, uow) = authenticate(h, "c1/jdoe", PW);
+    assert_eq!(result.unwrap().user_ext_id.as_str(), "u1");
+    assert_eq!(row.get(), before, "the failure count stays");
+    assert_eq!(row.credential().failed_login_count, 1);
+    assert_no_events(&uow);
+}
+
+#[test]
+fn a_cache_entry_of_an_older_epoch_is_not_used() {
+    let mut h = Harness::new();
+    let row = world(&mut h, jdoe(), record());
+    // PW verified before the password was reset (epoch EPOCH - 1 → EPOCH); the presented pair
+    // skips the hashing gate but authenticates nothing on its own.
+    cache_holds(&mut h, vec![presented("c1/jdoe"), cached(EPOCH - 1)]);
+    expect_verify(&mut h, false);
+    h.cache.expect_remember().never();
+    expect_telemetry(&mut h, &[Verification::Failure], 0, &[]);
+    let (result, uow) = authenticate(h, "c1/jdoe", PW);
+    assert_auth_failed(result);
+    assert_eq!(row.credential().failed_login_count, 1, "a full check, counted");
+    assert!(uow.actions().iter().any(|a| a == "login.failed"));
+}
+
+#[test]
+fn a_cache_entry_of_the_current_epoch_is_renewed_after_a_full_check_of_an_older_one() {
+    let mut h = Harness::new();
+    world(&mut h, jdoe(), record());
+    cache_holds(&mut h, vec![cached(EPOCH - 1)]);
+    expect_verify(&mut h, true);
+    let remembered = capture_remembered(&mut h);
     let (result, _) = authenticate(h, "c1/jdoe", PW);
     assert_eq!(result.unwrap().login_id, "jdoe");
+    assert_eq!(
+        *remembered.lock().unwrap(),
+        vec![presented("c1/jdoe"), cached(EPOCH)]
+    );
 }
 
 #[test]

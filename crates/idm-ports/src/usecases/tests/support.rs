@@ -47,6 +47,9 @@ pub fn earlier() -> DateTime<Utc> {
 pub struct Harness {
     pub repos: MockRepos,
     pub hasher: MockPasswordHasher,
+    /// The login cache. After the test's own expectations, a `presented:` pair (SPEC §10.3,
+    /// asked before the lookup) is not fresh and `remember` accepts anything; the entry of a
+    /// real credential is left to the tests that reach it.
     pub cache: MockLoginCache,
     pub secrets: MockSecretGenerator,
     pub cipher: MockSecretCipher,
@@ -77,10 +80,12 @@ impl Harness {
         } else {
             hasher.expect_slot().returning(|| Ok(HashSlot::unbounded()));
         }
+        let mut cache = self.cache;
+        cache_defaults(&mut cache);
         let mut ports = ports_with(
             uow.clone(),
             hasher,
-            self.cache,
+            cache,
             self.secrets,
             self.cipher,
             self.tokens,
@@ -110,6 +115,21 @@ impl UowProbe {
         let uow = self.0.get().expect("the harness was built");
         uow.modes().len() > uow.commits() + uow.rollbacks()
     }
+
+    /// How many transactions have been started so far (0: storage not touched yet).
+    pub fn transactions(&self) -> usize {
+        self.0.get().expect("the harness was built").modes().len()
+    }
+}
+
+/// The login cache's defaults, after the test's own expectations (mockall matches in FIFO
+/// order): a `presented:` pair is not fresh, and `remember` accepts anything.
+fn cache_defaults(cache: &mut MockLoginCache) {
+    cache
+        .expect_is_fresh()
+        .withf(|k, _| k.user_id.starts_with("presented:"))
+        .return_const(false);
+    cache.expect_remember().return_const(());
 }
 
 /// A history chain key that answers a deterministic hash of `prev` and the canonical text, so
@@ -124,13 +144,18 @@ pub fn deterministic_mac() -> MockHistoryMac {
     mac
 }
 
-/// Ports whose storage fails every transaction with `error`.
+/// Ports whose storage fails every transaction with `error` (the hasher hands out slots and
+/// the login cache has its defaults, so an authentication reaches the storage).
 pub fn failing_ports(error: AppError) -> (Ports, Arc<MockedUnitOfWork>) {
     let uow = Arc::new(MockedUnitOfWork::failing(error));
+    let mut hasher = MockPasswordHasher::new();
+    hasher.expect_slot().returning(|| Ok(HashSlot::unbounded()));
+    let mut cache = MockLoginCache::new();
+    cache_defaults(&mut cache);
     let ports = ports_with(
         uow.clone(),
-        MockPasswordHasher::new(),
-        MockLoginCache::new(),
+        hasher,
+        cache,
         MockSecretGenerator::new(),
         MockSecretCipher::new(),
         MockTokenIssuer::new(),
