@@ -41,13 +41,17 @@ pub struct RecordingHistory {
     pub events: Vec<StoredEvent>,
     head: (i64, String),
     head_mac: String,
+    /// The chain hash each event follows, by seq (kept, like the database's `prev_hash`, across
+    /// pruning).
+    prev: std::collections::HashMap<i64, String>,
 }
 
 impl HistoryRepo for RecordingHistory {
     fn head_for_update(&mut self) -> Result<(i64, String), crate::error::StoreError> {
         Ok(self.head.clone())
     }
-    fn insert(&mut self, event: &StoredEvent, _prev: &str) -> Result<(), crate::error::StoreError> {
+    fn insert(&mut self, event: &StoredEvent, prev: &str) -> Result<(), crate::error::StoreError> {
+        self.prev.insert(event.seq, prev.to_owned());
         self.events.push(event.clone());
         Ok(())
     }
@@ -70,13 +74,12 @@ impl HistoryRepo for RecordingHistory {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<(StoredEvent, String)>, crate::error::StoreError> {
-        let mut prev = String::new();
         let mut out = Vec::new();
         for e in &self.events {
             if e.seq > after_seq && out.len() < limit as usize {
-                out.push((e.clone(), prev.clone()));
+                let prev = self.prev.get(&e.seq).cloned().unwrap_or_default();
+                out.push((e.clone(), prev));
             }
-            prev = e.hash.clone();
         }
         Ok(out)
     }

@@ -45,7 +45,7 @@ pub(crate) enum PasswordCheck {
     },
     /// Right secret, success recorded.
     Verified {
-        /// The credential's version afterwards (the login cache key).
+        /// The credential's version afterwards.
         version: i64,
         /// The credential's token epoch (SPEC §10.4).
         epoch: i64,

@@ -482,7 +482,6 @@ fn a_wrong_password_is_counted_before_its_hash_check() {
 }
 
 #[test]
-#[ignore = "bug: login.rs finish_failure records `login.failed` through Tx::apply, whose outcome is always success (see report)"]
 fn a_failed_login_is_recorded_with_outcome_failure() {
     // SPEC §13: `"outcome": "success"|"failure"`; a wrong password is a failed attempt, and
     // only the failure outcome lets the audit list tell attacks from logins.
@@ -691,7 +690,6 @@ fn a_cache_entry_of_the_current_epoch_is_renewed_after_a_full_check_of_an_older_
 }
 
 #[test]
-#[ignore = "bug: the reservation's action `login.attempted` is not in history::ACTIONS (see report)"]
 fn every_action_of_a_password_check_is_documented() {
     // SPEC §13: actions are listed in the OpenAPI document, built from `history::ACTIONS`, and
     // the audit list filters by them.

@@ -232,7 +232,6 @@ fn create_inserts_the_client_and_its_three_default_policies() {
 }
 
 #[test]
-#[ignore = "bug: create_client records its default policies with no target client (see report)"]
 fn the_default_policies_of_a_new_client_are_recorded_under_that_client() {
     // SPEC §13: the audit list shows a caller the events whose target client is in its data
     // room; a ClientRoot of the new client must see how its default policies came to be.

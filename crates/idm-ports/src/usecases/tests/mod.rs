@@ -1,5 +1,6 @@
 //! Use-case unit tests over mockall mocks of every driven port (no database).
 
+mod audit;
 mod auth_api;
 mod authenticate;
 mod bootstrap;
