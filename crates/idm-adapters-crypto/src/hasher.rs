@@ -154,7 +154,13 @@ impl Argon2Hasher {
         Ok(Argon2Hasher {
             argon,
             dummy,
-            gate: Arc::new(HashGate::new(limits)),
+            // Admitted requests do their database work (the attempt's reservation) before and
+            // after their hash; admitting twice the threads keeps the threads busy while the
+            // pool still bounds the argon2 computations (and their memory) to `concurrency`.
+            gate: Arc::new(HashGate::new(HashLimits {
+                concurrency: limits.concurrency.max(1) * 2,
+                ..limits
+            })),
             pool: HashPool::new(limits.concurrency),
         })
     }

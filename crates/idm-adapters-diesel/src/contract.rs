@@ -95,6 +95,14 @@ pub const CASES: &[(&str, Case)] = &[
         "delete_racing_a_credential_insert_leaves_no_orphan",
         delete_racing_a_credential_insert_leaves_no_orphan,
     ),
+    (
+        "users_search_matches_the_reference",
+        users_search_matches_the_reference,
+    ),
+    (
+        "users_search_pages_and_counts_exactly",
+        users_search_pages_and_counts_exactly,
+    ),
 ];
 
 /// Runs every case on one fresh, migrated database.
@@ -155,6 +163,7 @@ pub fn user(client_id: &str) -> User {
         client_id: client_id.to_owned(),
         ext_id: ext(&format!("ext-{id}")),
         login_id: format!("login-{id}"),
+        external_id: Some(format!("idp-{id}")),
         state: UserState::Disabled,
         language: LanguageCode::Fr,
         is_technical_user: true,
@@ -2196,6 +2205,262 @@ pub fn delete_racing_a_credential_insert_leaves_no_orphan(uow: &dyn UnitOfWork) 
     }
 }
 
+// ------------------------------------------------------------------------------------------
+// SPEC §14: the user search (SCIM filters)
+
+/// A user of `client` for the search cases: these searchable fields, created `secs` and last
+/// changed `secs * 10` seconds after a fixed instant.
+#[allow(clippy::too_many_arguments)]
+fn searched_user(
+    client: &Client,
+    login: &str,
+    first: Option<&str>,
+    family: Option<&str>,
+    email: Option<&str>,
+    external: Option<&str>,
+    state: UserState,
+    secs: i64,
+) -> User {
+    let mut u = listed_user(client, login, family, email, state, secs);
+    u.name.first_name = first.map(str::to_owned);
+    u.external_id = external.map(str::to_owned);
+    u.last_modified = t0() + Duration::seconds(secs * 10);
+    u
+}
+
+/// The users of the search cases in one client (and a look-alike in another), with the
+/// wildcard characters of `LIKE` and `GLOB`, empty values and absent ones.
+fn search_world(uow: &dyn UnitOfWork) -> (Client, Vec<User>) {
+    use UserState::{Active, Archived, Disabled};
+    let acme = client();
+    let other = client();
+    let users = vec![
+        searched_user(&acme, "alice", Some("Alice"), Some("Smith"), Some("Alice@Example.com"), Some("EXT-1"), Active, 1),
+        searched_user(&acme, "bob", Some("Bob"), Some("Alison"), Some("bob@example.org"), Some("ext-2"), Disabled, 2),
+        searched_user(&acme, "carol", None, None, None, None, Active, 2),
+        searched_user(&acme, "al_x", Some("Al"), Some("Zed"), Some("zed@example.com"), Some("a%b_c"), Active, 3),
+        searched_user(&acme, "ALFRED", Some("Alfred"), Some("Miller"), None, Some("Ext-1"), Archived, 4),
+        searched_user(&acme, "dave", Some("Dave"), Some("%off"), Some("a\\b@x.ch"), Some("x*y?[z]"), Active, 5),
+        searched_user(&acme, "erin", Some(""), Some("albert"), Some("erin@x.ch"), Some(""), Active, 6),
+        searched_user(&acme, "Émile", Some("Émile"), Some("Ünal"), Some("emile@x.ch"), Some("é-1"), Active, 7),
+    ];
+    let foreign = searched_user(&other, "alice", Some("Alice"), Some("Smith"), Some("alice@example.com"), Some("EXT-1"), Active, 1);
+    write(uow, |r| {
+        r.clients().insert(&acme)?;
+        r.clients().insert(&other)?;
+        for u in users.iter().chain([&foreign]) {
+            r.users().insert(u)?;
+        }
+        Ok(())
+    });
+    (acme, users)
+}
+
+fn search(
+    uow: &dyn UnitOfWork,
+    client: &Client,
+    query: &idm_ports::user_query::UserQuery,
+    offset: u64,
+    limit: u32,
+) -> (Vec<User>, u64) {
+    read(uow, |r| Ok(r.users().search(&client.id, query, offset, limit)?))
+}
+
+/// The reference answer: the users `query` matches, by (created, extId).
+fn expected(users: &[User], query: &idm_ports::user_query::UserQuery) -> Vec<String> {
+    let mut found: Vec<&User> = users.iter().filter(|u| query.matches(u)).collect();
+    found.sort_by_key(|u| (u.created, u.ext_id.to_string()));
+    found.iter().map(|u| u.login_id.clone()).collect()
+}
+
+/// `search` finds exactly what `UserQuery::matches` says, in (created, extId) order, for every
+/// operator on every attribute, with `and`/`or`/`not`, absent and empty values, wildcard
+/// characters taken literally, case folded where the attribute ignores case and kept for
+/// `externalId`; scoped to the client.
+pub fn users_search_matches_the_reference(uow: &dyn UnitOfWork) {
+    use idm_ports::user_query::{CompareOp as Op, QueryValue, UserAttr as A, UserQuery as Q};
+    let (acme, users) = search_world(uow);
+    let text = |attr: A, op: Op, v: &str| Q::Compare {
+        attr,
+        op,
+        value: QueryValue::Text(v.to_owned()),
+    };
+    let active = |op: Op, b: bool| Q::Compare {
+        attr: A::Active,
+        op,
+        value: QueryValue::Bool(b),
+    };
+    let time = |attr: A, op: Op, secs: i64| Q::Compare {
+        attr,
+        op,
+        value: QueryValue::Time(t0() + Duration::seconds(secs)),
+    };
+    let mut queries = vec![
+        Q::All,
+        text(A::LoginId, Op::Eq, "ALICE"),
+        text(A::LoginId, Op::Eq, "Émile"),
+        text(A::LoginId, Op::Ne, "alice"),
+        text(A::LoginId, Op::Co, "AL"),
+        text(A::LoginId, Op::Sw, "al"),
+        text(A::LoginId, Op::Sw, "al_"),
+        text(A::LoginId, Op::Ew, "ED"),
+        text(A::LoginId, Op::Co, "%"),
+        text(A::LoginId, Op::Co, "_"),
+        text(A::LoginId, Op::Gt, "bob"),
+        text(A::LoginId, Op::Ge, "bob"),
+        text(A::LoginId, Op::Lt, "bob"),
+        text(A::LoginId, Op::Le, "bob"),
+        text(A::FirstName, Op::Eq, "al"),
+        text(A::FirstName, Op::Sw, "AL"),
+        text(A::FirstName, Op::Ne, "alice"),
+        text(A::FamilyName, Op::Co, "%"),
+        text(A::FamilyName, Op::Sw, "%o"),
+        text(A::FamilyName, Op::Sw, "AL"),
+        text(A::FamilyName, Op::Ew, "er"),
+        text(A::FamilyName, Op::Ne, "smith"),
+        text(A::Email, Op::Eq, "alice@example.COM"),
+        text(A::Email, Op::Co, "EXAMPLE"),
+        text(A::Email, Op::Ew, ".ch"),
+        text(A::Email, Op::Sw, "a\\"),
+        text(A::Email, Op::Co, "\\b"),
+        text(A::Email, Op::Lt, "b"),
+        text(A::ExternalId, Op::Eq, "EXT-1"),
+        text(A::ExternalId, Op::Eq, "ext-1"),
+        text(A::ExternalId, Op::Ne, "EXT-1"),
+        text(A::ExternalId, Op::Co, "%b_"),
+        text(A::ExternalId, Op::Co, "*"),
+        text(A::ExternalId, Op::Co, "?[z"),
+        text(A::ExternalId, Op::Co, "xt"),
+        text(A::ExternalId, Op::Co, "XT"),
+        text(A::ExternalId, Op::Sw, "Ext"),
+        text(A::ExternalId, Op::Sw, "x*"),
+        text(A::ExternalId, Op::Ew, "]"),
+        text(A::ExternalId, Op::Ew, "-1"),
+        text(A::ExternalId, Op::Gt, "Ext-1"),
+        text(A::ExternalId, Op::Le, "EXT-1"),
+        text(A::ExternalId, Op::Eq, ""),
+        text(A::ExternalId, Op::Eq, "' OR 1=1 --"),
+        active(Op::Eq, true),
+        active(Op::Eq, false),
+        active(Op::Ne, true),
+        active(Op::Ne, false),
+        time(A::Created, Op::Eq, 2),
+        time(A::Created, Op::Ne, 2),
+        time(A::Created, Op::Gt, 2),
+        time(A::Created, Op::Ge, 2),
+        time(A::Created, Op::Lt, 2),
+        time(A::Created, Op::Le, 2),
+        time(A::LastModified, Op::Gt, 40),
+        Q::nothing(),
+    ];
+    for attr in [
+        A::LoginId,
+        A::ExternalId,
+        A::FirstName,
+        A::FamilyName,
+        A::Email,
+        A::Active,
+        A::Created,
+    ] {
+        queries.push(Q::Present(attr));
+        queries.push(Q::negate(Q::Present(attr)));
+    }
+    // Combinations, including `not` over absent values (two-valued, unlike SQL's NULL).
+    let some = queries.clone();
+    queries.push(Q::negate(text(A::FamilyName, Op::Eq, "Smith")));
+    queries.push(Q::negate(text(A::Email, Op::Co, "example")));
+    queries.push(Q::And(
+        Box::new(Q::Or(
+            Box::new(text(A::LoginId, Op::Sw, "a")),
+            Box::new(text(A::Email, Op::Co, "example")),
+        )),
+        Box::new(Q::negate(active(Op::Eq, false))),
+    ));
+    queries.push(Q::Or(
+        Box::new(Q::And(
+            Box::new(text(A::ExternalId, Op::Sw, "E")),
+            Box::new(time(A::Created, Op::Gt, 1)),
+        )),
+        Box::new(Q::negate(Q::Present(A::Email))),
+    ));
+    for pair in some.windows(2).step_by(3) {
+        queries.push(Q::And(Box::new(pair[0].clone()), Box::new(pair[1].clone())));
+        queries.push(Q::Or(
+            Box::new(Q::negate(pair[0].clone())),
+            Box::new(pair[1].clone()),
+        ));
+    }
+    for query in &queries {
+        let (found, total) = search(uow, &acme, query, 0, 1000);
+        let logins: Vec<String> = found.iter().map(|u| u.login_id.clone()).collect();
+        let want = expected(&users, query);
+        assert_eq!(logins, want, "{query:?}");
+        assert_eq!(total, want.len() as u64, "total of {query:?}");
+    }
+    // Spot checks of the reference itself, so a wrong reference cannot pass unnoticed.
+    let logins = |q: &Q| expected(&users, q);
+    assert_eq!(logins(&text(A::LoginId, Op::Eq, "ALICE")), ["alice"]);
+    assert_eq!(logins(&text(A::ExternalId, Op::Eq, "ext-1")), Vec::<String>::new());
+    assert_eq!(logins(&text(A::ExternalId, Op::Co, "%b_")), ["al_x"]);
+    assert_eq!(logins(&text(A::ExternalId, Op::Co, "*")), ["dave"]);
+    assert_eq!(logins(&text(A::FamilyName, Op::Co, "%")), ["dave"]);
+    assert_eq!(logins(&text(A::LoginId, Op::Sw, "al_")), ["al_x"]);
+    assert_eq!(logins(&Q::Present(A::FirstName)).len(), 6, "empty and absent are not present");
+    assert_eq!(
+        logins(&Q::negate(text(A::FamilyName, Op::Eq, "Smith"))).len(),
+        7,
+        "not: carol (no family name) included"
+    );
+    assert_eq!(logins(&active(Op::Eq, false)), ["bob", "ALFRED"], "archived reads as inactive");
+    // The look-alike of the other client is never found.
+    let (found, _) = search(uow, &acme, &text(A::LoginId, Op::Eq, "alice"), 0, 10);
+    assert_eq!(found, vec![users[0].clone()], "every field read back, one client");
+}
+
+/// `search` pages by offset and limit over the same order and counts every match exactly:
+/// pages concatenate to the whole answer, `limit` 0 only counts, an offset past the end is
+/// empty with the full count.
+pub fn users_search_pages_and_counts_exactly(uow: &dyn UnitOfWork) {
+    use idm_ports::user_query::{CompareOp as Op, QueryValue, UserAttr as A, UserQuery as Q};
+    let (acme, users) = search_world(uow);
+    let some = Q::negate(Q::Compare {
+        attr: A::LoginId,
+        op: Op::Eq,
+        value: QueryValue::Text("carol".into()),
+    });
+    for query in [Q::All, some] {
+        let want = expected(&users, &query);
+        let n = want.len() as u64;
+        for limit in [1u32, 2, 3, 5] {
+            let mut seen = Vec::new();
+            let mut offset = 0;
+            loop {
+                let (page, total) = search(uow, &acme, &query, offset, limit);
+                assert_eq!(total, n, "total at offset {offset}, limit {limit}");
+                assert!(page.len() <= limit as usize);
+                if page.is_empty() {
+                    break;
+                }
+                offset += page.len() as u64;
+                seen.extend(page.into_iter().map(|u| u.login_id));
+                assert!(offset <= n + 5, "paging ends");
+            }
+            assert_eq!(seen, want, "limit {limit}");
+        }
+        assert_eq!(search(uow, &acme, &query, 0, 0), (Vec::new(), n), "limit 0 counts");
+        assert_eq!(search(uow, &acme, &query, 3, 0), (Vec::new(), n));
+        assert_eq!(search(uow, &acme, &query, n, 10), (Vec::new(), n), "past the end");
+        assert_eq!(search(uow, &acme, &query, u64::MAX, 10), (Vec::new(), n));
+        let (tail, total) = search(uow, &acme, &query, n - 1, 10);
+        assert_eq!((tail.len(), total), (1, n), "a short last page");
+    }
+    assert_eq!(
+        search(uow, &client(), &Q::All, 0, 10),
+        (Vec::new(), 0),
+        "an unknown client has no users"
+    );
+}
+
 /// Generates one `#[test]` per contract case, plus `run_all_on_one_database` and a check that
 /// no case of [`CASES`] lacks a test. `$with_fresh_store` is a `fn(&dyn Fn(&dyn UnitOfWork))`
 /// that opens a fresh, migrated, empty store, runs the case on it (or returns without running
@@ -2238,6 +2503,8 @@ macro_rules! storage_contract_tests {
             users_delete_cascade,
             writes_for_a_deleted_user_conflict,
             delete_racing_a_credential_insert_leaves_no_orphan,
+            users_search_matches_the_reference,
+            users_search_pages_and_counts_exactly,
         );
     };
     (@cases $with:path; $($name:ident),* $(,)?) => {

@@ -473,6 +473,25 @@ impl CredentialRepo for DieselRepos<'_> {
         self.done(r)
     }
 
+    fn oath_secrets(&mut self) -> Result<Vec<(String, String)>, StoreError> {
+        let r = credentials::table
+            .filter(credentials::credential_type.eq(CredentialType::Oath.as_str()))
+            .filter(credentials::oath_secret.is_not_null())
+            .select((credentials::id, credentials::oath_secret.assume_not_null()))
+            .load::<(String, String)>(self.conn)
+            .map_err(RepoError::from);
+        self.done(r)
+    }
+
+    fn reseal_oath_secret(&mut self, id: &str, sealed: &str) -> Result<(), StoreError> {
+        let r = diesel::update(credentials::table.filter(credentials::id.eq(id)))
+            .set(credentials::oath_secret.eq(sealed))
+            .execute(self.conn)
+            .map(|_| ())
+            .map_err(RepoError::from);
+        self.done(r)
+    }
+
     fn delete(&mut self, id: &str) -> Result<bool, StoreError> {
         let r = savepoint(self.conn, |c| {
             // `vasco_tokens` would also go by `ON DELETE CASCADE`; deleting them first keeps

@@ -89,6 +89,15 @@ impl DeliveryPort for DieselRepos<'_> {
         self.done_guarded(r)
     }
 
+    fn reseal(&mut self, id: &str, sealed_payload: &str) -> Result<(), StoreError> {
+        let r = diesel::update(delivery_outbox::table.filter(delivery_outbox::id.eq(id)))
+            .set(delivery_outbox::payload.eq(sealed_payload))
+            .execute(self.conn)
+            .map(|_| ())
+            .map_err(RepoError::from);
+        self.done(r)
+    }
+
     fn pending(&mut self, limit: u32) -> Result<Vec<Delivery>, StoreError> {
         let r = delivery_outbox::table
             .filter(delivery_outbox::delivered_at.is_null())

@@ -20,6 +20,7 @@ mod roles;
 #[allow(missing_docs)]
 pub mod schema;
 mod time;
+mod user_search;
 mod users;
 
 #[cfg(feature = "contract-tests")]

@@ -32,6 +32,7 @@ diesel::table! {
         created -> Timestamp,
         last_modified -> Timestamp,
         version -> BigInt,
+        external_id -> Nullable<Text>,
     }
 }
 

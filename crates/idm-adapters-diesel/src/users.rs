@@ -97,6 +97,50 @@ fn list_page(
     load(rows)
 }
 
+/// One page of a user search (SPEC §14, see `UserRepo::search` and `crate::user_search`) and
+/// the exact number of matches: counted by the database, unless the page itself shows it (a
+/// short, non-empty page, or a short first page), which saves the count.
+fn search_page(
+    conn: &mut DbConnection,
+    client_id: &str,
+    query: &idm_ports::user_query::UserQuery,
+    offset: u64,
+    limit: u32,
+) -> RepoResult<(Vec<User>, u64)> {
+    use idm_ports::user_query::UserQuery;
+    let postgres = matches!(conn, DbConnection::Pg(_));
+    let matching = || {
+        let q = users::table
+            .filter(users::client_id.eq(client_id.to_owned()))
+            .into_boxed::<Db>();
+        if *query == UserQuery::All {
+            q
+        } else {
+            q.filter(crate::user_search::condition(postgres, client_id, query))
+        }
+    };
+    let rows = if limit == 0 {
+        Vec::new()
+    } else {
+        load(
+            matching()
+                .order((users::created.asc(), users::ext_id.asc()))
+                .limit(i64::from(limit))
+                .offset(i64::try_from(offset).unwrap_or(i64::MAX))
+                .select(UserRow::as_select())
+                .load(conn),
+        )?
+    };
+    let shown = rows.len() as u64;
+    let total = if limit > 0 && shown < u64::from(limit) && (shown > 0 || offset == 0) {
+        offset + shown
+    } else {
+        let n: i64 = matching().count().get_result(conn)?;
+        u64::try_from(n).unwrap_or_default()
+    };
+    Ok((rows, total))
+}
+
 /// A `users` row; the changeset of an update writes every column but the id.
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = users, treat_none_as_null = true)]
@@ -118,6 +162,7 @@ struct UserRow {
     created: NaiveDateTime,
     last_modified: NaiveDateTime,
     version: i64,
+    external_id: Option<String>,
 }
 
 impl UserRow {
@@ -140,6 +185,7 @@ impl UserRow {
             created: to_db(u.created),
             last_modified: to_db(u.last_modified),
             version: u.version,
+            external_id: u.external_id.clone(),
         }
     }
 
@@ -149,6 +195,7 @@ impl UserRow {
             client_id: self.client_id,
             ext_id: crate::parse_ext_id(&self.ext_id)?,
             login_id: self.login_id,
+            external_id: self.external_id,
             state: self
                 .user_state
                 .parse()
@@ -265,6 +312,17 @@ impl UserRepo for DieselRepos<'_> {
         page: &PageRequest,
     ) -> Result<Vec<User>, StoreError> {
         let r = list_page(self.conn, client_id, filter, page);
+        self.done(r)
+    }
+
+    fn search(
+        &mut self,
+        client_id: &str,
+        query: &idm_ports::user_query::UserQuery,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<User>, u64), StoreError> {
+        let r = search_page(self.conn, client_id, query, offset, limit);
         self.done(r)
     }
 

@@ -123,6 +123,9 @@ pub struct User {
     pub ext_id: ExtId,
     /// Login name, unique within the client.
     pub login_id: String,
+    /// The provisioning identity provider's key for the user (SCIM `externalId`, SPEC §14);
+    /// not unique, kept as sent.
+    pub external_id: Option<String>,
     /// Lifecycle state.
     pub state: UserState,
     /// Preferred language.
@@ -221,6 +224,8 @@ pub struct ContactsPatch {
 pub struct UserPatch {
     /// New loginId; `null` is refused (a user always has one).
     pub login_id: Patch<String>,
+    /// New SCIM `externalId` (SPEC §14); `null` removes it.
+    pub external_id: Patch<String>,
     /// New state name; `null` is refused.
     pub user_state: Patch<String>,
     /// New language code; `null` restores the default (`EN`).
@@ -241,6 +246,7 @@ impl UserPatch {
     pub fn check_self_admin(&self) -> Result<(), DomainError> {
         let admin_only = [
             ("loginId", self.login_id.is_sent()),
+            ("externalId", self.external_id.is_sent()),
             ("userState", self.user_state.is_sent()),
             ("isTechnicalUser", self.is_technical_user.is_sent()),
         ];
@@ -275,6 +281,10 @@ impl User {
             Patch::Remove => return Err(DomainError::UserLoginIdNull),
             Patch::Set(v) => next.login_id = validate_login_id(&v)?,
         }
+        next.external_id = match patch.external_id {
+            Patch::Set(v) => validate_text("externalId", Some(v))?,
+            other => other.merge(next.external_id),
+        };
         match patch.user_state {
             Patch::Keep => {}
             Patch::Remove => return Err(DomainError::NullParameter("userState".into())),
@@ -380,6 +390,7 @@ mod tests {
             client_id: "c-1".into(),
             ext_id: ExtId::parse("jane").unwrap(),
             login_id: "jane".into(),
+            external_id: None,
             state: UserState::Active,
             language: LanguageCode::De,
             is_technical_user: true,
@@ -458,6 +469,41 @@ mod tests {
         assert_eq!(
             (u.state, u.login_id.as_str()),
             (UserState::Archived, "janet")
+        );
+    }
+
+    #[test]
+    fn external_id_is_set_kept_and_removed() {
+        let mut u = jane();
+        let set = UserPatch {
+            external_id: Patch::Set("idp-7".into()),
+            ..UserPatch::default()
+        };
+        u.apply(set, later()).unwrap();
+        assert_eq!(u.external_id.as_deref(), Some("idp-7"));
+        u.apply(UserPatch::default(), later()).unwrap();
+        assert_eq!(u.external_id.as_deref(), Some("idp-7"), "kept");
+        let remove = UserPatch {
+            external_id: Patch::Remove,
+            ..UserPatch::default()
+        };
+        u.apply(remove, later()).unwrap();
+        assert_eq!(u.external_id, None);
+        let too_long = UserPatch {
+            external_id: Patch::Set("x".repeat(256)),
+            ..UserPatch::default()
+        };
+        assert_eq!(
+            u.apply(too_long, later()).unwrap_err().to_string(),
+            "Invalid value for parameter 'externalId'"
+        );
+        let admin_only = UserPatch {
+            external_id: Patch::Remove,
+            ..UserPatch::default()
+        };
+        assert_eq!(
+            admin_only.check_self_admin().unwrap_err().to_string(),
+            "The field 'externalId' cannot be changed in self-admin mode."
         );
     }
 

@@ -140,8 +140,8 @@ pub(crate) struct UserFilters {
     /// This e-mail address, compared case-insensitively.
     #[param(nullable = false)]
     pub(crate) email: Option<String>,
-    /// Only users in this state (another value answers 422).
-    #[param(value_type = Option<doc::UserStateName>, nullable = false)]
+    /// Only users in this state (another value answers 422); empty: no filter.
+    #[param(value_type = Option<crate::dto::values::UserStateFilter>, nullable = false)]
     pub(crate) user_state: Option<String>,
     /// A case-insensitive prefix of the loginId, the family name or the e-mail address.
     #[param(nullable = false)]

@@ -42,6 +42,7 @@ mod metrics;
 mod openapi;
 mod request_id;
 mod routes;
+mod scim;
 #[cfg(test)]
 mod tests;
 

@@ -9,6 +9,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::doc;
+use crate::scim::ScimDoc;
 
 /// Name of the Basic security scheme every authenticated operation requires.
 pub(crate) const BASIC: &str = "basic";
@@ -37,7 +38,7 @@ pub(crate) const BASIC: &str = "basic";
             doc::Unavailable,
         ),
     ),
-    modifiers(&BasicAuth),
+    modifiers(&BasicAuth, &ScimDoc),
     tags(
         (name = "clients", description = "Clients (SPEC §8.1)."),
         (name = "users", description = "Users and their credential list (SPEC §8.2); list, PATCH, DELETE (SPEC §12)."),
@@ -50,6 +51,8 @@ pub(crate) const BASIC: &str = "basic";
         (name = "vasco", description = "VASCO credentials (SPEC §6.4, §8.7)."),
         (name = "oath", description = "OATH credentials (SPEC §6.5, §8.6)."),
         (name = "principal", description = "The caller itself: its user and its permissions (SPEC §12)."),
+        (name = "history", description = "The history of changes, logins and refusals (SPEC §13)."),
+        (name = "scim", description = "SCIM 2.0 provisioning of a client's users (SPEC §14, RFC 7643/7644). Errors on these paths are the SCIM error schema (`ScimError`), not the `ErrorEnvelope`; bodies are `application/scim+json` (`application/json` is accepted)."),
         (name = "operations", description = "Health, metrics and this documentation; no authentication (SPEC §9)."),
     ),
 )]
@@ -78,9 +81,184 @@ pub(crate) fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
-/// The document: [`base`] and every registered handler.
+/// The document: [`base`], every registered handler, and the [`LINKS`] between them.
 pub(crate) fn document() -> &'static utoipa::openapi::OpenApi {
-    &crate::routes::registration().document
+    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut document = crate::routes::registration().document.clone();
+        add_links(&mut document);
+        document
+    })
+}
+
+/// Parameters of a link: the name of a parameter of the target operation (`query.` for a query
+/// parameter) and the runtime expression of its value.
+type Params = &'static [(&'static str, &'static str)];
+
+/// One OpenAPI link: the `status` answer of operation `from` yields the parameters of
+/// operation `to`.
+pub(crate) struct LinkSpec {
+    pub(crate) from: &'static str,
+    pub(crate) status: &'static str,
+    pub(crate) to: &'static str,
+    pub(crate) params: Params,
+}
+
+/// The client a client create made.
+const NEW_CLIENT: Params = &[("clientExtId", "$response.body#/extId")];
+/// The user a user create made.
+const NEW_USER: Params = &[
+    ("clientExtId", "$response.body#/clientExtId"),
+    ("userExtId", "$response.body#/extId"),
+];
+/// The user of the request's path.
+const PATH_USER: Params = &[
+    ("clientExtId", "$request.path.clientExtId"),
+    ("userExtId", "$request.path.userExtId"),
+];
+/// The credential (or policy) a create under the path's user made.
+const NEW_USER_CREDENTIAL: Params = &[
+    ("clientExtId", "$request.path.clientExtId"),
+    ("userExtId", "$request.path.userExtId"),
+    ("extId", "$response.body#/extId"),
+];
+/// The record a create under the path's client made.
+const NEW_IN_CLIENT: Params = &[
+    ("clientExtId", "$request.path.clientExtId"),
+    ("extId", "$response.body#/extId"),
+];
+
+macro_rules! links {
+    ($($from:literal $status:literal => [$($to:literal: $params:expr),+ $(,)?];)*) => {
+        &[$($(LinkSpec { from: $from, status: $status, to: $to, params: $params }),+),*]
+    };
+}
+
+/// From each create to the operations that read, change and delete what it created (and to
+/// the lists and history that show it), so that a client or a stateful test (Schemathesis)
+/// can follow real records. Operations that need a second record no answer names together
+/// (assigning a VASCO credential to a user) are linked with what the create names; the rest
+/// comes from elsewhere.
+pub(crate) const LINKS: &[LinkSpec] = links! {
+    "createClient" "201" => [
+        "getClient": &[("extId", "$response.body#/extId")],
+        "patchClient": &[("extId", "$response.body#/extId")],
+        "listUsers": NEW_CLIENT,
+        "createUser": NEW_CLIENT,
+        "createPolicy": NEW_CLIENT,
+        "createVasco": NEW_CLIENT,
+        "listVasco": NEW_CLIENT,
+        "listEvents": &[("query.clientExtId", "$response.body#/extId")],
+    ];
+    "createUser" "201" => [
+        "getUser": NEW_USER,
+        "patchUser": NEW_USER,
+        "deleteUser": NEW_USER,
+        "listUsers": &[
+            ("clientExtId", "$response.body#/clientExtId"),
+            ("query.loginId", "$response.body#/loginId"),
+        ],
+        "listCredentials": NEW_USER,
+        "userHistory": NEW_USER,
+        "listEvents": &[("query.userExtId", "$response.body#/extId")],
+        "grantRole": NEW_USER,
+        "listRoles": NEW_USER,
+        "createPassword": NEW_USER,
+        "bulkLoginInfo": NEW_USER,
+        "createOath": NEW_USER,
+        "listOath": NEW_USER,
+        "assignVasco": NEW_USER,
+    ];
+    "patchUser" "200" => [
+        "getUser": NEW_USER,
+        "deleteUser": NEW_USER,
+    ];
+    "grantRole" "201" => [
+        "revokeRole": &[
+            ("clientExtId", "$request.path.clientExtId"),
+            ("userExtId", "$request.path.userExtId"),
+            ("role", "$response.body#/role"),
+        ],
+        "listRoles": PATH_USER,
+    ];
+    "createPolicy" "201" => [
+        "getPolicy": NEW_IN_CLIENT,
+        "patchPolicy": NEW_IN_CLIENT,
+    ];
+    "createPassword" "201" => [
+        "getPassword": PATH_USER,
+        "patchPassword": PATH_USER,
+        "resetPassword": PATH_USER,
+        "changePassword": PATH_USER,
+        "unlockPassword": PATH_USER,
+        "passwordLogin": PATH_USER,
+        "listCredentials": PATH_USER,
+        "bulkLoginInfo": PATH_USER,
+    ];
+    "createPassword" "204" => [
+        "getPassword": PATH_USER,
+        "patchPassword": PATH_USER,
+        "resetPassword": PATH_USER,
+        "unlockPassword": PATH_USER,
+        "passwordLogin": PATH_USER,
+    ];
+    "createOath" "201" => [
+        "getOath": NEW_USER_CREDENTIAL,
+        "deleteOath": NEW_USER_CREDENTIAL,
+        "oathLogin": NEW_USER_CREDENTIAL,
+        "oathResync": NEW_USER_CREDENTIAL,
+        "listOath": PATH_USER,
+    ];
+    "createVasco" "201" => [
+        "getVasco": NEW_IN_CLIENT,
+        "assignVasco": NEW_IN_CLIENT,
+        "unassignVasco": NEW_IN_CLIENT,
+        "listVasco": &[("clientExtId", "$request.path.clientExtId")],
+    ];
+    "assignVasco" "200" => [
+        "getVasco": NEW_IN_CLIENT,
+        "unassignVasco": NEW_IN_CLIENT,
+        "listCredentials": &[
+            ("clientExtId", "$request.path.clientExtId"),
+            ("userExtId", "$response.body#/userExtId"),
+        ],
+    ];
+};
+
+/// Adds [`LINKS`] to the responses they start from, each named after its target operation.
+fn add_links(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::link::LinkBuilder;
+    use utoipa::openapi::RefOr;
+
+    for item in document.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let Some(id) = operation.operation_id.clone() else {
+                continue;
+            };
+            for spec in LINKS.iter().filter(|l| l.from == id) {
+                let Some(RefOr::T(response)) = operation.responses.responses.get_mut(spec.status)
+                else {
+                    continue;
+                };
+                let mut link = LinkBuilder::new().operation_id(spec.to);
+                for (name, expression) in spec.params {
+                    link = link.parameter(*name, *expression);
+                }
+                response
+                    .links
+                    .insert(spec.to.to_owned(), RefOr::T(link.build()));
+            }
+        }
+    }
 }
 
 /// The document as JSON, built once.

@@ -32,6 +32,7 @@ use utoipa::openapi::{OpenApi, RefOr, Schema};
 use utoipa_actix_web::{AppExt, OpenApiFactory, UtoipaApp};
 
 use crate::error::ApiError;
+use crate::scim;
 use crate::handlers::{
     audit, auth, clients, docs, health, login_info, oath, passwords, policies, principal, roles,
     token, users, vasco,
@@ -88,6 +89,19 @@ fn register<T: AppFactory>(endpoints: Endpoints<T>) -> Endpoints<T> {
         .service(docs::page)
         .service(docs::file)
         .service(crate::metrics::render)
+        // SCIM 2.0 (SPEC §14): `Users/.search` before `Users/{id}`, which it would also fit.
+        .service(scim::handlers::search)
+        .service(scim::handlers::list)
+        .service(scim::handlers::create)
+        .service(scim::handlers::get)
+        .service(scim::handlers::replace)
+        .service(scim::handlers::patch)
+        .service(scim::handlers::delete)
+        .service(scim::discovery::config)
+        .service(scim::discovery::resource_type_list)
+        .service(scim::discovery::resource_type_one)
+        .service(scim::discovery::schema_list)
+        .service(scim::discovery::schema_one)
 }
 
 /// One served (method, template), in registration order.
@@ -242,6 +256,10 @@ fn allowed_methods(path: &str) -> Vec<&'static str> {
 /// route included), else 404.
 pub(crate) async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let allow = allowed_methods(req.path());
+    if crate::scim::is_scim_path(req.path()) {
+        // SCIM paths answer the SCIM error schema (SPEC §14).
+        return Ok(crate::scim::fallback(allow));
+    }
     Err(if allow.is_empty() {
         ApiError::UnknownResource
     } else {

@@ -174,6 +174,7 @@ pub const ACTIONS: &[&str] = &[
     "auth.failed",
     "token.issued",
     "access.denied",
+    "storage.resealed",
 ];
 
 fn put<T: PartialEq + Into<Value> + Clone>(changes: &mut Map<String, Value>, field: &str, a: T, b: T) {
@@ -194,6 +195,7 @@ pub fn user_diff(before: Option<&User>, after: Option<&User>) -> Map<String, Val
         let Some(u) = u else { return Vec::new() };
         vec![
             ("loginId", json!(u.login_id)),
+            ("externalId", json!(u.external_id)),
             ("userState", json!(u.state.as_str())),
             ("languageCode", json!(u.language.as_str())),
             ("isTechnicalUser", json!(u.is_technical_user)),

@@ -16,6 +16,7 @@ pub mod telemetry;
 #[cfg(feature = "mock")]
 pub mod testing;
 pub mod usecases;
+pub mod user_query;
 pub mod write;
 
 pub use caller::Caller;

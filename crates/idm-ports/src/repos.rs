@@ -105,6 +105,17 @@ pub trait UserRepo {
         filter: &UserListFilter,
         page: &PageRequest,
     ) -> Result<Vec<User>, StoreError>;
+    /// The client's users matching `query` (SPEC §14, with the meaning of
+    /// [`crate::user_query::UserQuery::matches`]), by creation time then extId: up to `limit`
+    /// of them after skipping `offset`, and how many match in all (exact). Filtering, counting
+    /// and paging run in the database, on its indexes.
+    fn search(
+        &mut self,
+        client_id: &str,
+        query: &crate::user_query::UserQuery,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<User>, u64), StoreError>;
 }
 
 /// Policies.
@@ -197,6 +208,11 @@ pub trait CredentialRepo {
         credential_type: CredentialType,
         page: &PageRequest,
     ) -> Result<Vec<CredentialRecord>, StoreError>;
+    /// The storage identities and sealed secrets of every OATH credential (the upgrade that
+    /// binds sealed values to rows).
+    fn oath_secrets(&mut self) -> Result<Vec<(String, String)>, StoreError>;
+    /// Replaces an OATH credential's sealed secret, leaving everything else as it is.
+    fn reseal_oath_secret(&mut self, id: &str, sealed: &str) -> Result<(), StoreError>;
     /// Deletes the credential (and its token data blocks); `false` when it did not exist.
     fn delete(&mut self, id: &str) -> Result<bool, StoreError>;
 }
@@ -228,6 +244,8 @@ pub trait DeliveryPort {
     fn enqueue(&mut self, delivery: &Delivery) -> Result<(), StoreError>;
     /// Up to `limit` undelivered deliveries, oldest first.
     fn pending(&mut self, limit: u32) -> Result<Vec<Delivery>, StoreError>;
+    /// Replaces a delivery's sealed payload (the upgrade that binds sealed values to rows).
+    fn reseal(&mut self, id: &str, sealed_payload: &str) -> Result<(), StoreError>;
 }
 
 /// Facts about the database itself (name → value), such as the encryption-key check value.

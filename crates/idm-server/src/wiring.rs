@@ -69,7 +69,16 @@ impl Service {
                 "IDM_ENCRYPTION_KEY is not the key this database's secrets were encrypted with; \
                  start with the original key (see the key file or your secret store)"
             ),
-            KeyCheck::Recorded | KeyCheck::Verified => Ok(()),
+            KeyCheck::Recorded | KeyCheck::Verified => {
+                let resealed = self
+                    .key_check
+                    .bind_sealed_values()
+                    .map_err(|e| anyhow::anyhow!("binding sealed values to their rows: {e}"))?;
+                if resealed > 0 {
+                    tracing::info!(resealed, "sealed values bound to their rows (upgrade)");
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -1,3 +1,6 @@
+DROP INDEX ix_users_given_lower;
+DROP INDEX ix_users_external_id;
+ALTER TABLE users DROP COLUMN external_id;
 DROP INDEX ix_users_state_page;
 DROP INDEX ix_clients_page;
 DROP INDEX ix_users_email_lower;

@@ -52,3 +52,11 @@ CREATE INDEX ix_users_email_lower ON users (client_id, lower(email) text_pattern
 CREATE INDEX ix_users_state_page ON users (client_id, user_state, created, ext_id);
 -- SPEC §12: the client list's order.
 CREATE INDEX ix_clients_page ON clients (created, ext_id);
+
+-- SPEC §14: SCIM's `externalId`, the provisioning IdP's key (not unique), and the indexes of
+-- the SCIM filters that the indexes above do not serve: `externalId` (case-sensitive) and
+-- `name.givenName` (case-insensitive, like the other `lower()` indexes).
+-- (PostgreSQL: `text_pattern_ops`, so the byte-order ranges of `sw` use them; `=` does too.)
+ALTER TABLE users ADD COLUMN external_id TEXT NULL;
+CREATE INDEX ix_users_external_id ON users (client_id, external_id text_pattern_ops);
+CREATE INDEX ix_users_given_lower ON users (client_id, lower(first_name) text_pattern_ops);

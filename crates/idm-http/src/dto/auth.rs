@@ -6,6 +6,8 @@ use idm_ports::usecases::{ChangePassword, LoginStatus, OathLogin, OathResync, Pa
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::values;
+
 /// Shows whether a secret was sent, never the secret.
 fn shown(secret: &Option<String>) -> Option<&'static str> {
     secret.as_ref().map(|_| "<redacted>")
@@ -15,7 +17,7 @@ fn shown(secret: &Option<String>) -> Option<&'static str> {
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct PasswordLoginRequest {
     /// The password to verify; mandatory.
-    #[schema(example = "correct horse battery staple", format = Password)]
+    #[schema(value_type = values::Secret, example = "correct horse battery staple")]
     password: Option<String>,
 }
 
@@ -38,8 +40,9 @@ impl From<PasswordLoginRequest> for PasswordLogin {
 /// `POST /auth/v1/:clientExtId/users/:userExtId/oath-credentials/:extId/login` body.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct OathLoginRequest {
-    /// The one-time code: exactly `digits` decimal digits, as a string (leading zeros count).
-    #[schema(example = "123456")]
+    /// The one-time code: exactly `digits` decimal digits, as a string (leading zeros count);
+    /// any other non-empty text is a wrong code (status 2).
+    #[schema(value_type = values::NonEmpty, example = "123456")]
     code: Option<String>,
 }
 
@@ -61,10 +64,10 @@ impl From<OathLoginRequest> for OathLogin {
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct OathResyncRequest {
     /// A code the token shows now; mandatory.
-    #[schema(example = "755224")]
+    #[schema(value_type = values::NonEmpty, example = "755224")]
     code1: Option<String>,
     /// The code the token shows next; mandatory.
-    #[schema(example = "287082")]
+    #[schema(value_type = values::NonEmpty, example = "287082")]
     code2: Option<String>,
 }
 
@@ -94,7 +97,7 @@ pub(crate) struct ChangePasswordRequest {
     #[schema(format = Password)]
     old_password: Option<String>,
     /// The new password, checked against the policy's `minLength`/`maxLength`; mandatory.
-    #[schema(format = Password)]
+    #[schema(value_type = values::Secret)]
     new_password: Option<String>,
 }
 

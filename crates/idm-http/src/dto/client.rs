@@ -6,13 +6,17 @@ use idm_ports::usecases::CreateClient;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{timestamp, tri_state};
+use super::{timestamp, tri_state, values};
 
 /// `POST /core/v1/clients` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CreateClientRequest {
+    /// Unique system-wide; absent or `null`: generated (a UUID).
+    #[schema(value_type = Option<values::ExtId>)]
     ext_id: Option<String>,
+    /// Unique system-wide.
+    #[schema(value_type = values::DisplayName)]
     name: Option<String>,
 }
 
@@ -30,8 +34,9 @@ impl From<CreateClientRequest> for CreateClient {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PatchClientRequest {
+    /// The new name (rules of the create); absent: unchanged. `null` is refused.
     #[serde(default, deserialize_with = "tri_state")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = values::DisplayName)]
     name: Patch<String>,
     /// The version read; another stored version answers 409.
     version: Option<i64>,

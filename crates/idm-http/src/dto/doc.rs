@@ -102,7 +102,7 @@ error_responses! {
         header "WWW-Authenticate": "`Basic realm=\"nevisIDM\"`";
     Forbidden => "The caller lacks a needed right (`errors.insufficientRightsFunction`), holds it outside this client's data room (`errors.combinedDataroomDenied`), or an operation-specific refusal (SPEC).";
     NotFound => "No such client, user or record (`errors.noRecord`).";
-    Conflict => "The sent `version` is stale (`errors.optimisticLockingFailure`).";
+    Conflict => "The sent `version` is stale, or a concurrent request changed or deleted the record first (`errors.optimisticLockingFailure`).";
     PayloadTooLarge => "The body is larger than the configured limit (`errors.invalidData`).";
     UnsupportedMediaType => "A body was sent with a non-JSON Content-Type (`errors.unsupportedMediaType`).";
     Unprocessable => "The request is well-formed but its content breaks a rule of the endpoint (SPEC), including a bad `limit`/`continuationToken` or, in self-admin mode, a missing or invalid `X-Token` (`errors.invalidJWTToken`).";
@@ -136,20 +136,32 @@ error_sets! {
         "401": Unauthorized, "403": Forbidden, "404": NotFound,
         "500": InternalError, "503": Unavailable,
     ];
-    /// [`ReadErrors`] plus 422: a list (bad `limit`/`continuationToken`) or a bodiless write
-    /// (its own rules, or a missing `X-Token` in self-admin mode).
+    /// [`ReadErrors`] plus 422: a list (bad `limit`/`continuationToken`).
     CheckedErrors => [
         "401": Unauthorized, "403": Forbidden, "404": NotFound, "422": Unprocessable,
         "500": InternalError, "503": Unavailable,
     ];
-    /// An authenticated write with a JSON body on a client-scoped path: [`CheckedErrors`] plus
+    /// A write without a body that cannot break a rule of its own (unlock, unassign): the
+    /// path's lookups, and the 409 every write may answer when a concurrent request changed or
+    /// deleted its record first.
+    PlainWriteErrors => [
+        "401": Unauthorized, "403": Forbidden, "404": NotFound, "409": Conflict,
+        "500": InternalError, "503": Unavailable,
+    ];
+    /// A write without a body: [`PlainWriteErrors`] plus 422 (its own rules, or a missing
+    /// `X-Token` in self-admin mode).
+    WriteErrors => [
+        "401": Unauthorized, "403": Forbidden, "404": NotFound, "409": Conflict,
+        "422": Unprocessable, "500": InternalError, "503": Unavailable,
+    ];
+    /// An authenticated write with a JSON body on a client-scoped path: [`WriteErrors`] plus
     /// the body's 400/413/415.
     BodyErrors => [
         "400": BadRequest, "401": Unauthorized, "403": Forbidden, "404": NotFound,
-        "413": PayloadTooLarge, "415": UnsupportedMediaType, "422": Unprocessable,
-        "500": InternalError, "503": Unavailable,
+        "409": Conflict, "413": PayloadTooLarge, "415": UnsupportedMediaType,
+        "422": Unprocessable, "500": InternalError, "503": Unavailable,
     ];
-    /// A PATCH: [`BodyErrors`] plus the 409 of a stale `version`.
+    /// A PATCH: [`BodyErrors`] (whose 409 also answers a stale `version`).
     PatchErrors => [
         "400": BadRequest, "401": Unauthorized, "403": Forbidden, "404": NotFound,
         "409": Conflict, "413": PayloadTooLarge, "415": UnsupportedMediaType,
@@ -158,7 +170,7 @@ error_sets! {
     /// A write with a JSON body whose path names no client or user to look up (client create,
     /// bearer token): [`BodyErrors`] without 404.
     UnscopedBodyErrors => [
-        "400": BadRequest, "401": Unauthorized, "403": Forbidden,
+        "400": BadRequest, "401": Unauthorized, "403": Forbidden, "409": Conflict,
         "413": PayloadTooLarge, "415": UnsupportedMediaType, "422": Unprocessable,
         "500": InternalError, "503": Unavailable,
     ];
@@ -186,7 +198,7 @@ pub(crate) struct PageQuery {
     #[param(minimum = 1, maximum = 1000, nullable = false)]
     limit: Option<u32>,
     /// The opaque token of the previous page's `_pagination`; absent or empty for the first.
-    #[param(nullable = false)]
+    #[param(value_type = Option<super::values::ContinuationToken>, nullable = false)]
     continuation_token: Option<String>,
 }
 

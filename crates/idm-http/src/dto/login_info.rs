@@ -15,8 +15,12 @@ use super::timestamp;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct LoginInfoRequest {
+    /// Mandatory (`null` is refused).
+    #[schema(value_type = bool)]
     user_login_successful: Option<bool>,
-    /// A `null` entry counts as an entry whose fields are all missing.
+    /// At most 100 entries, each applied on its own (an entry's problem is a per-entry error
+    /// of the 200 answer). A `null` entry counts as an entry whose fields are all missing.
+    #[schema(max_items = 100)]
     credentials: Option<Vec<Option<CredentialLoginRequest>>>,
 }
 

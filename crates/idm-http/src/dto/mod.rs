@@ -17,6 +17,7 @@ pub(crate) mod principal;
 pub(crate) mod role;
 pub(crate) mod token;
 pub(crate) mod user;
+pub(crate) mod values;
 pub(crate) mod vasco;
 
 use std::str::FromStr;

@@ -9,15 +9,22 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::credential::CredentialResponse;
-use super::doc;
+use super::{doc, values};
 
 /// `POST …/users/:userExtId/oath-credentials` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CreateOathRequest {
+    /// Unique among the client's credentials; absent or `null`: generated (a UUID).
+    #[schema(value_type = Option<values::ExtId>)]
     ext_id: Option<String>,
+    /// An `OathPolicy` of the client; absent or `null`: the client's default `OathPolicy`.
+    #[schema(value_type = Option<values::ExtId>)]
     policy_ext_id: Option<String>,
+    /// Shown by the authenticator app (trimmed).
+    #[schema(value_type = values::DisplayName)]
     label: Option<String>,
+    /// Absent or `null`: `active`.
     #[schema(value_type = Option<doc::CredentialStateName>)]
     state_name: Option<String>,
 }

@@ -1,8 +1,6 @@
 //! Lists (SPEC §1): the `items`/`_pagination` body and the opaque continuation token.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::DateTime;
 use idm_domain::paging::{Page, PageCursor, PageRequest};
 use idm_domain::{DomainError, ExtId};
 use serde::Serialize;
@@ -48,25 +46,33 @@ impl<T> ListResponse<T> {
     }
 }
 
-/// The token: base64url (no padding) of `<created, RFC 3339 with nanoseconds>|<extId>`.
+/// The token: `<seconds>.<nanoseconds, 9 digits>~<extId>` of the last item's creation time
+/// (Unix epoch) and extId. Every string of that form (`values::CONTINUATION_TOKEN`, which the
+/// OpenAPI document states) is a cursor the lists accept, so a client can never send a token
+/// that the document allows and the server refuses; what it names is a position, not a secret.
 pub(crate) fn encode_token(cursor: &PageCursor) -> String {
-    let plain = format!(
-        "{}|{}",
-        cursor.created.to_rfc3339_opts(SecondsFormat::Nanos, true),
+    format!(
+        "{}.{:09}~{}",
+        cursor.created.timestamp(),
+        cursor.created.timestamp_subsec_nanos(),
         cursor.ext_id
-    );
-    URL_SAFE_NO_PAD.encode(plain)
+    )
 }
 
-/// Reverses [`encode_token`]; anything the server could not have issued is rejected.
+/// Reverses [`encode_token`]: exactly the strings of `values::CONTINUATION_TOKEN` (but empty).
 pub(crate) fn decode_token(token: &str) -> Result<PageCursor, DomainError> {
     let bad = || DomainError::InvalidContinuationToken;
-    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (created, ext_id) = text.split_once('|').ok_or_else(bad)?;
-    let created = DateTime::parse_from_rfc3339(created)
-        .map_err(|_| bad())?
-        .with_timezone(&Utc);
+    let digits = |s: &str, len: std::ops::RangeInclusive<usize>| {
+        len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    let (time, ext_id) = token.split_once('~').ok_or_else(bad)?;
+    let (seconds, nanos) = time.split_once('.').ok_or_else(bad)?;
+    if !digits(seconds, 1..=11) || !digits(nanos, 9..=9) {
+        return Err(bad());
+    }
+    let seconds: i64 = seconds.parse().map_err(|_| bad())?;
+    let nanos: u32 = nanos.parse().map_err(|_| bad())?;
+    let created = DateTime::from_timestamp(seconds, nanos).ok_or_else(bad)?;
     let ext_id = ExtId::parse(ext_id).ok_or_else(bad)?;
     Ok(PageCursor {
         created,
@@ -108,7 +114,7 @@ fn form_pairs(query: &str) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     use super::*;
 
@@ -119,8 +125,16 @@ mod tests {
             ext_id: "cred-1".into(),
         };
         let token = encode_token(&cursor);
-        assert!(!token.contains('='));
+        assert_eq!(token, "1700000000.123456789~cred-1");
         assert_eq!(decode_token(&token).unwrap(), cursor);
+        let early = PageCursor {
+            created: Utc.timestamp_opt(5, 7).unwrap(),
+            ext_id: "a".into(),
+        };
+        assert_eq!(encode_token(&early), "5.000000007~a");
+        assert_eq!(decode_token("5.000000007~a").unwrap(), early);
+        // The largest seconds the form allows is still a time.
+        assert!(decode_token("99999999999.999999999~x").is_ok());
     }
 
     #[test]
@@ -128,7 +142,13 @@ mod tests {
         for bad in [
             "!!",
             "bm9waXBl",
-            &URL_SAFE_NO_PAD.encode("2023-01-01T00:00:00Z|bad id"),
+            "1700000000.123456789|cred-1",
+            "1700000000.12345678~cred-1",
+            "1700000000~cred-1",
+            "+1.000000000~a",
+            "999999999999.000000000~a",
+            "1.000000000~bad id",
+            "1.000000000~",
         ] {
             assert_eq!(
                 decode_token(bad).unwrap_err(),

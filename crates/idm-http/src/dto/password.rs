@@ -6,16 +6,24 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::credential::CredentialResponse;
-use super::doc;
+use super::{doc, values};
 
 /// `POST …/users/:userExtId/password` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CreatePasswordRequest {
+    /// Unique among the client's credentials; absent or `null`: generated (a UUID).
+    #[schema(value_type = Option<values::ExtId>)]
     ext_id: Option<String>,
+    /// A `PwdPolicy` of the client; absent or `null`: the client's default `PwdPolicy`.
+    #[schema(value_type = Option<values::ExtId>)]
     policy_ext_id: Option<String>,
+    /// Absent or `null`: `active`.
     #[schema(value_type = Option<doc::CredentialStateName>)]
     state_name: Option<String>,
+    /// Must be absent when the policy's `resetCodeEnabled` is true (the server generates the
+    /// password); otherwise mandatory, `minLength`–`maxLength` characters of the policy.
+    #[schema(format = Password)]
     password: Option<String>,
 }
 

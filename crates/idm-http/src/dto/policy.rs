@@ -3,25 +3,90 @@
 
 use std::collections::BTreeMap;
 
-use idm_domain::policy::PolicyPatch;
+use idm_domain::policy::{PolicyPatch, PolicyType};
 use idm_ports::usecases::{CreatePolicy, PolicyView};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
 
-use super::doc;
-use super::timestamp;
+use super::values::{self, nullable, reference};
+use super::{doc, timestamp};
 
-/// `POST /core/v1/:clientExtId/policies` body.
-#[derive(Debug, Deserialize, ToSchema)]
+/// `POST /core/v1/:clientExtId/policies` body. Its schema (below) is one object per
+/// `policyType`, each with the `parameters` of that type.
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CreatePolicyRequest {
     ext_id: Option<String>,
     name: Option<String>,
     description: Option<String>,
-    #[schema(value_type = Option<doc::PolicyTypeName>)]
     policy_type: Option<String>,
     default_policy: Option<bool>,
     parameters: Option<BTreeMap<String, String>>,
+}
+
+impl PartialSchema for CreatePolicyRequest {
+    fn schema() -> RefOr<Schema> {
+        let branch = |policy_type: PolicyType, parameters: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .title(Some(policy_type.as_str()))
+                .property("extId", nullable(reference("ExtId")))
+                .property("name", reference("DisplayName"))
+                .property(
+                    "description",
+                    nullable(ObjectBuilder::new().schema_type(Type::String)),
+                )
+                .property(
+                    "policyType",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some([policy_type.as_str()])),
+                )
+                .property(
+                    "defaultPolicy",
+                    nullable(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Boolean)
+                            .description(Some("`true` makes it the client's default of its type.")),
+                    ),
+                )
+                .property("parameters", nullable(reference(parameters)))
+                .required("name")
+                .required("policyType")
+        };
+        OneOfBuilder::new()
+            .description(Some(
+                "A policy of one `policyType` with that type's `parameters`. `extId` is \
+                 unique within the client (absent or `null`: generated).",
+            ))
+            .item(branch(PolicyType::Pwd, "PwdPolicyParameters"))
+            .item(branch(PolicyType::Vasco, "VascoPolicyParameters"))
+            .item(branch(PolicyType::Oath, "OathPolicyParameters"))
+            .into()
+    }
+}
+
+impl ToSchema for CreatePolicyRequest {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.extend([
+            ("ExtId".to_owned(), values::ExtId::schema()),
+            ("DisplayName".to_owned(), values::DisplayName::schema()),
+            (
+                "PwdPolicyParameters".to_owned(),
+                values::PwdPolicyParameters::schema(),
+            ),
+            (
+                "VascoPolicyParameters".to_owned(),
+                values::VascoPolicyParameters::schema(),
+            ),
+            (
+                "OathPolicyParameters".to_owned(),
+                values::OathPolicyParameters::schema(),
+            ),
+        ]);
+    }
 }
 
 impl From<CreatePolicyRequest> for CreatePolicy {
@@ -41,10 +106,16 @@ impl From<CreatePolicyRequest> for CreatePolicy {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PatchPolicyRequest {
+    /// A new name (rules of the create); absent or `null`: unchanged.
+    #[schema(value_type = Option<values::DisplayName>)]
     name: Option<String>,
     description: Option<String>,
+    /// `true` makes it the client's default of its type; `false` is refused for the current
+    /// default (make another policy the default instead).
     default_policy: Option<bool>,
+    #[schema(value_type = Option<values::AnyPolicyParameters>)]
     parameters: Option<BTreeMap<String, String>>,
+    /// The version read; another stored version answers 409.
     version: Option<i64>,
 }
 

@@ -5,11 +5,18 @@ use idm_ports::usecases::GrantRole;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::values;
+
 /// `POST …/roles` body; `clientExtIds` absent (or `null`) means a global data room.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct GrantRoleRequest {
+    /// Granting a role again replaces its data room.
+    #[schema(value_type = values::RoleName)]
     role: Option<String>,
+    /// The data room: these clients; absent or `null`: global. Within the caller's own rights
+    /// and data rooms (403 `errors.potentialPrivilegeEscalation` otherwise).
+    #[schema(value_type = Option<Vec<values::ExtId>>, min_items = 1)]
     client_ext_ids: Option<Vec<String>>,
 }
 

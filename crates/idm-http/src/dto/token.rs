@@ -6,11 +6,18 @@ use idm_ports::usecases::TokenRequest;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::values;
+
 /// `POST /principal/v1/token` body. Field names are snake_case as in SPEC (`grant_type`).
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct TokenRequestBody {
+    /// The caller's own loginId.
+    #[schema(value_type = values::NonEmpty)]
     username: Option<String>,
+    /// The caller's own password.
+    #[schema(value_type = values::Secret)]
     password: Option<String>,
+    #[schema(value_type = values::GrantType)]
     grant_type: Option<String>,
 }
 

@@ -8,7 +8,7 @@ use idm_ports::usecases::{CreateUser, UserView};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::doc;
+use super::{doc, values};
 use super::{opt_from_str, timestamp, tri_state};
 
 /// `name` of a user, both ways.
@@ -16,10 +16,13 @@ use super::{opt_from_str, timestamp, tri_state};
 #[serde(rename_all = "camelCase")]
 pub(crate) struct NameDto {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<values::FreeText>)]
     title: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<values::FreeText>)]
     first_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<values::FreeText>)]
     family_name: Option<String>,
 }
 
@@ -28,8 +31,10 @@ pub(crate) struct NameDto {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ContactsDto {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<values::EmailAddress>)]
     email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<values::FreeText>)]
     mobile: Option<String>,
 }
 
@@ -37,7 +42,11 @@ pub(crate) struct ContactsDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CreateUserRequest {
+    /// Unique within the client; absent or `null`: generated (a UUID).
+    #[schema(value_type = Option<values::ExtId>)]
     ext_id: Option<String>,
+    /// Unique within the client.
+    #[schema(value_type = values::LoginId)]
     login_id: Option<String>,
     #[serde(default, deserialize_with = "opt_from_str")]
     #[schema(value_type = Option<doc::UserStateName>)]
@@ -57,6 +66,8 @@ impl From<CreateUserRequest> for CreateUser {
         CreateUser {
             ext_id: r.ext_id,
             login_id: r.login_id,
+            // SCIM's `externalId` (SPEC §14) is not part of the core API's user.
+            external_id: None,
             state: r.user_state,
             language: r.language_code,
             is_technical_user: r.is_technical_user,
@@ -78,13 +89,13 @@ impl From<CreateUserRequest> for CreateUser {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PatchNameDto {
     #[serde(default, deserialize_with = "tri_state")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<values::FreeText>)]
     title: Patch<String>,
     #[serde(default, deserialize_with = "tri_state")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<values::FreeText>)]
     first_name: Patch<String>,
     #[serde(default, deserialize_with = "tri_state")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<values::FreeText>)]
     family_name: Patch<String>,
 }
 
@@ -93,10 +104,10 @@ pub(crate) struct PatchNameDto {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PatchContactsDto {
     #[serde(default, deserialize_with = "tri_state")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<values::EmailAddress>)]
     email: Patch<String>,
     #[serde(default, deserialize_with = "tri_state")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<values::FreeText>)]
     mobile: Patch<String>,
 }
 
@@ -108,11 +119,13 @@ pub(crate) struct PatchContactsDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PatchUserRequest {
+    /// A new loginId (rules of the create); `null` is refused.
     #[serde(default, deserialize_with = "tri_state")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = values::LoginId)]
     login_id: Patch<String>,
+    /// A new state; `null` is refused. The last active Root user cannot leave `active`.
     #[serde(default, deserialize_with = "tri_state")]
-    #[schema(value_type = Option<doc::UserStateName>)]
+    #[schema(value_type = doc::UserStateName)]
     user_state: Patch<String>,
     #[serde(default, deserialize_with = "tri_state")]
     #[schema(value_type = Option<doc::LanguageCodeName>)]
@@ -134,6 +147,7 @@ impl From<PatchUserRequest> for UserPatch {
     fn from(r: PatchUserRequest) -> Self {
         UserPatch {
             login_id: r.login_id,
+            external_id: Patch::Keep,
             user_state: r.user_state,
             language_code: r.language_code,
             is_technical_user: r.is_technical_user,

@@ -8,13 +8,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::credential::CredentialResponse;
-use super::doc;
+use super::{doc, values};
 
 /// One entry of `vascoTokens` in a create body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct VascoTokenRequest {
+    #[schema(value_type = values::AuthMode)]
     auth_mode: Option<String>,
+    #[schema(value_type = values::VascoDataBlock)]
     data: Option<String>,
 }
 
@@ -22,10 +24,17 @@ pub(crate) struct VascoTokenRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CreateVascoRequest {
+    /// Unique among the client's credentials; absent or `null`: generated (a UUID).
+    #[schema(value_type = Option<values::ExtId>)]
     ext_id: Option<String>,
+    /// A `VascoPolicy` of the client; absent or `null`: the client's default `VascoPolicy`.
+    #[schema(value_type = Option<values::ExtId>)]
     policy_ext_id: Option<String>,
+    /// Absent or `null`: `initial`.
     #[schema(value_type = Option<doc::CredentialStateName>)]
     state_name: Option<String>,
+    /// The Digipass data blocks, one per `authMode` (the `authMode`s distinct).
+    #[schema(value_type = Vec<VascoTokenRequest>, min_items = 1)]
     vasco_tokens: Option<Vec<VascoTokenRequest>>,
 }
 

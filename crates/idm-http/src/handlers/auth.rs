@@ -165,7 +165,7 @@ pub(crate) async fn change_password(
     params(UserPath),
     responses(
         (status = 204, description = "Unlocked, or nothing to unlock."),
-        doc::ReadErrors,
+        doc::PlainWriteErrors,
     ),
     security(("basic" = [])),
 )]

@@ -113,7 +113,7 @@ pub(crate) async fn get(
     params(UserPath, ExtIdPath, XToken),
     responses(
         (status = 204, description = "Deleted."),
-        doc::CheckedErrors,
+        doc::WriteErrors,
     ),
     security(("basic" = [])),
 )]

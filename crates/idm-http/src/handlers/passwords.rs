@@ -144,7 +144,7 @@ pub(crate) async fn patch(
     responses(
         (status = 201, description = "The caller's fragment of the new password.", body = FragmentResponse, headers(("Cache-Control" = String, description = "`no-store`"), ("Pragma" = String, description = "`no-cache`"))),
         (status = 204, description = "The whole password goes out of band."),
-        doc::CheckedErrors,
+        doc::WriteErrors,
     ),
     security(("basic" = [])),
 )]

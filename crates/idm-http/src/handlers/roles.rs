@@ -75,7 +75,7 @@ pub(crate) async fn list(
     params(UserPath, RolePath),
     responses(
         (status = 204, description = "Revoked."),
-        doc::CheckedErrors,
+        doc::WriteErrors,
     ),
     security(("basic" = [])),
 )]

@@ -167,7 +167,7 @@ pub(crate) async fn patch(
     params(UserPath),
     responses(
         (status = 204, description = "Deleted."),
-        doc::CheckedErrors,
+        doc::WriteErrors,
     ),
     security(("basic" = [])),
 )]

@@ -104,7 +104,7 @@ pub(crate) async fn get(
     params(UserPath, ExtIdPath),
     responses(
         (status = 200, description = "The assigned credential.", body = VascoResponse),
-        doc::CheckedErrors,
+        doc::WriteErrors,
     ),
     security(("basic" = [])),
 )]
@@ -129,7 +129,7 @@ pub(crate) async fn assign(
     params(ClientPath, ExtIdPath),
     responses(
         (status = 200, description = "The unassigned credential.", body = VascoResponse),
-        doc::ReadErrors,
+        doc::PlainWriteErrors,
     ),
     security(("basic" = [])),
 )]

@@ -238,6 +238,7 @@ pub fn user_view() -> UserView {
             client_id: "c-1".into(),
             ext_id: ext("jdoe-1"),
             login_id: "jdoe".into(),
+            external_id: None,
             state: UserState::Active,
             language: LanguageCode::De,
             is_technical_user: false,

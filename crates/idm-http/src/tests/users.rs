@@ -1,8 +1,6 @@
 //! `/core/v1/:clientExtId/users` and the credential list.
 
 use actix_web::test::TestRequest;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use idm_domain::access::Right;
 use idm_domain::paging::{Page, PageCursor, PageRequest};
 use idm_domain::patch::Patch;
@@ -28,6 +26,7 @@ async fn create_user_maps_every_field_and_answers_201() {
                     == Ok(CreateUser {
                         ext_id: Some("jdoe-1".into()),
                         login_id: Some("jdoe".into()),
+                        external_id: None,
                         state: Some(UserState::Disabled),
                         language: Some(LanguageCode::Fr),
                         is_technical_user: Some(true),
@@ -158,7 +157,12 @@ async fn get_unknown_user_is_404() {
 }
 
 fn token(created: &str, ext_id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{created}|{ext_id}"))
+    crate::dto::page::encode_token(&PageCursor {
+        created: chrono::DateTime::parse_from_rfc3339(created)
+            .expect("a test time")
+            .into(),
+        ext_id: ext_id.to_owned(),
+    })
 }
 
 #[actix_rt::test]
@@ -464,6 +468,7 @@ async fn patch_user_passes_a_tri_state_patch_and_the_x_token() {
                 && *patch
                     == Ok(UserPatch {
                         login_id: Patch::Keep,
+                        external_id: Patch::Keep,
                         user_state: Patch::Set("disabled".into()),
                         language_code: Patch::Remove,
                         is_technical_user: Patch::Set(true),

@@ -98,6 +98,7 @@ impl Bootstrapper {
                 ext_id: ExtId::parse(&login_id)
                     .unwrap_or_else(|| ExtId::generated(ports.ids.new_id())),
                 login_id: login_id.clone(),
+                external_id: None,
                 state: UserState::Active,
                 language: Default::default(),
                 is_technical_user: false,

@@ -4,7 +4,10 @@
 
 use super::Ports;
 use crate::error::AppResult;
+use crate::history::Outcome;
+use crate::permit::{Actor, Permit, TargetIds};
 use crate::repos::{transact, TxMode};
+use crate::write::write;
 
 /// Where the check value lives in the database's meta data.
 const CHECK_NAME: &str = "encryption-key-check";
@@ -27,10 +30,56 @@ pub struct EncryptionKeyCheck {
     ports: Ports,
 }
 
+/// Meta key marking that every sealed value is bound to its row (SPEC §10.4).
+const BOUND_MARK: &str = "sealed-values-bound-v1";
+
 impl EncryptionKeyCheck {
     /// Builds the check over the shared ports.
     pub fn new(ports: Ports) -> Self {
         EncryptionKeyCheck { ports }
+    }
+
+    /// The upgrade of SPEC §10.4, once per database after the key is verified: OATH secrets
+    /// and outbox payloads sealed before values were bound to their rows are opened and sealed
+    /// again bound to their row. Returns how many were re-sealed. A value that opens neither
+    /// way is left as it is (its use then fails as a tampered value does).
+    pub fn bind_sealed_values(&self) -> AppResult<u64> {
+        let cipher = &self.ports.cipher;
+        write(&self.ports, |tx| {
+            if tx.repos().meta().get(BOUND_MARK)?.is_some() {
+                return Ok(0);
+            }
+            let mut resealed = 0u64;
+            let secrets = tx.repos().credentials().oath_secrets()?;
+            for (id, sealed) in secrets {
+                if cipher.open(&sealed, &id).is_ok() {
+                    continue;
+                }
+                if let Ok(plain) = cipher.open_unbound(&sealed) {
+                    let bound = cipher.seal(&plain, &id)?;
+                    tx.repos().credentials().reseal_oath_secret(&id, &bound)?;
+                    resealed += 1;
+                }
+            }
+            for delivery in tx.repos().deliveries().pending(u32::MAX)? {
+                let id = &delivery.id;
+                if cipher.open(&delivery.sealed_payload, id).is_ok() {
+                    continue;
+                }
+                if let Ok(plain) = cipher.open_unbound(&delivery.sealed_payload) {
+                    let bound = cipher.seal(&plain, id)?;
+                    tx.repos().deliveries().reseal(id, &bound)?;
+                    resealed += 1;
+                }
+            }
+            tx.repos().meta().put(BOUND_MARK, "done")?;
+            if resealed > 0 {
+                let permit = Permit::system(Actor::Bootstrap, TargetIds::default());
+                let detail = format!("{resealed} sealed values bound to their rows");
+                tx.note(&permit, "storage.resealed", Outcome::Success, None, Some(&detail));
+            }
+            Ok(resealed)
+        })
     }
 
     /// Runs the check in one write transaction; a concurrent instance recording first is fine.

@@ -131,6 +131,8 @@ pub struct CreateUser {
     pub ext_id: Option<String>,
     /// Login name; mandatory.
     pub login_id: Option<String>,
+    /// The provisioning IdP's key (SCIM `externalId`, SPEC §14).
+    pub external_id: Option<String>,
     /// Initial state; `active` when absent.
     pub state: Option<UserState>,
     /// Language; `EN` when absent.
@@ -192,6 +194,17 @@ pub trait UserService: Send + Sync {
     ) -> AppResult<UserView>;
     /// Deletes a user and what hangs on it (SPEC §12).
     fn delete_user(&self, caller: &Caller, client: &str, user: &str) -> AppResult<()>;
+    /// The client's users matching `query` (SPEC §14, SCIM search), by creation time then
+    /// extId: at most `count` (capped at 1000) after skipping `offset`, with the exact number
+    /// of matches. Rights `UserView`.
+    fn search_users(
+        &self,
+        caller: &Caller,
+        client: &str,
+        query: crate::user_query::UserQuery,
+        offset: u64,
+        count: u32,
+    ) -> AppResult<(Vec<UserView>, u64)>;
     /// The caller's own user (SPEC §12 `GET /principal/v1/me`).
     fn me(&self, caller: &Caller) -> AppResult<UserView>;
     /// The caller's grants and the rights they give (SPEC §12 `GET /principal/v1/permissions`).

@@ -16,6 +16,7 @@ use crate::caller::Caller;
 use crate::error::{AppResult, StoreError, UniqueKey};
 use crate::write::{write, Change};
 use crate::repos::{transact, CredentialRecord, TxMode, UserListFilter};
+use crate::user_query::UserQuery;
 
 /// The user use cases.
 pub struct UserUseCases {
@@ -60,6 +61,8 @@ const VIEW: [Right; 1] = [Right::UserView];
 const CRED_VIEW: [Right; 1] = [Right::CredentialView];
 const MODIFY: [Right; 1] = [Right::UserModify];
 const DELETE: [Right; 1] = [Right::UserDelete];
+/// The largest page of a search (SPEC §14: `count` at most 1000).
+const MAX_SEARCH_COUNT: u32 = 1000;
 
 /// The list filters as the repository takes them (SPEC §12): empty values do not filter, an
 /// unknown `userState` is refused.
@@ -91,6 +94,7 @@ impl UserService for UserUseCases {
             let c = lookup::client(repos, client)?;
             let cmd = cmd.clone()?;
             let (login_id, name, contacts) = validated(&cmd)?;
+            let external_id = validate_text("externalId", cmd.external_id.clone())?;
             let ext_id = lookup::ext_id_or_generated(cmd.ext_id.clone(), || ports.ids.new_id())?;
             let duplicate_login = || DomainError::DuplicateLoginId {
                 login_id: login_id.clone(),
@@ -112,6 +116,7 @@ impl UserService for UserUseCases {
                 client_id: c.id.clone(),
                 ext_id: ext_id.clone(),
                 login_id: login_id.clone(),
+                external_id: external_id.clone(),
                 state: cmd.state.unwrap_or_default(),
                 language: cmd.language.unwrap_or_default(),
                 is_technical_user: cmd.is_technical_user.unwrap_or(false),
@@ -265,6 +270,33 @@ impl UserService for UserUseCases {
                 .into());
             }
             Ok(())
+        })
+    }
+
+    fn search_users(
+        &self,
+        caller: &Caller,
+        client: &str,
+        query: UserQuery,
+        offset: u64,
+        count: u32,
+    ) -> AppResult<(Vec<UserView>, u64)> {
+        caller
+            .authorize(Requirement::rights(&VIEW), Some(client), None)?
+            .read();
+        let count = count.min(MAX_SEARCH_COUNT);
+        transact(&*self.ports.uow, TxMode::Read, |repos| {
+            let c = lookup::client(repos, client)?;
+            query.check().map_err(|why| {
+                DomainError::InvalidParameter(format!("Invalid filter: {why}."))
+            })?;
+            // A query no user can match needs no search (SCIM checks rights and the client
+            // this way before it reports a bad filter).
+            if query.is_nothing() {
+                return Ok((Vec::new(), 0));
+            }
+            let (rows, total) = repos.users().search(&c.id, &query, offset, count)?;
+            Ok((rows.into_iter().map(|u| view(u, &c)).collect(), total))
         })
     }
 

@@ -92,6 +92,7 @@ fn user(ext_id: &str) -> User {
         client_id: "client-c1".into(),
         ext_id: ext(ext_id),
         login_id: ext_id.to_owned(),
+        external_id: None,
         state: UserState::Active,
         language: Default::default(),
         is_technical_user: false,

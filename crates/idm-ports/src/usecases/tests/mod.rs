@@ -13,6 +13,7 @@ mod passwords;
 mod policies;
 mod privileged;
 mod roles;
+mod scim_search;
 pub(crate) mod support;
 mod token;
 mod unavailable;

@@ -290,6 +290,7 @@ pub fn user(client: &Client, ext_id: &str, login_id: &str) -> User {
         client_id: client.id.clone(),
         ext_id: ext(ext_id),
         login_id: login_id.to_owned(),
+        external_id: None,
         state: UserState::Active,
         language: Default::default(),
         is_technical_user: false,
