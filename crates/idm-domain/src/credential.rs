@@ -536,10 +536,8 @@ impl Credential {
         }
         // The count includes the checks still running: once it reaches the threshold, no more
         // checks start. While some run, one may turn out right, so later attempts wait.
-        if Self::reaches_lock(rules, self.failed_login_count) {
-            if self.pending_attempts > 0 {
-                return Attempt::Wait;
-            }
+        if Self::reaches_lock(rules, self.failed_login_count) && self.pending_attempts > 0 {
+            return Attempt::Wait;
         }
         if Self::reaches_lock(rules, self.failed_login_count) && !self.lock_expired(now) {
             // Reservations whose checks never settled (a crash) count as the failures they

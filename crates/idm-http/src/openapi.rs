@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::dto::doc;
+use crate::dto::{doc, values};
 use crate::scim::ScimDoc;
 
 /// Name of the Basic security scheme every authenticated operation requires.
@@ -24,7 +24,8 @@ pub(crate) const BASIC: &str = "basic";
             Every answer carries `X-Request-Id`.",
     ),
     components(
-        schemas(doc::ErrorEnvelope),
+        // Schemas only parameters refer to (the handlers register the bodies' own).
+        schemas(doc::ErrorEnvelope, values::ContinuationToken, values::UserStateFilter),
         responses(
             doc::BadRequest,
             doc::Unauthorized,
@@ -81,14 +82,10 @@ pub(crate) fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
-/// The document: [`base`], every registered handler, and the [`LINKS`] between them.
+/// The document: [`base`] and every registered handler ([`document_json`] adds the
+/// [`LINKS`] between them).
 pub(crate) fn document() -> &'static utoipa::openapi::OpenApi {
-    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        let mut document = crate::routes::registration().document.clone();
-        add_links(&mut document);
-        document
-    })
+    &crate::routes::registration().document
 }
 
 /// Parameters of a link: the name of a parameter of the target operation (`query.` for a query
@@ -226,36 +223,34 @@ pub(crate) const LINKS: &[LinkSpec] = links! {
 };
 
 /// Adds [`LINKS`] to the responses they start from, each named after its target operation.
-fn add_links(document: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::link::LinkBuilder;
-    use utoipa::openapi::RefOr;
-
-    for item in document.paths.paths.values_mut() {
-        for operation in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let Some(id) = operation.operation_id.clone() else {
+/// On the JSON: utoipa 5 writes a `Link`'s fields in snake case (`operation_id`), which no
+/// OpenAPI reader understands.
+fn add_links(document: &mut serde_json::Value) {
+    let Some(paths) = document.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for operation in item.values_mut() {
+            let Some(id) = operation["operationId"].as_str().map(ToOwned::to_owned) else {
                 continue;
             };
             for spec in LINKS.iter().filter(|l| l.from == id) {
-                let Some(RefOr::T(response)) = operation.responses.responses.get_mut(spec.status)
-                else {
+                let response = &mut operation["responses"][spec.status];
+                if !response.is_object() {
                     continue;
-                };
-                let mut link = LinkBuilder::new().operation_id(spec.to);
-                for (name, expression) in spec.params {
-                    link = link.parameter(*name, *expression);
                 }
-                response
-                    .links
-                    .insert(spec.to.to_owned(), RefOr::T(link.build()));
+                let parameters: serde_json::Map<String, serde_json::Value> = spec
+                    .params
+                    .iter()
+                    .map(|(name, expression)| ((*name).to_owned(), (*expression).into()))
+                    .collect();
+                response["links"][spec.to] = serde_json::json!({
+                    "operationId": spec.to,
+                    "parameters": parameters,
+                });
             }
         }
     }
@@ -265,8 +260,11 @@ fn add_links(document: &mut utoipa::openapi::OpenApi) {
 pub(crate) fn document_json() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
     JSON.get_or_init(|| {
-        document()
-            .to_json()
-            .unwrap_or_else(|e| format!(r#"{{"error":"{e}"}}"#))
+        let mut value = match serde_json::to_value(document()) {
+            Ok(value) => value,
+            Err(e) => return format!(r#"{{"error":"{e}"}}"#),
+        };
+        add_links(&mut value);
+        value.to_string()
     })
 }

@@ -92,7 +92,7 @@ impl HistoryRepo for RecordingHistory {
             .iter()
             .filter(|e| e.event.time < before)
             .map(|e| (e.seq, e.hash.clone()))
-            .last();
+            .next_back();
         self.events.retain(|e| e.event.time >= before);
         Ok(last)
     }

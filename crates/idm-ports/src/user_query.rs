@@ -166,21 +166,23 @@ pub enum UserQuery {
 }
 
 impl UserQuery {
-    /// `a and b`, folding the constants `All` and [`UserQuery::nothing`].
+    /// `a and b`, folding the constants `All` and [`UserQuery::nothing`] and `a and a`.
     pub fn and(a: UserQuery, b: UserQuery) -> UserQuery {
         match (a, b) {
             (UserQuery::All, x) | (x, UserQuery::All) => x,
             (a, b) if a.is_nothing() || b.is_nothing() => UserQuery::nothing(),
+            (a, b) if a == b => a,
             (a, b) => UserQuery::And(Box::new(a), Box::new(b)),
         }
     }
 
-    /// `a or b`, folding the constants.
+    /// `a or b`, folding the constants and `a or a`.
     pub fn or(a: UserQuery, b: UserQuery) -> UserQuery {
         match (a, b) {
             (UserQuery::All, _) | (_, UserQuery::All) => UserQuery::All,
             (a, b) if a.is_nothing() => b,
             (a, b) if b.is_nothing() => a,
+            (a, b) if a == b => a,
             (a, b) => UserQuery::Or(Box::new(a), Box::new(b)),
         }
     }

@@ -64,8 +64,8 @@ pub(crate) const CONTINUATION_TOKEN: &str =
     r"^(?:[0-9]{1,11}\.[0-9]{9}~[A-Za-z0-9._@:-]{1,255})?$";
 
 /// A Digipass data block (`vasco::validate_tokens`): non-empty canonical standard Base64, the
-/// padding optional.
-pub(crate) const BASE64: &str = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/][AQgw](?:==)?|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=?)$";
+/// padding optional (and, as the decoder reads it, one `=` enough after two characters).
+pub(crate) const BASE64: &str = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/][AQgw](?:==?)?|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=?)$";
 
 /// The password generator's alphabet (`generatedCharset`): 2–94 distinct printable ASCII
 /// characters.

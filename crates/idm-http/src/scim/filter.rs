@@ -1081,7 +1081,10 @@ mod tests {
             q(r#"emails[type eq "work" and value co "@example.com"]"#),
             UserQuery::and(
                 UserQuery::Present(UserAttr::Email),
-                text(UserAttr::Email, CompareOp::Co, "@example.com")
+                UserQuery::and(
+                    UserQuery::Present(UserAttr::Email),
+                    text(UserAttr::Email, CompareOp::Co, "@example.com")
+                )
             )
         );
         assert_eq!(q(r#"emails[primary eq true]"#), work);
@@ -1187,7 +1190,10 @@ mod tests {
         let long = format!("userName eq \"{}\"", "a".repeat(MAX_LENGTH));
         assert_eq!(refused(&long).scim_type(), Some("tooMany"));
         // Long chains within the bounds stay shallow trees.
-        let chain = vec!["userName eq \"a\""; MAX_TERMS].join(" or ");
+        let chain: Vec<String> = (0..MAX_TERMS)
+            .map(|i| format!("userName eq \"{i}\""))
+            .collect();
+        let chain = chain.join(" or ");
         assert!(q(&chain).depth() <= 7);
         let nested = format!("{}userName eq \"a\"{}", "(".repeat(15), ")".repeat(15));
         assert!(user_query(&nested).is_ok());

@@ -146,7 +146,7 @@ pub(crate) fn lockout_rules(
 /// archived, nor stripped of `Root`. Called by every such write, under the grants' lock.
 pub(crate) fn ensure_not_last_root(repos: &mut dyn Repos, user: &User) -> AppResult<()> {
     let roots = repos.roles().active_root_users_for_update()?;
-    if roots.len() <= 1 && roots.iter().any(|id| *id == user.id) {
+    if roots.len() <= 1 && roots.contains(&user.id) {
         return Err(DomainError::InvalidParameter(
             "The last active Root user cannot be removed.".into(),
         )

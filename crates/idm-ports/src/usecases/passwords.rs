@@ -75,7 +75,7 @@ impl PasswordService for PasswordUseCases {
                 return Err(DomainError::PasswordExists(u.ext_id.to_string()).into());
             }
             if cmd.ext_id.is_some() {
-                lookup::new_credential_ext_id(repos, &c, cmd.ext_id.clone(), || unreachable_id())?;
+                lookup::new_credential_ext_id(repos, &c, cmd.ext_id.clone(), unreachable_id)?;
             }
             if let Some(name) = cmd.state_name.as_deref() {
                 name.parse::<CredentialState>()?;

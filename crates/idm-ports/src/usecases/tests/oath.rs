@@ -243,7 +243,7 @@ fn create_ok(
     let inserted = taken(&inserted);
     assert_eq!(inserted.len(), 1);
     let c = inserted[0].clone();
-    assert_eq!(taken(&bound), [c.id.clone()], "the secret is bound to its row");
+    assert_eq!(taken(&bound), std::slice::from_ref(&c.id), "the secret is bound to its row");
     let e = event(&uow, "credential.created");
     assert_eq!(e.event.actor, actor_of(&root()));
     assert_eq!(

@@ -183,7 +183,7 @@ fn reset_by_helpdesk_stores_the_hash_and_queues_the_rest() {
         ("user-u1", "cred-u1", "client-c1")
     );
     assert_eq!(d.created, now());
-    assert_eq!(taken(&bound), [d.id.clone()], "sealed for the delivery's own row");
+    assert_eq!(taken(&bound), std::slice::from_ref(&d.id), "sealed for the delivery's own row");
 
     assert_eq!(uow.actions(), ["password.reset"]);
     let e = event(&uow, "password.reset");

@@ -59,8 +59,9 @@ const OPS: [Op; 8] = [
     Op::RevokeRole,
 ];
 
-/// The admin roles of the matrix, all of client `c1`.
+/// The admin roles of the matrix, all of client `c1` (named as the SPEC names the roles).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)]
 enum Admin {
     Helpdesk,
     UserAdmin,
