@@ -9,6 +9,27 @@
 //! * a write whose path names no user (clients, policies, VASCO stock):
 //!   [`Authorized::without_user_target`], refused in self-admin mode.
 //!
+//! The intended chain compiles:
+//!
+//! ```no_run
+//! use idm_ports::write::{Change, Tx};
+//! fn delete(
+//!     tx: &mut Tx<'_>,
+//!     authorized: idm_ports::permit::Authorized<'_>,
+//!     tokens: &dyn idm_ports::auth::TokenIssuer,
+//!     user: &idm_domain::user::User,
+//!     grants: &[idm_domain::access::RoleGrant],
+//! ) -> idm_ports::AppResult<()> {
+//!     let permit = authorized
+//!         .check_target(&user.ext_id, grants)?
+//!         .verify_x_token(tokens, None, || Ok(None))?;
+//!     tx.apply(&permit, Change::UserDeleted(user))?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Each shortcut does not:
+//!
 //! ```compile_fail
 //! // A permit cannot be made by hand: its fields are private.
 //! let p = idm_ports::permit::Permit { actor: todo!(), target: todo!(), request_id: None };
