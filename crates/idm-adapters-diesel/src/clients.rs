@@ -15,7 +15,7 @@ use crate::{savepoint, Db, DbConnection, DieselRepos};
 /// A `clients` row.
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = clients)]
-struct ClientRow {
+pub(crate) struct ClientRow {
     id: String,
     ext_id: String,
     name: String,
@@ -36,7 +36,7 @@ impl ClientRow {
         }
     }
 
-    fn into_domain(self) -> RepoResult<Client> {
+    pub(crate) fn into_domain(self) -> RepoResult<Client> {
         Ok(Client {
             id: self.id,
             ext_id: crate::parse_ext_id(&self.ext_id)?,

@@ -248,28 +248,6 @@ fn record(
     })
 }
 
-fn load_one(
-    conn: &mut DbConnection,
-    query: diesel::dsl::IntoBoxed<
-        '_,
-        diesel::dsl::LeftJoin<
-            diesel::dsl::InnerJoin<credentials::table, policies::table>,
-            users::table,
-        >,
-        Db,
-    >,
-) -> RepoResult<Option<CredentialRecord>> {
-    let row: Option<Joined> = query
-        .select((
-            CredentialRow::as_select(),
-            policies::ext_id,
-            users::ext_id.nullable(),
-        ))
-        .first(conn)
-        .optional()?;
-    row.map(|r| record(conn, r)).transpose()
-}
-
 /// One keyset page of `query`: rows strictly after `page.after` in `(created, ext_id)` order,
 /// up to `page.limit + 1` of them (the extra one tells the caller that another page follows).
 fn load_page(
@@ -359,16 +337,47 @@ fn lock_ext_id_row(conn: &mut DbConnection, client_id: &str, ext_id: &str) -> Re
     })
 }
 
-/// The credential with this extId in the client, any type.
+/// The credential with this extId in the client, any type. Not boxed: its statement is
+/// prepared once per connection and cached (every read of a credential runs it).
 fn load_by_ext_id(
     conn: &mut DbConnection,
     client_id: &str,
     ext_id: &str,
 ) -> RepoResult<Option<CredentialRecord>> {
-    let query = joined()
-        .filter(credentials::client_id.eq(client_id.to_owned()))
-        .filter(credentials::ext_id.eq(ext_id.to_owned()));
-    load_one(conn, query)
+    let row: Option<Joined> = credentials::table
+        .inner_join(policies::table)
+        .left_join(users::table)
+        .filter(credentials::client_id.eq(client_id))
+        .filter(credentials::ext_id.eq(ext_id))
+        .select((
+            CredentialRow::as_select(),
+            policies::ext_id,
+            users::ext_id.nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    row.map(|r| record(conn, r)).transpose()
+}
+
+/// The user's Password credential; not boxed, so its statement is cached (every uncached
+/// authentication and every password operation runs it).
+pub(crate) fn load_password_of_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> RepoResult<Option<CredentialRecord>> {
+    let row: Option<Joined> = credentials::table
+        .inner_join(policies::table)
+        .left_join(users::table)
+        .filter(credentials::user_id.eq(user_id))
+        .filter(credentials::credential_type.eq("Password"))
+        .select((
+            CredentialRow::as_select(),
+            policies::ext_id,
+            users::ext_id.nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    row.map(|r| record(conn, r)).transpose()
 }
 
 impl CredentialRepo for DieselRepos<'_> {
@@ -412,12 +421,7 @@ impl CredentialRepo for DieselRepos<'_> {
         } else {
             Ok(())
         })
-        .and_then(|()| {
-            let query = joined()
-                .filter(credentials::user_id.eq(user_id.to_owned()))
-                .filter(credentials::credential_type.eq(CredentialType::Password.as_str()));
-            load_one(self.conn, query)
-        });
+        .and_then(|()| load_password_of_user(self.conn, user_id));
         self.done(r)
     }
 

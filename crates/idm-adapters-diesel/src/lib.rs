@@ -170,6 +170,9 @@ impl Database {
         let mut builder = r2d2::Pool::builder()
             .max_size(if memory { 1 } else { pool_size.max(1) })
             .connection_timeout(pool_timeout.max(Duration::from_millis(1)))
+            // No `SELECT 1` round trip before every transaction: a connection that broke is
+            // found by its first statement (503) and discarded (`has_broken`).
+            .test_on_check_out(false)
             .error_handler(Box::new(TracingErrorHandler));
         if memory {
             builder = builder.idle_timeout(None).max_lifetime(None);
@@ -438,6 +441,50 @@ impl Repos for DieselRepos<'_> {
     }
     fn history(&mut self) -> &mut dyn HistoryRepo {
         self
+    }
+
+    fn client_and_user(
+        &mut self,
+        client_ext_id: &str,
+        user_ext_id: &str,
+    ) -> Result<Option<(idm_domain::client::Client, idm_domain::user::User)>, StoreError> {
+        use crate::schema::{clients as c, users as u};
+        use diesel::prelude::*;
+        let r = u::table
+            .inner_join(c::table)
+            .filter(c::ext_id.eq(client_ext_id))
+            .filter(u::ext_id.eq(user_ext_id))
+            .select((clients::ClientRow::as_select(), users::UserRow::as_select()))
+            .first::<(clients::ClientRow, users::UserRow)>(self.conn)
+            .optional()
+            .map_err(RepoError::from)
+            .and_then(|row| {
+                row.map(|(client, user)| Ok((client.into_domain()?, user.into_domain()?)))
+                    .transpose()
+            });
+        self.done(r)
+    }
+
+    fn login_in_client(
+        &mut self,
+        client_ext_id: &str,
+        login_id: &str,
+    ) -> Result<Option<(idm_domain::client::Client, idm_domain::user::User)>, StoreError> {
+        use crate::schema::{clients as c, users as u};
+        use diesel::prelude::*;
+        let r = u::table
+            .inner_join(c::table)
+            .filter(c::ext_id.eq(client_ext_id))
+            .filter(u::login_id.eq(login_id))
+            .select((clients::ClientRow::as_select(), users::UserRow::as_select()))
+            .first::<(clients::ClientRow, users::UserRow)>(self.conn)
+            .optional()
+            .map_err(RepoError::from)
+            .and_then(|row| {
+                row.map(|(client, user)| Ok((client.into_domain()?, user.into_domain()?)))
+                    .transpose()
+            });
+        self.done(r)
     }
 }
 

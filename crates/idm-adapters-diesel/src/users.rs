@@ -38,7 +38,10 @@ macro_rules! starts_with {
         let from = || lower(Some($prefix.to_owned()));
         let to = || lower(Some(format!("{}\u{10FFFF}", $prefix)));
         let condition: Condition = if $postgres {
-            Box::new(PatternGe::new(lower($column), from()).and(PatternLt::new(lower($column), to())))
+            Box::new(
+                PatternGe::new(lower($column), from())
+                    .and(PatternLt::new(lower($column), to())),
+            )
         } else {
             Box::new(lower($column).ge(from()).and(lower($column).lt(to())))
         };
@@ -144,7 +147,7 @@ fn search_page(
 /// A `users` row; the changeset of an update writes every column but the id.
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = users, treat_none_as_null = true)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: String,
     client_id: String,
     ext_id: String,
@@ -189,7 +192,7 @@ impl UserRow {
         }
     }
 
-    fn into_domain(self) -> RepoResult<User> {
+    pub(crate) fn into_domain(self) -> RepoResult<User> {
         Ok(User {
             id: self.id,
             client_id: self.client_id,

@@ -307,6 +307,39 @@ pub trait Repos {
     fn meta(&mut self) -> &mut dyn MetaRepo;
     /// The history.
     fn history(&mut self) -> &mut dyn HistoryRepo;
+
+    /// The client with this extId and its user with this extId: the lookup of nearly every
+    /// request (SPEC §3.4 steps 3 and 4), which an adapter answers with one joined query.
+    /// `None` when either is missing (the caller then asks which, for the right 404).
+    fn client_and_user(
+        &mut self,
+        client_ext_id: &str,
+        user_ext_id: &str,
+    ) -> Result<Option<(Client, User)>, StoreError> {
+        let Some(client) = self.clients().find_by_ext_id(client_ext_id)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .users()
+            .find_by_ext_id(&client.id, user_ext_id)?
+            .map(|user| (client, user)))
+    }
+
+    /// The user with this loginId in the client with this extId, with its client: the caller
+    /// lookup of every authenticated request (SPEC §3.1), one joined query in an adapter.
+    fn login_in_client(
+        &mut self,
+        client_ext_id: &str,
+        login_id: &str,
+    ) -> Result<Option<(Client, User)>, StoreError> {
+        let Some(client) = self.clients().find_by_ext_id(client_ext_id)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .users()
+            .find_by_login_id(&client.id, login_id)?
+            .map(|user| (client, user)))
+    }
 }
 
 /// Whether a transaction will write; lets SQLite take its write lock up front

@@ -685,12 +685,12 @@ fn has_email() -> UserQuery {
     UserQuery::Present(UserAttr::Email)
 }
 
-/// A fact about the one (work, primary) address: `holds` when an address exists, with `ne`
-/// keeping its two-valued meaning (true without an address).
+/// A comparison on the one (work, primary) address, which `holds` (for `ne`: whose `eq`
+/// holds) when an address exists; `ne` keeps its two-valued meaning (true without an address).
 fn email_fact(op: CompareOp, holds: bool) -> UserQuery {
     match (op, holds) {
-        (CompareOp::Ne, true) => UserQuery::All,
-        (CompareOp::Ne, false) => UserQuery::negate(has_email()),
+        (CompareOp::Ne, true) => UserQuery::negate(has_email()),
+        (CompareOp::Ne, false) => UserQuery::All,
         (_, true) => has_email(),
         (_, false) => UserQuery::nothing(),
     }

@@ -97,7 +97,8 @@ async fn every_registered_endpoint_authenticates_first() {
             .replace("{extId}", "x1")
             .replace("{clientExtId}", "c1")
             .replace("{userExtId}", "u1")
-            .replace("{role}", "Root");
+            .replace("{role}", "Root")
+            .replace("{id}", "x1");
         let req = TestRequest::default()
             .method(method.parse().unwrap())
             .uri(&path);
@@ -109,6 +110,11 @@ async fn every_registered_endpoint_authenticates_first() {
         if open {
             assert_ne!(r.status, 405, "{method} {path}");
             assert_ne!(r.status, 404, "{method} {path}");
+        } else if crate::scim::is_scim_path(&path) {
+            // SCIM answers its own error schema (SPEC §14).
+            assert_eq!(r.status, 401, "{method} {path}");
+            assert_eq!(r.json["detail"], "Authentication required.", "{method} {path}");
+            assert_eq!(r.header("www-authenticate"), Some("Basic realm=\"nevisIDM\""));
         } else {
             r.assert_error(401, "errors.userLoginFailed", "Authentication required.");
         }

@@ -14,6 +14,7 @@ mod passwords;
 mod policies;
 mod principal;
 mod roles;
+mod scim;
 mod server;
 mod support;
 mod token;

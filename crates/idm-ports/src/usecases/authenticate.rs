@@ -52,13 +52,10 @@ fn find_candidate(repos: &mut dyn Repos, user_id: &str) -> AppResult<Option<Cand
             if !ExtId::is_valid(client_ext) {
                 return Ok(None);
             }
-            let Some(client) = repos.clients().find_by_ext_id(client_ext)? else {
+            let Some(found) = repos.login_in_client(client_ext, login)? else {
                 return Ok(None);
             };
-            let Some(user) = repos.users().find_by_login_id(&client.id, login)? else {
-                return Ok(None);
-            };
-            (client, user)
+            found
         }
         None => {
             let mut users = repos.users().find_by_login_id_anywhere(user_id, 2)?;

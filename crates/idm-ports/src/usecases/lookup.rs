@@ -36,12 +36,18 @@ pub(crate) fn user(repos: &mut dyn Repos, client: &Client, ext_id: &str) -> AppR
     })
 }
 
-/// Steps 3 and 4 together.
+/// Steps 3 and 4 together: one joined lookup, and only when it finds nothing the two
+/// separate ones that tell which 404 applies.
 pub(crate) fn client_and_user(
     repos: &mut dyn Repos,
     client_ext_id: &str,
     user_ext_id: &str,
 ) -> AppResult<(Client, User)> {
+    if ExtId::is_valid(client_ext_id) && ExtId::is_valid(user_ext_id) {
+        if let Some(found) = repos.client_and_user(client_ext_id, user_ext_id)? {
+            return Ok(found);
+        }
+    }
     let c = client(repos, client_ext_id)?;
     let u = user(repos, &c, user_ext_id)?;
     Ok((c, u))
