@@ -86,9 +86,10 @@ fn a_secret_copied_into_another_row_does_not_open(s: &TestServer) {
 fn an_old_database_is_upgraded_at_start(s: &TestServer) {
     let (a, _) = setup(s);
     let key = STANDARD.decode(ENCRYPTION_KEY).unwrap();
-    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key));
+    let key: [u8; 32] = key.try_into().unwrap();
+    let cipher = Aes256Gcm::new(&Key::<Aes256Gcm>::from(key));
     let nonce = [7u8; 12];
-    let sealed = cipher.encrypt(Nonce::from_slice(&nonce), a.as_slice()).unwrap();
+    let sealed = cipher.encrypt(&Nonce::from(nonce), a.as_slice()).unwrap();
     let unbound = format!("{}~{}", STANDARD.encode(nonce), STANDARD.encode(sealed));
     sql(s, &format!("UPDATE credentials SET oath_secret = '{unbound}' WHERE ext_id = 'oa'"));
     sql(s, "DELETE FROM server_meta WHERE name = 'sealed-values-bound-v1'");
