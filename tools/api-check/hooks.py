@@ -30,8 +30,13 @@ _ELSEWHERE = "api-check-not-the-caller"
 @schemathesis.hook
 def before_call(context, case, kwargs):
     params = case.path_parameters or {}
-    if params.get("clientExtId") == _CALLER_CLIENT and params.get("userExtId") == _CALLER_USER:
-        case.path_parameters = {**params, "userExtId": _ELSEWHERE}
+    if params.get("clientExtId") != _CALLER_CLIENT:
+        return
+    # The core API names the user `userExtId`; SCIM (`…/scim/v1/{clientExtId}/Users/{id}`) `id`.
+    for name in ("userExtId", "id"):
+        if params.get(name) == _CALLER_USER and (name == "userExtId" or "/Users/" in case.operation.path):
+            case.path_parameters = {**params, name: _ELSEWHERE}
+            return
 
 
 API = "/nevisidm/api"

@@ -86,6 +86,7 @@ pub const CASES: &[(&str, Case)] = &[
         "users_list_pages_stay_stable_under_inserts",
         users_list_pages_stay_stable_under_inserts,
     ),
+    ("users_list_common_prefix", users_list_common_prefix),
     ("users_delete_cascade", users_delete_cascade),
     (
         "writes_for_a_deleted_user_conflict",
@@ -1930,6 +1931,82 @@ pub fn users_list_filters(uow: &dyn UnitOfWork) {
     .is_empty());
 }
 
+/// A prefix most users share (more than a thousand, which SQLite's adapter pages through in
+/// list order instead of sorting every match) lists the same users, in the same order, as a
+/// rare one would: every match once, by (created, extId), across pages.
+pub fn users_list_common_prefix(uow: &dyn UnitOfWork) {
+    let acme = client();
+    let users: Vec<User> = (0..1_500)
+        .map(|i| {
+            let (login, family) = match i % 3 {
+                0 => (format!("Common-{i}"), None),
+                1 => (format!("x-{i}"), Some("COMMONER")),
+                _ => (format!("y-{i}"), None),
+            };
+            let email = (i % 3 == 2 && i % 2 == 0).then(|| format!("common{i}@x.ch"));
+            listed_user(
+                &acme,
+                &login,
+                family,
+                email.as_deref(),
+                UserState::Active,
+                i / 7,
+            )
+        })
+        .collect();
+    write(uow, |r| {
+        r.clients().insert(&acme)?;
+        for u in &users {
+            r.users().insert(u)?;
+        }
+        Ok(())
+    });
+    let mut expected: Vec<(DateTime<Utc>, String)> = users
+        .iter()
+        .filter(|u| {
+            u.login_id.to_lowercase().starts_with("common")
+                || u.name.family_name.as_deref() == Some("COMMONER")
+                || u.contacts
+                    .email
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("common"))
+        })
+        .map(|u| (u.created, u.ext_id.to_string()))
+        .collect();
+    expected.sort();
+    assert!(expected.len() > 1_000, "{}", expected.len());
+    let filter = UserListFilter {
+        prefix: Some("comMON".into()),
+        ..UserListFilter::default()
+    };
+    let mut seen = Vec::new();
+    let mut after = None;
+    for _ in 0..100 {
+        let page = PageRequest { limit: 250, after };
+        let rows = list_users(uow, &acme, &filter, &page);
+        let more = rows.len() > 250;
+        let items: Vec<User> = rows.into_iter().take(250).collect();
+        seen.extend(items.iter().map(|u| (u.created, u.ext_id.to_string())));
+        if !more {
+            break;
+        }
+        let last = items.last().expect("a full page");
+        after = Some(PageCursor {
+            created: last.created,
+            ext_id: last.ext_id.to_string(),
+        });
+    }
+    assert_eq!(seen, expected, "every match once, in order");
+    let combined = UserListFilter {
+        state: Some(UserState::Active),
+        login_id: Some("Common-3".into()),
+        ..filter.clone()
+    };
+    let one = list_users(uow, &acme, &combined, &PageRequest::default());
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].login_id, "Common-3");
+}
+
 /// Paging through a client's users while others are created (before and after the cursor,
 /// some sharing its instant) neither repeats nor skips any user that existed at the start.
 pub fn users_list_pages_stay_stable_under_inserts(uow: &dyn UnitOfWork) {
@@ -2500,6 +2577,7 @@ macro_rules! storage_contract_tests {
             clients_list_keyset,
             users_list_filters,
             users_list_pages_stay_stable_under_inserts,
+            users_list_common_prefix,
             users_delete_cascade,
             writes_for_a_deleted_user_conflict,
             delete_racing_a_credential_insert_leaves_no_orphan,

@@ -44,12 +44,12 @@ pub(crate) type Condition = Box<dyn BoxableExpression<users::table, Db, SqlType 
 pub(crate) fn condition(postgres: bool, client_id: &str, query: &UserQuery) -> Condition {
     match query {
         UserQuery::All => always(),
-        UserQuery::And(a, b) => Box::new(
-            condition(postgres, client_id, a).and(condition(postgres, client_id, b)),
-        ),
-        UserQuery::Or(a, b) => Box::new(
-            condition(postgres, client_id, a).or(condition(postgres, client_id, b)),
-        ),
+        UserQuery::And(a, b) => {
+            Box::new(condition(postgres, client_id, a).and(condition(postgres, client_id, b)))
+        }
+        UserQuery::Or(a, b) => {
+            Box::new(condition(postgres, client_id, a).or(condition(postgres, client_id, b)))
+        }
         UserQuery::Not(a) => Box::new(diesel::dsl::not(condition(postgres, client_id, a))),
         UserQuery::Present(attr) => in_client(client_id, present(*attr)),
         UserQuery::Compare { attr, op, value } => {
@@ -123,9 +123,7 @@ macro_rules! text_compare {
         let known = || lhs().is_not_null().nullable();
         let condition: Condition = match op {
             CompareOp::Eq => Box::new(known().and(lhs().eq(rhs(v.to_owned())))),
-            CompareOp::Ne => Box::new(diesel::dsl::not(
-                known().and(lhs().eq(rhs(v.to_owned()))),
-            )),
+            CompareOp::Ne => Box::new(diesel::dsl::not(known().and(lhs().eq(rhs(v.to_owned()))))),
             CompareOp::Sw => {
                 let (from, to) = (rhs(v.to_owned()), rhs(format!("{v}\u{10FFFF}")));
                 if postgres {
@@ -147,10 +145,18 @@ macro_rules! text_compare {
                     Box::new(known().and(lhs().like(rhs(pattern)).escape('\\')))
                 }
             }
-            CompareOp::Gt if postgres => Box::new(known().and(PatternGt::new(lhs(), rhs(v.to_owned())))),
-            CompareOp::Ge if postgres => Box::new(known().and(PatternGe::new(lhs(), rhs(v.to_owned())))),
-            CompareOp::Lt if postgres => Box::new(known().and(PatternLt::new(lhs(), rhs(v.to_owned())))),
-            CompareOp::Le if postgres => Box::new(known().and(PatternLe::new(lhs(), rhs(v.to_owned())))),
+            CompareOp::Gt if postgres => {
+                Box::new(known().and(PatternGt::new(lhs(), rhs(v.to_owned()))))
+            }
+            CompareOp::Ge if postgres => {
+                Box::new(known().and(PatternGe::new(lhs(), rhs(v.to_owned()))))
+            }
+            CompareOp::Lt if postgres => {
+                Box::new(known().and(PatternLt::new(lhs(), rhs(v.to_owned()))))
+            }
+            CompareOp::Le if postgres => {
+                Box::new(known().and(PatternLe::new(lhs(), rhs(v.to_owned()))))
+            }
             CompareOp::Gt => Box::new(known().and(lhs().gt(rhs(v.to_owned())))),
             CompareOp::Ge => Box::new(known().and(lhs().ge(rhs(v.to_owned())))),
             CompareOp::Lt => Box::new(known().and(lhs().lt(rhs(v.to_owned())))),
@@ -163,7 +169,14 @@ macro_rules! text_compare {
 /// A case-insensitive comparison: `lower(column)` with `lower(value)`.
 macro_rules! folded {
     ($postgres:expr, $op:expr, $v:expr, $col:expr) => {
-        text_compare!($postgres, $op, $v, lower($col), |s: String| lower(Some(s)), false)
+        text_compare!(
+            $postgres,
+            $op,
+            $v,
+            lower($col),
+            |s: String| lower(Some(s)),
+            false
+        )
     };
 }
 

@@ -39,12 +39,58 @@ macro_rules! starts_with {
         let to = || lower(Some(format!("{}\u{10FFFF}", $prefix)));
         let condition: Condition = if $postgres {
             Box::new(
-                PatternGe::new(lower($column), from())
-                    .and(PatternLt::new(lower($column), to())),
+                PatternGe::new(lower($column), from()).and(PatternLt::new(lower($column), to())),
             )
         } else {
             Box::new(lower($column).ge(from()).and(lower($column).lt(to())))
         };
+        condition
+    }};
+}
+
+/// How many users of a prefix make it "common" on SQLite (see [`common_prefix`]).
+const COMMON_PREFIX: i64 = 1_000;
+
+/// SQLite only: whether at least [`COMMON_PREFIX`] users of the client have a loginId, family
+/// name or e-mail starting with `prefix` (bounded index-range probes, no sort). SQLite's planner
+/// cannot tell (its range estimates are fixed guesses), and the plan it picks — the three
+/// expression-index ranges, then a sort of every match — costs a sort of the whole table for a
+/// prefix most users share, where paging through `ix_users_page` and filtering stops after one
+/// page. PostgreSQL decides this itself from its statistics.
+fn common_prefix(conn: &mut DbConnection, client_id: &str, prefix: &str) -> RepoResult<bool> {
+    let mut seen = 0;
+    for column in 0..3 {
+        let range = users::table
+            .filter(users::client_id.eq(client_id.to_owned()))
+            .into_boxed::<Db>();
+        let range = match column {
+            0 => range.filter(starts_with!(false, users::login_id.nullable(), prefix)),
+            1 => range.filter(starts_with!(false, users::family_name, prefix)),
+            _ => range.filter(starts_with!(false, users::email, prefix)),
+        };
+        let ids: Vec<String> = range
+            .select(users::id)
+            .limit(COMMON_PREFIX - seen)
+            .load(conn)?;
+        seen += ids.len() as i64;
+        if seen >= COMMON_PREFIX {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// `$column` starts with `$prefix`, ignoring case, in a form no index serves (`lower(column ||
+/// '')` is not the indexes' expression): for a [`common_prefix`] on SQLite, which then pages
+/// through `ix_users_page` and filters.
+macro_rules! starts_with_unindexed {
+    ($column:expr, $prefix:expr) => {{
+        let folded = || lower($column.concat(""));
+        let condition: Condition = Box::new(
+            folded()
+                .ge(lower(Some($prefix.to_owned())))
+                .and(folded().lt(lower(Some(format!("{}\u{10FFFF}", $prefix))))),
+        );
         condition
     }};
 }
@@ -70,15 +116,23 @@ fn list_page(
         query = query.filter(users::user_state.eq(state.as_str()));
     }
     if let Some(prefix) = &filter.prefix {
-        // Each branch repeats the client, so each is an index range of its own (an OR of
-        // index scans on both backends).
-        let in_client = || users::client_id.eq(client_id.to_owned()).nullable();
-        let any: Condition = Box::new(
-            in_client()
-                .and(starts_with!(postgres, users::login_id.nullable(), prefix))
-                .or(in_client().and(starts_with!(postgres, users::family_name, prefix)))
-                .or(in_client().and(starts_with!(postgres, users::email, prefix))),
-        );
+        let any: Condition = if !postgres && common_prefix(conn, client_id, prefix)? {
+            Box::new(
+                starts_with_unindexed!(users::login_id.nullable(), prefix)
+                    .or(starts_with_unindexed!(users::family_name, prefix))
+                    .or(starts_with_unindexed!(users::email, prefix)),
+            )
+        } else {
+            // Each branch repeats the client, so each is an index range of its own (an OR of
+            // index scans on both backends).
+            let in_client = || users::client_id.eq(client_id.to_owned()).nullable();
+            Box::new(
+                in_client()
+                    .and(starts_with!(postgres, users::login_id.nullable(), prefix))
+                    .or(in_client().and(starts_with!(postgres, users::family_name, prefix)))
+                    .or(in_client().and(starts_with!(postgres, users::email, prefix))),
+            )
+        };
         query = query.filter(any);
     }
     if let Some(after) = &page.after {

@@ -39,6 +39,7 @@ pub(crate) struct PatchClientRequest {
     #[schema(value_type = values::DisplayName)]
     name: Patch<String>,
     /// The version read; another stored version answers 409.
+    #[serde(default, deserialize_with = "super::integer")]
     version: Option<i64>,
 }
 

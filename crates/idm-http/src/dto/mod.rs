@@ -66,6 +66,27 @@ where
         .transpose()
 }
 
+/// Deserializes an optional integer as JSON Schema reads one (`#[serde(default,
+/// deserialize_with = "integer")]`): any number without a fractional part, so `3.0` and `3e0`
+/// are the `3` the OpenAPI document's `type: integer` admits; `null` is absent.
+pub(crate) fn integer<'de, D>(d: D) -> Result<Option<i64>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let Some(number) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(n) = number.as_i64() {
+        return Ok(Some(n));
+    }
+    // Exactly the floats that are whole numbers inside i64 (2^63 is the first one outside).
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    match number.as_f64() {
+        Some(f) if f.fract() == 0.0 && (-LIMIT..LIMIT).contains(&f) => Ok(Some(f as i64)),
+        _ => Err(serde::de::Error::custom("not an integer")),
+    }
+}
+
 /// Deserializes a merge-PATCH field (SPEC §12) with `#[serde(default, deserialize_with =
 /// "tri_state")]`: absent → `Keep` (the default), `null` → `Remove`, a value → `Set`.
 pub(crate) fn tri_state<'de, D, T>(d: D) -> Result<idm_domain::patch::Patch<T>, D::Error>
@@ -76,4 +97,48 @@ where
     Ok(idm_domain::patch::Patch::from_json(Some(
         Option::<T>::deserialize(d)?,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    struct Probe {
+        #[serde(default, deserialize_with = "super::integer")]
+        version: Option<i64>,
+    }
+
+    fn version(json: &str) -> Result<Option<i64>, String> {
+        serde_json::from_str::<Probe>(json)
+            .map(|p| p.version)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn integers_as_json_schema_reads_them() {
+        assert_eq!(version("{}"), Ok(None));
+        assert_eq!(version(r#"{"version":null}"#), Ok(None));
+        assert_eq!(version(r#"{"version":3}"#), Ok(Some(3)));
+        assert_eq!(version(r#"{"version":-809.0}"#), Ok(Some(-809)));
+        assert_eq!(version(r#"{"version":0.0}"#), Ok(Some(0)));
+        assert_eq!(version(r#"{"version":1e2}"#), Ok(Some(100)));
+        assert_eq!(
+            version(r#"{"version":9223372036854775807}"#),
+            Ok(Some(i64::MAX))
+        );
+        for bad in [
+            "1.5",
+            "9223372036854775808",
+            "9.3e18",
+            "\"3\"",
+            "true",
+            "[]",
+        ] {
+            assert!(
+                version(&format!(r#"{{"version":{bad}}}"#)).is_err(),
+                "{bad}"
+            );
+        }
+    }
 }

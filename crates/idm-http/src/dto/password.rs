@@ -45,6 +45,7 @@ pub(crate) struct PatchPasswordRequest {
     #[schema(value_type = Option<doc::CredentialStateName>)]
     state_name: Option<String>,
     modification_comment: Option<String>,
+    #[serde(default, deserialize_with = "super::integer")]
     version: Option<i64>,
 }
 

@@ -28,34 +28,33 @@ pub(crate) struct CreatePolicyRequest {
 
 impl PartialSchema for CreatePolicyRequest {
     fn schema() -> RefOr<Schema> {
-        let branch = |policy_type: PolicyType, parameters: &str| {
-            ObjectBuilder::new()
-                .schema_type(Type::Object)
-                .title(Some(policy_type.as_str()))
-                .property("extId", nullable(reference("ExtId")))
-                .property("name", reference("DisplayName"))
-                .property(
-                    "description",
-                    nullable(ObjectBuilder::new().schema_type(Type::String)),
-                )
-                .property(
-                    "policyType",
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .enum_values(Some([policy_type.as_str()])),
-                )
-                .property(
-                    "defaultPolicy",
-                    nullable(
+        let branch =
+            |policy_type: PolicyType, parameters: &str| {
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .title(Some(policy_type.as_str()))
+                    .property("extId", nullable(reference("ExtId")))
+                    .property("name", reference("DisplayName"))
+                    .property(
+                        "description",
+                        nullable(ObjectBuilder::new().schema_type(Type::String)),
+                    )
+                    .property(
+                        "policyType",
                         ObjectBuilder::new()
-                            .schema_type(Type::Boolean)
-                            .description(Some("`true` makes it the client's default of its type.")),
-                    ),
-                )
-                .property("parameters", nullable(reference(parameters)))
-                .required("name")
-                .required("policyType")
-        };
+                            .schema_type(Type::String)
+                            .enum_values(Some([policy_type.as_str()])),
+                    )
+                    .property(
+                        "defaultPolicy",
+                        nullable(ObjectBuilder::new().schema_type(Type::Boolean).description(
+                            Some("`true` makes it the client's default of its type."),
+                        )),
+                    )
+                    .property("parameters", nullable(reference(parameters)))
+                    .required("name")
+                    .required("policyType")
+            };
         OneOfBuilder::new()
             .description(Some(
                 "A policy of one `policyType` with that type's `parameters`. `extId` is \
@@ -116,6 +115,7 @@ pub(crate) struct PatchPolicyRequest {
     #[schema(value_type = Option<values::AnyPolicyParameters>)]
     parameters: Option<BTreeMap<String, String>>,
     /// The version read; another stored version answers 409.
+    #[serde(default, deserialize_with = "super::integer")]
     version: Option<i64>,
 }
 

@@ -140,6 +140,7 @@ pub(crate) struct PatchUserRequest {
     #[schema(value_type = Option<PatchContactsDto>)]
     contacts: Patch<PatchContactsDto>,
     /// The version read; another stored version answers 409.
+    #[serde(default, deserialize_with = "super::integer")]
     version: Option<i64>,
 }
 

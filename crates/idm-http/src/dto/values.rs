@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 
 use idm_domain::policy::{PolicyParameters, PolicyType};
 use utoipa::openapi::schema::{
-    AdditionalProperties, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType,
-    KnownFormat, Type,
+    AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
+    SchemaType, Type,
 };
 use utoipa::openapi::{Ref, RefOr};
 
@@ -60,8 +60,7 @@ pub(crate) const EMAIL_MAX: usize = 254;
 
 /// A continuation token (`dto::page`): `<seconds>.<nanoseconds>~<extId>` of the last item of
 /// the previous page, or empty for the first page. Any token of this form is a valid cursor.
-pub(crate) const CONTINUATION_TOKEN: &str =
-    r"^(?:[0-9]{1,11}\.[0-9]{9}~[A-Za-z0-9._@:-]{1,255})?$";
+pub(crate) const CONTINUATION_TOKEN: &str = r"^(?:[0-9]{1,11}\.[0-9]{9}~[A-Za-z0-9._@:-]{1,255})?$";
 
 /// A Digipass data block (`vasco::validate_tokens`): non-empty canonical standard Base64, the
 /// padding optional (and, as the decoder reads it, one `=` enough after two characters).
@@ -205,55 +204,125 @@ const MS_MAX: u64 = 100 * 365 * 24 * 3600 * 1000;
 pub(crate) const COMMON_PARAMS: &[(&str, ParamForm)] = &[
     (
         "maxCredFailureCount",
-        ParamForm::Int { min: 1, max: 1_000_000, never: true },
+        ParamForm::Int {
+            min: 1,
+            max: 1_000_000,
+            never: true,
+        },
     ),
     (
         "tmpLockingThreshold",
-        ParamForm::Int { min: 1, max: 1_000_000, never: true },
+        ParamForm::Int {
+            min: 1,
+            max: 1_000_000,
+            never: true,
+        },
     ),
     (
         "tmpLockingDuration",
-        ParamForm::Int { min: 0, max: MS_MAX, never: false },
+        ParamForm::Int {
+            min: 0,
+            max: MS_MAX,
+            never: false,
+        },
     ),
     (
         "credentialLifetime",
-        ParamForm::Int { min: 1, max: MS_MAX, never: false },
+        ParamForm::Int {
+            min: 1,
+            max: MS_MAX,
+            never: false,
+        },
     ),
 ];
 
 /// `PwdPolicy`'s own parameters.
 pub(crate) const PWD_PARAMS: &[(&str, ParamForm)] = &[
-    ("minLength", ParamForm::Int { min: 1, max: 1024, never: false }),
-    ("maxLength", ParamForm::Int { min: 1, max: 1024, never: false }),
+    (
+        "minLength",
+        ParamForm::Int {
+            min: 1,
+            max: 1024,
+            never: false,
+        },
+    ),
+    (
+        "maxLength",
+        ParamForm::Int {
+            min: 1,
+            max: 1024,
+            never: false,
+        },
+    ),
     ("resetCodeEnabled", ParamForm::Bool),
     (
         "maxResetCount",
-        ParamForm::Int { min: 0, max: 1_000_000, never: true },
+        ParamForm::Int {
+            min: 0,
+            max: 1_000_000,
+            never: true,
+        },
     ),
-    ("generatedLength", ParamForm::Int { min: 4, max: 256, never: false }),
+    (
+        "generatedLength",
+        ParamForm::Int {
+            min: 4,
+            max: 256,
+            never: false,
+        },
+    ),
     ("generatedCharset", ParamForm::Charset),
-    ("fragmentLength", ParamForm::Int { min: 0, max: 256, never: false }),
+    (
+        "fragmentLength",
+        ParamForm::Int {
+            min: 0,
+            max: 256,
+            never: false,
+        },
+    ),
 ];
 
 /// `OathPolicy`'s own parameters.
 pub(crate) const OATH_PARAMS: &[(&str, ParamForm)] = &[
     ("accountname", ParamForm::OneOf(&["loginid", "email"])),
-    ("initialAlgorithm", ParamForm::OneOf(&["SHA1", "SHA256", "SHA512"])),
+    (
+        "initialAlgorithm",
+        ParamForm::OneOf(&["SHA1", "SHA256", "SHA512"]),
+    ),
     ("initialDigits", ParamForm::OneOf(&["6", "7", "8"])),
-    ("initialPeriod", ParamForm::Int { min: 1, max: 3600, never: false }),
+    (
+        "initialPeriod",
+        ParamForm::Int {
+            min: 1,
+            max: 3600,
+            never: false,
+        },
+    ),
     ("initialType", ParamForm::OneOf(&["totp", "hotp"])),
     ("issuer", ParamForm::Label),
     (
         "totpWindow",
-        ParamForm::Int { min: 0, max: idm_domain::otp::MAX_TOTP_WINDOW as u64, never: false },
+        ParamForm::Int {
+            min: 0,
+            max: idm_domain::otp::MAX_TOTP_WINDOW as u64,
+            never: false,
+        },
     ),
     (
         "hotpLookAhead",
-        ParamForm::Int { min: 0, max: idm_domain::otp::MAX_HOTP_LOOK_AHEAD as u64, never: false },
+        ParamForm::Int {
+            min: 0,
+            max: idm_domain::otp::MAX_HOTP_LOOK_AHEAD as u64,
+            never: false,
+        },
     ),
     (
         "hotpResyncWindow",
-        ParamForm::Int { min: 1, max: idm_domain::otp::MAX_HOTP_RESYNC_WINDOW as u64, never: false },
+        ParamForm::Int {
+            min: 1,
+            max: idm_domain::otp::MAX_HOTP_RESYNC_WINDOW as u64,
+            never: false,
+        },
     ),
 ];
 
@@ -355,7 +424,6 @@ impl ParamForm {
             None => builder,
         }
     }
-
 }
 
 /// The `parameters` object of a policy of these parameters: every name known, every value of

@@ -35,11 +35,11 @@ pub(crate) struct EventFilters {
     /// One action name (e.g. `login.failed`; see the `EventResponse` schema).
     #[param(nullable = false)]
     action: Option<String>,
-    /// At or after this time (RFC 3339).
-    #[param(nullable = false)]
+    /// At or after this time (RFC 3339; another value answers 422).
+    #[param(nullable = false, format = DateTime)]
     from: Option<String>,
-    /// Before this time (RFC 3339).
-    #[param(nullable = false)]
+    /// Before this time (RFC 3339; another value answers 422).
+    #[param(nullable = false, format = DateTime)]
     to: Option<String>,
     /// Events of this request.
     #[param(nullable = false)]

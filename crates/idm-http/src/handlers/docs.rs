@@ -67,7 +67,14 @@ pub(crate) async fn page() -> Result<HttpResponse, ApiError> {
     summary = "A file of the Swagger UI, e.g. `swagger-ui-bundle.js`; empty is the page. No authentication.",
     params(FilePath),
     responses(
-        (status = 200, description = "The file.", body = String, content_type = "application/octet-stream"),
+        (status = 200, description = "The file, typed by its extension.", content(
+            (String = "text/html"),
+            (String = "text/css"),
+            (String = "text/javascript"),
+            (String = "image/png"),
+            (String = "text/plain"),
+            (String = "application/octet-stream"),
+        )),
         (status = 404, response = crate::dto::doc::NotFound),
     ),
 )]

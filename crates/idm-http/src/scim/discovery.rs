@@ -196,7 +196,10 @@ pub(crate) async fn resource_type_list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ScimError> {
     allowed(&state, caller, &client, &query).await?;
-    Ok(respond(StatusCode::OK, &list(vec![user_resource_type(&client)])))
+    Ok(respond(
+        StatusCode::OK,
+        &list(vec![user_resource_type(&client)]),
+    ))
 }
 
 /// `GET /scim/v1/:clientExtId/ResourceTypes/:id` → 200.

@@ -110,12 +110,12 @@ pub(crate) fn resource(view: &UserView) -> Value {
         );
     }
     if let Some(m) = &u.contacts.mobile {
-        r.insert("phoneNumbers".into(), json!([{"value": m, "type": "mobile"}]));
+        r.insert(
+            "phoneNumbers".into(),
+            json!([{"value": m, "type": "mobile"}]),
+        );
     }
-    r.insert(
-        "preferredLanguage".into(),
-        json!(language_tag(u.language)),
-    );
+    r.insert("preferredLanguage".into(), json!(language_tag(u.language)));
     r.insert(
         "meta".into(),
         json!({
@@ -179,7 +179,13 @@ fn values<'a>(object: &'a Value, name: &str) -> Result<Vec<&'a Value>, BadAttrib
         Some(Value::Array(items)) => items
             .iter()
             .filter(|i| !i.is_null())
-            .map(|i| if i.is_object() { Ok(i) } else { Err(name.to_owned()) })
+            .map(|i| {
+                if i.is_object() {
+                    Ok(i)
+                } else {
+                    Err(name.to_owned())
+                }
+            })
             .collect(),
         Some(_) => Err(name.to_owned()),
     }
@@ -243,9 +249,13 @@ pub(crate) fn create_command(d: Desired) -> CreateUser {
         ext_id: None,
         login_id: d.user_name,
         external_id: d.external_id,
-        state: d
-            .active
-            .map(|a| if a { UserState::Active } else { UserState::Disabled }),
+        state: d.active.map(|a| {
+            if a {
+                UserState::Active
+            } else {
+                UserState::Disabled
+            }
+        }),
         language: d.language,
         is_technical_user: None,
         name: PersonName {
@@ -307,7 +317,11 @@ pub(crate) fn user_patch(stored: &User, d: &Desired) -> UserPatch {
         user_state,
         language_code,
         is_technical_user: Patch::Keep,
-        name: if name_changed { Patch::Set(name) } else { Patch::Keep },
+        name: if name_changed {
+            Patch::Set(name)
+        } else {
+            Patch::Keep
+        },
         contacts: if contacts_changed {
             Patch::Set(contacts)
         } else {
@@ -466,44 +480,91 @@ fn drop_sub(value: &mut Value, sub: &str) {
 
 // ---- OpenAPI: documentation-only shapes ----------------------------------------------------
 
+/// A boolean that may also be written as the string `"True"`/`"False"` (any case), as Entra ID
+/// sends `active`.
+pub(crate) struct LenientBoolDoc;
+
+impl utoipa::PartialSchema for LenientBoolDoc {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Boolean))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$")),
+            )
+            .description(Some(
+                "`true`/`false`, also as the string `\"True\"`/`\"False\"` in any case.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for LenientBoolDoc {}
+
+/// `preferredLanguage` as accepted: a language tag whose primary subtag is en, de, fr or it.
+pub(crate) struct LanguageTagDoc;
+
+impl utoipa::PartialSchema for LanguageTagDoc {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^([Ee][Nn]|[Dd][Ee]|[Ff][Rr]|[Ii][Tt])([-_].*)?$"))
+            .description(Some(
+                "A language tag whose primary subtag is en, de, fr or it (any case; `de-CH` \
+                 is `de`). Answers write the bare subtag.",
+            ))
+            .examples(["en"])
+            .into()
+    }
+}
+
+impl ToSchema for LanguageTagDoc {}
+
 /// `name` of a SCIM User.
 #[derive(ToSchema)]
 #[schema(as = ScimName, rename_all = "camelCase")]
 #[allow(dead_code)]
 pub(crate) struct NameDoc {
-    /// Derived from the other parts; ignored on input.
+    /// Title, given and family name; derived, ignored on input.
     #[schema(nullable = false)]
     formatted: Option<String>,
-    #[schema(nullable = false)]
+    #[schema(value_type = Option<crate::dto::values::FreeText>, nullable = false)]
     family_name: Option<String>,
-    #[schema(nullable = false)]
+    #[schema(value_type = Option<crate::dto::values::FreeText>, nullable = false)]
     given_name: Option<String>,
     /// The user's title.
-    #[schema(nullable = false)]
+    #[schema(value_type = Option<crate::dto::values::FreeText>, nullable = false)]
     honorific_prefix: Option<String>,
 }
 
-/// One e-mail address: the user has at most one (the `primary` one of a request, else the first).
+/// One e-mail address. A user has at most one: of a request's addresses the `primary` one (else
+/// the first) is stored; answers show it as `work` and `primary`.
 #[derive(ToSchema)]
 #[schema(as = ScimEmail)]
 #[allow(dead_code)]
 pub(crate) struct EmailDoc {
+    #[schema(value_type = crate::dto::values::EmailAddress)]
     value: String,
-    /// `work` in answers; any type is accepted.
+    /// Any type on input; `work` in answers.
     #[schema(nullable = false)]
     r#type: Option<String>,
-    #[schema(nullable = false)]
+    #[schema(value_type = Option<LenientBoolDoc>, nullable = false)]
     primary: Option<bool>,
 }
 
-/// One phone number: only the one of type `mobile` is stored.
+/// One phone number: only one of type `mobile` is stored, numbers of other types are ignored.
 #[derive(ToSchema)]
 #[schema(as = ScimPhoneNumber)]
 #[allow(dead_code)]
 pub(crate) struct PhoneDoc {
+    #[schema(value_type = crate::dto::values::FreeText)]
     value: String,
-    /// `mobile`; numbers of other types are ignored.
-    r#type: String,
+    /// `mobile` (any case) is stored.
+    #[schema(nullable = false)]
+    r#type: Option<String>,
 }
 
 /// `meta` of a SCIM User.
@@ -512,48 +573,76 @@ pub(crate) struct PhoneDoc {
 #[allow(dead_code)]
 pub(crate) struct MetaDoc {
     /// `User`.
-    resource_type: String,
-    #[schema(format = DateTime)]
-    created: String,
-    #[schema(format = DateTime)]
-    last_modified: String,
+    #[schema(nullable = false)]
+    resource_type: Option<String>,
+    #[schema(nullable = false, format = DateTime)]
+    created: Option<String>,
+    #[schema(nullable = false, format = DateTime)]
+    last_modified: Option<String>,
     /// The user's URL.
-    location: String,
+    #[schema(nullable = false)]
+    location: Option<String>,
     /// `W/"<version>"`, the `ETag` of the user.
-    #[schema(example = "W/\"3\"")]
-    version: String,
+    #[schema(nullable = false, example = "W/\"3\"")]
+    version: Option<String>,
 }
 
-/// A SCIM User (RFC 7643 §4.1) as this service maps it (SPEC §14). Attributes it does not
-/// store are ignored on input.
+/// A SCIM User (RFC 7643 §4.1) as this service answers it (SPEC §14). Every attribute but
+/// `schemas` and `id` may be left out by `attributes`/`excludedAttributes`.
 #[derive(ToSchema)]
 #[schema(as = ScimUser, rename_all = "camelCase")]
 #[allow(dead_code)]
 pub(crate) struct UserDoc {
     /// `["urn:ietf:params:scim:schemas:core:2.0:User"]`.
     schemas: Vec<String>,
-    /// The user's extId; assigned by the server, read-only.
+    /// The user's extId; assigned by the server.
     id: String,
     /// The identity provider's key for the user.
     #[schema(nullable = false)]
     external_id: Option<String>,
-    /// The loginId; required, unique in the client (ignoring case in filters).
-    user_name: String,
+    /// The loginId.
+    #[schema(nullable = false)]
+    user_name: Option<String>,
     #[schema(nullable = false)]
     name: Option<NameDoc>,
-    /// `userState` `active`; `false` disables the user (an archived user reads as `false`).
-    /// `"True"`/`"False"` strings are accepted.
-    active: bool,
+    /// `userState` `active`; a disabled or archived user reads as `false`.
+    #[schema(nullable = false)]
+    active: Option<bool>,
     #[schema(nullable = false)]
     emails: Option<Vec<EmailDoc>>,
     #[schema(nullable = false)]
     phone_numbers: Option<Vec<PhoneDoc>>,
-    /// `en`, `de`, `fr` or `it` (a region subtag such as `de-CH` is accepted).
+    /// `en`, `de`, `fr` or `it`.
     #[schema(nullable = false)]
     preferred_language: Option<String>,
-    /// Read-only.
     #[schema(nullable = false)]
     meta: Option<MetaDoc>,
+}
+
+/// A SCIM User as a create (POST) or replace (PUT) sends it. Attributes this service does not
+/// store (`displayName`, `addresses`, extensions, …) are ignored; so are `id` and `meta`.
+/// In a PUT, a writable attribute left out is removed (an absent `active` keeps the state).
+#[derive(ToSchema)]
+#[schema(as = ScimUserRequest, rename_all = "camelCase")]
+#[allow(dead_code)]
+pub(crate) struct UserRequestDoc {
+    #[schema(nullable = false)]
+    schemas: Option<Vec<String>>,
+    /// The loginId; unique within the client (taken: 409 `uniqueness`).
+    #[schema(value_type = crate::dto::values::LoginId)]
+    user_name: String,
+    /// The identity provider's key for the user.
+    #[schema(value_type = Option<crate::dto::values::FreeText>)]
+    external_id: Option<String>,
+    name: Option<NameDoc>,
+    /// `false` creates (or makes) the user `disabled`; disabling an archived user keeps it
+    /// archived.
+    #[schema(value_type = Option<LenientBoolDoc>)]
+    active: Option<bool>,
+    emails: Option<Vec<EmailDoc>>,
+    phone_numbers: Option<Vec<PhoneDoc>>,
+    #[schema(value_type = Option<LanguageTagDoc>)]
+    preferred_language: Option<String>,
 }
 
 /// A page of users (RFC 7644 §3.4.2).
@@ -578,12 +667,14 @@ pub(crate) struct UserListDoc {
 #[schema(as = ScimPatchOperation)]
 #[allow(dead_code)]
 pub(crate) struct PatchOperationDoc {
-    /// `add`, `replace` or `remove`, any case.
+    /// `add`, `replace` or `remove`, in any case (`Replace`).
+    #[schema(pattern = "^([Aa][Dd][Dd]|[Rr][Ee][Pp][Ll][Aa][Cc][Ee]|[Rr][Ee][Mm][Oo][Vv][Ee])$")]
     op: String,
     /// An attribute path, optionally with a value filter: `emails[type eq "work"].value`.
+    /// Required by `remove`.
     #[schema(nullable = false)]
     path: Option<String>,
-    /// The value; without `path`, an object of attributes.
+    /// The value (required by `add` and `replace`); without `path`, an object of attributes.
     #[schema(value_type = Option<Object>, nullable = false)]
     value: Option<serde_json::Value>,
 }
@@ -593,9 +684,10 @@ pub(crate) struct PatchOperationDoc {
 #[schema(as = ScimPatchOp)]
 #[allow(dead_code)]
 pub(crate) struct PatchOpDoc {
-    /// `["urn:ietf:params:scim:api:messages:2.0:PatchOp"]`.
-    schemas: Vec<String>,
-    #[schema(rename = "Operations")]
+    /// `["urn:ietf:params:scim:api:messages:2.0:PatchOp"]` (not checked).
+    #[schema(nullable = false)]
+    schemas: Option<Vec<String>>,
+    #[schema(rename = "Operations", min_items = 1)]
     operations: Vec<PatchOperationDoc>,
 }
 
@@ -604,16 +696,16 @@ pub(crate) struct PatchOpDoc {
 #[schema(as = ScimSearchRequest, rename_all = "camelCase")]
 #[allow(dead_code)]
 pub(crate) struct SearchRequestDoc {
-    /// `["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]`.
+    /// `["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]` (not checked).
     #[schema(nullable = false)]
     schemas: Option<Vec<String>>,
-    /// A filter (RFC 7644 §3.4.2.2).
+    /// A filter (RFC 7644 §3.4.2.2); empty: every user.
     #[schema(nullable = false)]
     filter: Option<String>,
-    /// 1-based; default 1.
+    /// 1-based; default 1 (less than 1 counts as 1).
     #[schema(nullable = false)]
     start_index: Option<i64>,
-    /// Page size; default 100, at most 1000.
+    /// Page size; default 100, clamped to 0–1000.
     #[schema(nullable = false)]
     count: Option<i64>,
     #[schema(nullable = false)]
@@ -749,7 +841,11 @@ mod tests {
         assert_eq!(p.login_id, Patch::Keep);
         assert_eq!(p.external_id, Patch::Remove);
         assert_eq!(p.user_state, Patch::Set("disabled".into()));
-        assert_eq!(p.language_code, Patch::Set("EN".into()), "absent: the default");
+        assert_eq!(
+            p.language_code,
+            Patch::Set("EN".into()),
+            "absent: the default"
+        );
         assert_eq!(
             p.name,
             Patch::Set(NamePatch {
@@ -790,10 +886,7 @@ mod tests {
             json!({"schemas": ["s"], "id": "1", "userName": "u", "name": {"givenName": "g"},
                    "emails": [{"value": "a@b.ch"}]})
         );
-        let p = Projection::from_query(
-            Some(&format!("{USER_SCHEMA}:USERNAME")),
-            Some("userName"),
-        );
+        let p = Projection::from_query(Some(&format!("{USER_SCHEMA}:USERNAME")), Some("userName"));
         assert_eq!(p.apply(r.clone()), json!({"schemas": ["s"], "id": "1"}));
         let p = Projection::from_query(None, Some("emails,name.familyName,id,meta"));
         assert_eq!(

@@ -170,9 +170,11 @@ fn from_domain(d: &DomainError) -> ScimError {
 /// A body the transport (or the SCIM mapping) could not use.
 pub(crate) fn from_rejection(r: &BodyRejection) -> ScimError {
     match r {
-        BodyRejection::TooLarge => {
-            ScimError::new(StatusCode::PAYLOAD_TOO_LARGE, None, "Request body too large.")
-        }
+        BodyRejection::TooLarge => ScimError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            None,
+            "Request body too large.",
+        ),
         BodyRejection::UnsupportedMediaType => ScimError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             None,
@@ -242,7 +244,13 @@ impl From<actix_web::error::BlockingError> for ScimError {
 
 impl std::fmt::Display for ScimError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {:?}: {}", self.status.as_u16(), self.scim_type, self.detail)
+        write!(
+            f,
+            "{} {:?}: {}",
+            self.status.as_u16(),
+            self.scim_type,
+            self.detail
+        )
     }
 }
 
@@ -317,7 +325,15 @@ fn error_response(description: &str, header: Option<(&str, &str)>) -> RefOr<Resp
 }
 
 /// Every reusable SCIM error response: (component name, status, description, header).
-const RESPONSES: &[(&str, &str, &str, Option<(&str, &str)>)] = &[
+/// A reusable error response: component name, status, description, response header.
+type ResponseSpec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<(&'static str, &'static str)>,
+);
+
+const RESPONSES: &[ResponseSpec] = &[
     ("ScimBadRequest", "400", "`invalidFilter`, `tooMany`, `invalidSyntax`, `invalidPath`, `noTarget`, `invalidValue` or `mutability` (RFC 7644 §3.12).", None),
     ("ScimUnauthorized", "401", "No Basic credentials, or wrong ones.", Some(("WWW-Authenticate", "`Basic realm=\"nevisIDM\"`"))),
     ("ScimForbidden", "403", "The caller lacks the operation's right in this client's data room, or the target user holds rights beyond the caller's own (SPEC §3.4, §10.1).", None),

@@ -533,7 +533,9 @@ impl Parser {
 pub(crate) fn parse(input: &str) -> Result<Filter, FilterError> {
     let mut p = Parser::new(input)?;
     if p.peek().is_none() {
-        return Err(FilterError::syntax("Invalid filter: the filter is empty.".into()));
+        return Err(FilterError::syntax(
+            "Invalid filter: the filter is empty.".into(),
+        ));
     }
     let f = p.filter()?;
     p.finish()?;
@@ -696,7 +698,12 @@ fn email_fact(op: CompareOp, holds: bool) -> UserQuery {
     }
 }
 
-fn compare(path: &AttrPath, target: Target, op: CompareOp, value: &CompValue) -> Result<UserQuery, ScimError> {
+fn compare(
+    path: &AttrPath,
+    target: Target,
+    op: CompareOp,
+    value: &CompValue,
+) -> Result<UserQuery, ScimError> {
     let bad = || misfit(path, op, value);
     match target {
         Target::Attr(attr) => match (attr, value) {
@@ -745,7 +752,15 @@ fn compare(path: &AttrPath, target: Target, op: CompareOp, value: &CompValue) ->
         },
         Target::EmailType => match value {
             CompValue::Str(s) => {
-                let holds = text_holds("work", if op == CompareOp::Ne { CompareOp::Eq } else { op }, s);
+                let holds = text_holds(
+                    "work",
+                    if op == CompareOp::Ne {
+                        CompareOp::Eq
+                    } else {
+                        op
+                    },
+                    s,
+                );
                 Ok(email_fact(op, holds))
             }
             CompValue::Null if op == CompareOp::Eq => Ok(UserQuery::negate(has_email())),
@@ -802,7 +817,9 @@ fn convert(f: &Filter, in_emails: bool) -> Result<UserQuery, ScimError> {
             Target::Attr(attr) => present(attr),
             Target::EmailType | Target::EmailPrimary => has_email(),
         },
-        Filter::Compare { path, op, value } => compare(path, resolve(path, in_emails)?, *op, value)?,
+        Filter::Compare { path, op, value } => {
+            compare(path, resolve(path, in_emails)?, *op, value)?
+        }
         Filter::ValuePath { path, filter } => {
             let is_emails = !in_emails
                 && path.is_core()
@@ -866,8 +883,11 @@ fn value_holds(have: Option<&Value>, op: CompareOp, want: &CompValue) -> bool {
         (None, _) => op == CompareOp::Ne,
         (Some(_), CompValue::Null) => op == CompareOp::Ne,
         (Some(Value::String(h)), CompValue::Str(w)) => text_holds(h, op, w),
-        (Some(h), CompValue::Bool(w)) => json_bool(h).map_or(op == CompareOp::Ne, |b| eq_like(b == *w)),
-        (Some(Value::Bool(h)), CompValue::Str(w)) => match lenient_bool(&CompValue::Str(w.clone())) {
+        (Some(h), CompValue::Bool(w)) => {
+            json_bool(h).map_or(op == CompareOp::Ne, |b| eq_like(b == *w))
+        }
+        (Some(Value::Bool(h)), CompValue::Str(w)) => match lenient_bool(&CompValue::Str(w.clone()))
+        {
             Some(b) => eq_like(*h == b),
             None => op == CompareOp::Ne,
         },
@@ -976,7 +996,10 @@ mod tests {
         for (name, attr) in [
             ("userName", UserAttr::LoginId),
             ("USERNAME", UserAttr::LoginId),
-            ("urn:ietf:params:scim:schemas:core:2.0:User:userName", UserAttr::LoginId),
+            (
+                "urn:ietf:params:scim:schemas:core:2.0:User:userName",
+                UserAttr::LoginId,
+            ),
             ("externalId", UserAttr::ExternalId),
             ("name.givenName", UserAttr::FirstName),
             ("name.FamilyName", UserAttr::FamilyName),
@@ -1096,9 +1119,11 @@ mod tests {
         assert!(refused(r#"name[givenName eq "x"]"#)
             .detail()
             .contains("emails"));
-        assert!(refused(r#"emails[value eq "a" and emails[type eq "work"]]"#)
-            .detail()
-            .contains("do not nest"));
+        assert!(
+            refused(r#"emails[value eq "a" and emails[type eq "work"]]"#)
+                .detail()
+                .contains("do not nest")
+        );
     }
 
     #[test]
@@ -1222,14 +1247,19 @@ mod tests {
         assert_eq!(p.sub.as_deref(), Some("value"));
         assert!(p.filter.is_some());
         let p = parse_path("name.givenName").unwrap();
-        assert_eq!((p.attr.name.as_str(), p.attr.sub.as_deref()), ("name", Some("givenName")));
+        assert_eq!(
+            (p.attr.name.as_str(), p.attr.sub.as_deref()),
+            ("name", Some("givenName"))
+        );
         let p = parse_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department")
             .unwrap();
         assert!(!p.attr.is_core());
-        assert!(parse_path("urn:ietf:params:scim:schemas:core:2.0:User:userName")
-            .unwrap()
-            .attr
-            .is_core());
+        assert!(
+            parse_path("urn:ietf:params:scim:schemas:core:2.0:User:userName")
+                .unwrap()
+                .attr
+                .is_core()
+        );
         for bad in [
             "",
             "emails[",
@@ -1267,8 +1297,43 @@ mod tests {
         assert_eq!(required_members(&parse(r#"value co "x""#).unwrap()), None);
     }
 
+    /// The grammar's own pieces, and hostile ones, for the token soup.
+    const SOUP: &[&str] = &[
+        "(",
+        ")",
+        "[",
+        "]",
+        "not",
+        "and",
+        "or",
+        "eq",
+        "pr",
+        "co",
+        "gt",
+        "userName",
+        "emails",
+        "active",
+        "meta.created",
+        "\"x\"",
+        "\"\\u0000'; DROP TABLE users; --\"",
+        "true",
+        "null",
+        "-1.5e3",
+        "\"",
+        "\\",
+        "%",
+        "_",
+        "urn:ietf:params:scim:schemas:core:2.0:User:userName",
+        "type",
+        "value",
+        "emails[type eq \"work\"]",
+        ".",
+        "é",
+        "\u{10FFFF}",
+    ];
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #![proptest_config(ProptestConfig::with_cases(1000))]
 
         /// Any text at all: an answer, never a panic; a refusal is a 400 of the filter.
         #[test]
@@ -1282,14 +1347,9 @@ mod tests {
 
         /// Hostile compositions of the grammar's own pieces.
         #[test]
-        fn hostile_token_soup_is_answered(parts in proptest::collection::vec(prop_oneof![
-            Just("("), Just(")"), Just("["), Just("]"), Just("not"), Just("and"), Just("or"),
-            Just("eq"), Just("pr"), Just("co"), Just("gt"), Just("userName"), Just("emails"),
-            Just("active"), Just("meta.created"), Just("\"x\""), Just("\"\\u0000'; DROP TABLE users; --\""),
-            Just("true"), Just("null"), Just("-1.5e3"), Just("\""), Just("\\"), Just("%"), Just("_"),
-            Just("urn:ietf:params:scim:schemas:core:2.0:User:userName"), Just("type"), Just("value"),
-            Just("emails[type eq \"work\"]"), Just("."), Just("é"), Just("\u{10FFFF}"),
-        ], 0..120)) {
+        fn hostile_token_soup_is_answered(
+            parts in proptest::collection::vec(proptest::sample::select(SOUP), 0..120)
+        ) {
             let input = parts.join(" ");
             if let Err(e) = user_query(&input) {
                 prop_assert_eq!(e.status().as_u16(), 400);

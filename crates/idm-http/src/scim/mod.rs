@@ -51,10 +51,6 @@ pub(crate) const BASE: &str = "/nevisidm/api/scim/v1";
 pub(crate) const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// A list answer.
 pub(crate) const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-/// A PATCH body.
-pub(crate) const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-/// A search body.
-pub(crate) const SEARCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 /// An error answer.
 pub(crate) const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 /// The media type of every SCIM answer.
@@ -243,7 +239,11 @@ impl Precondition {
         if values.is_empty() {
             return None;
         }
-        let tags: Vec<&str> = values.iter().flat_map(|v| v.split(',')).map(str::trim).collect();
+        let tags: Vec<&str> = values
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
         if tags.contains(&"*") {
             return Some(Precondition::Any);
         }
@@ -297,7 +297,10 @@ impl FromRequest for IfNoneMatch {
     type Future = Ready<Result<Self, Infallible>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(IfNoneMatch(Precondition::of(req, header::IF_NONE_MATCH))))
+        ready(Ok(IfNoneMatch(Precondition::of(
+            req,
+            header::IF_NONE_MATCH,
+        ))))
     }
 }
 
@@ -420,7 +423,10 @@ mod tests {
     #[test]
     fn entity_tags() {
         assert_eq!(condition("W/\"3\""), Some(Precondition::Versions(vec![3])));
-        assert_eq!(condition("\"3\", W/\"4\""), Some(Precondition::Versions(vec![3, 4])));
+        assert_eq!(
+            condition("\"3\", W/\"4\""),
+            Some(Precondition::Versions(vec![3, 4]))
+        );
         assert_eq!(condition("*"), Some(Precondition::Any));
         assert_eq!(condition("garbage"), Some(Precondition::Versions(vec![])));
         assert!(!condition("garbage").unwrap().admits(1));
@@ -438,7 +444,10 @@ mod tests {
         assert!(is_scim_media_type("application/scim+json"));
         assert!(is_scim_media_type("Application/JSON; charset=utf-8"));
         assert!(!is_scim_media_type("text/plain"));
-        assert_eq!(parse_body(b"{}", false), Err(BodyRejection::UnsupportedMediaType));
+        assert_eq!(
+            parse_body(b"{}", false),
+            Err(BodyRejection::UnsupportedMediaType)
+        );
         assert_eq!(parse_body(b" ", true), Err(BodyRejection::Missing));
         assert_eq!(parse_body(b"null", true), Err(BodyRejection::Missing));
         assert_eq!(parse_body(b"{", true), Err(BodyRejection::MalformedJson));

@@ -599,7 +599,11 @@ fn request_bodies_state_required_fields_patterns_and_enums() {
         serde_json::json!(["EN", "DE", "FR", "IT"])
     );
     // A PATCH refuses `null` for loginId and userState: not nullable there.
-    let patch = request_schema(&doc, &format!("{api}/{{clientExtId}}/users/{{userExtId}}"), "patch");
+    let patch = request_schema(
+        &doc,
+        &format!("{api}/{{clientExtId}}/users/{{userExtId}}"),
+        "patch",
+    );
     assert!(patch.get("required").is_none());
     assert_eq!(
         resolve(&doc, &patch["properties"]["userState"])["enum"],
@@ -610,7 +614,11 @@ fn request_bodies_state_required_fields_patterns_and_enums() {
         values::LOGIN_ID
     );
 
-    let grant = request_schema(&doc, &format!("{api}/{{clientExtId}}/users/{{userExtId}}/roles"), "post");
+    let grant = request_schema(
+        &doc,
+        &format!("{api}/{{clientExtId}}/users/{{userExtId}}/roles"),
+        "post",
+    );
     assert_eq!(grant["required"], serde_json::json!(["role"]));
     assert_eq!(
         resolve(&doc, &grant["properties"]["role"])["enum"],
@@ -619,17 +627,26 @@ fn request_bodies_state_required_fields_patterns_and_enums() {
 
     // One schema per policy type, each with its own parameters.
     let policy = request_schema(&doc, &format!("{api}/{{clientExtId}}/policies"), "post");
-    let branches = policy["oneOf"].as_array().expect("one object per policy type");
+    let branches = policy["oneOf"]
+        .as_array()
+        .expect("one object per policy type");
     let types: Vec<&Value> = branches
         .iter()
         .map(|b| &b["properties"]["policyType"]["enum"][0])
         .collect();
     assert_eq!(
         types,
-        [&serde_json::json!("PwdPolicy"), &serde_json::json!("VascoPolicy"), &serde_json::json!("OathPolicy")]
+        [
+            &serde_json::json!("PwdPolicy"),
+            &serde_json::json!("VascoPolicy"),
+            &serde_json::json!("OathPolicy")
+        ]
     );
     for branch in branches {
-        assert_eq!(branch["required"], serde_json::json!(["name", "policyType"]));
+        assert_eq!(
+            branch["required"],
+            serde_json::json!(["name", "policyType"])
+        );
         let params = non_null(&doc, &branch["properties"]["parameters"]);
         assert_eq!(params["additionalProperties"], false, "{branch}");
     }
@@ -655,8 +672,17 @@ fn request_bodies_state_required_fields_patterns_and_enums() {
             .map(|p| resolve(&doc, &p["schema"]).clone())
             .expect("parameter")
     };
-    assert_eq!((param("limit")["minimum"].clone(), param("limit")["maximum"].clone()), (1.into(), 1000.into()));
-    assert_eq!(param("continuationToken")["pattern"], values::CONTINUATION_TOKEN);
+    assert_eq!(
+        (
+            param("limit")["minimum"].clone(),
+            param("limit")["maximum"].clone()
+        ),
+        (1.into(), 1000.into())
+    );
+    assert_eq!(
+        param("continuationToken")["pattern"],
+        values::CONTINUATION_TOKEN
+    );
 }
 
 /// Whether every value of `schema` has `property`: its own, an `allOf` part's, or every
@@ -692,12 +718,17 @@ fn links_lead_from_every_create_to_existing_operations_and_parameters() {
         for (name, expression) in spec.params {
             let (location, name) = name.split_once('.').unwrap_or(("path", name));
             assert!(
-                target_params.iter().any(|p| p["name"] == name && p["in"] == location),
+                target_params
+                    .iter()
+                    .any(|p| p["name"] == name && p["in"] == location),
                 "{} → {}: no {location} parameter {name}",
                 spec.from,
                 spec.to
             );
-            assert_eq!(link["parameters"][format!("{location}.{name}").trim_start_matches("path.")], *expression);
+            assert_eq!(
+                link["parameters"][format!("{location}.{name}").trim_start_matches("path.")],
+                *expression
+            );
             if let Some(property) = expression.strip_prefix("$response.body#/") {
                 let body = &response["content"]["application/json"]["schema"];
                 assert!(
@@ -727,13 +758,46 @@ fn links_lead_from_every_create_to_existing_operations_and_parameters() {
             .any(|l| l.from == from && l.to == to)
     };
     for (from, targets) in [
-        ("createClient", &["getClient", "patchClient", "listUsers", "listEvents"][..]),
-        ("createUser", &["getUser", "patchUser", "deleteUser", "grantRole", "listRoles", "createPassword", "createOath", "listCredentials", "userHistory", "bulkLoginInfo"][..]),
+        (
+            "createClient",
+            &["getClient", "patchClient", "listUsers", "listEvents"][..],
+        ),
+        (
+            "createUser",
+            &[
+                "getUser",
+                "patchUser",
+                "deleteUser",
+                "grantRole",
+                "listRoles",
+                "createPassword",
+                "createOath",
+                "listCredentials",
+                "userHistory",
+                "bulkLoginInfo",
+            ][..],
+        ),
         ("grantRole", &["revokeRole"][..]),
         ("createPolicy", &["getPolicy", "patchPolicy"][..]),
-        ("createPassword", &["getPassword", "patchPassword", "resetPassword", "changePassword", "unlockPassword", "passwordLogin"][..]),
-        ("createOath", &["getOath", "deleteOath", "oathLogin", "oathResync"][..]),
-        ("createVasco", &["getVasco", "assignVasco", "unassignVasco"][..]),
+        (
+            "createPassword",
+            &[
+                "getPassword",
+                "patchPassword",
+                "resetPassword",
+                "changePassword",
+                "unlockPassword",
+                "passwordLogin",
+            ][..],
+        ),
+        (
+            "createOath",
+            &["getOath", "deleteOath", "oathLogin", "oathResync"][..],
+        ),
+        (
+            "createVasco",
+            &["getVasco", "assignVasco", "unassignVasco"][..],
+        ),
     ] {
         for to in targets {
             assert!(reached(from, to), "{from} → {to}");
@@ -816,7 +880,11 @@ fn case(
 
 /// The value of a policy parameter accepted on its own: the other side of a cross-parameter
 /// rule is set out of its way.
-fn parameter_accepted(policy_type: idm_domain::policy::PolicyType, name: &str, value: &str) -> bool {
+fn parameter_accepted(
+    policy_type: idm_domain::policy::PolicyType,
+    name: &str,
+    value: &str,
+) -> bool {
     let mut given = std::collections::BTreeMap::new();
     given.insert(name.to_owned(), value.to_owned());
     let other = match name {
@@ -846,9 +914,13 @@ fn value_patterns_accept_exactly_what_the_server_accepts() {
         return;
     }
     let mut cases = vec![
-        case("extId", values::EXT_ID, None, probe_strings(&["client-123", "a b"]), |s| {
-            idm_domain::ExtId::is_valid(s)
-        }),
+        case(
+            "extId",
+            values::EXT_ID,
+            None,
+            probe_strings(&["client-123", "a b"]),
+            |s| idm_domain::ExtId::is_valid(s),
+        ),
         case(
             "name",
             values::DISPLAY_NAME,
@@ -863,28 +935,52 @@ fn value_patterns_accept_exactly_what_the_server_accepts() {
             probe_strings(&["jdoe", " jdoe", "a/b", "a:b"]),
             |s| idm_domain::user::validate_login_id(s).is_ok(),
         ),
-        case("text", values::FREE_TEXT, None, probe_strings(&["Jane"]), |s| {
-            idm_domain::user::validate_text("t", Some(s.to_owned())).is_ok()
-        }),
+        case(
+            "text",
+            values::FREE_TEXT,
+            None,
+            probe_strings(&["Jane"]),
+            |s| idm_domain::user::validate_text("t", Some(s.to_owned())).is_ok(),
+        ),
         case(
             "email",
             values::EMAIL,
             Some(values::EMAIL_MAX),
-            probe_strings(&["jane@example.com", "a@b.c", "a@b", "a@.b", "a@b.", "a@b..c", "@b.c", "a@b@c.d", "é@中.de"]),
+            probe_strings(&[
+                "jane@example.com",
+                "a@b.c",
+                "a@b",
+                "a@.b",
+                "a@b.",
+                "a@b..c",
+                "@b.c",
+                "a@b@c.d",
+                "é@中.de",
+            ]),
             |s| idm_domain::user::validate_email(s).is_ok(),
         ),
         case(
             "continuationToken",
             values::CONTINUATION_TOKEN,
             None,
-            probe_strings(&["1700000000.123456789~cred-1", "1.000000000~a", "1.00000000~a", "99999999999.000000000~x", "999999999999.000000000~x", "1.000000000~a b"]),
+            probe_strings(&[
+                "1700000000.123456789~cred-1",
+                "1.000000000~a",
+                "1.00000000~a",
+                "99999999999.000000000~x",
+                "999999999999.000000000~x",
+                "1.000000000~a b",
+            ]),
             |s| s.is_empty() || crate::dto::page::decode_token(s).is_ok(),
         ),
         case(
             "vascoData",
             values::BASE64,
             None,
-            probe_strings(&["AAEC", "AAE=", "AAE", "AA==", "AA", "AB", "AAF", "AA=", "A", "AAECAw==", "+/+/", "AAEC===="]),
+            probe_strings(&[
+                "AAEC", "AAE=", "AAE", "AA==", "AA", "AB", "AAF", "AA=", "A", "AAECAw==", "+/+/",
+                "AAEC====",
+            ]),
             |s| {
                 idm_domain::vasco::validate_tokens(&[idm_domain::credential::VascoToken {
                     auth_mode: "CR".into(),
@@ -908,13 +1004,62 @@ fn value_patterns_accept_exactly_what_the_server_accepts() {
         for (name, form) in values::params_of(policy_type) {
             let schema = serde_json::to_value(form.schema(None).build()).expect("JSON");
             let mut extra: Vec<String> = [
-                "-1", "-0", "0", "1", "+1", "01", "2", "3", "4", "5", "6", "7", "8", "9", "10",
-                "11", "99", "100", "101", "255", "256", "257", "999", "1000", "1001", "1023",
-                "1024", "1025", "3599", "3600", "3601", "999999", "1000000", "1000001",
-                "3153600000000", "3153600000001", "9999999999999", "true", "false", "True",
-                "SHA1", "SHA256", "sha1", "totp", "hotp", "loginid", "email", "nevisIDM",
-                "ab", "abc", "aa", "a b", "!~", "ABCDEFGH",
-                "9223372036854775807", "9223372036854775808",
+                "-1",
+                "-0",
+                "0",
+                "1",
+                "+1",
+                "01",
+                "2",
+                "3",
+                "4",
+                "5",
+                "6",
+                "7",
+                "8",
+                "9",
+                "10",
+                "11",
+                "99",
+                "100",
+                "101",
+                "255",
+                "256",
+                "257",
+                "999",
+                "1000",
+                "1001",
+                "1023",
+                "1024",
+                "1025",
+                "3599",
+                "3600",
+                "3601",
+                "999999",
+                "1000000",
+                "1000001",
+                "3153600000000",
+                "3153600000001",
+                "9999999999999",
+                "true",
+                "false",
+                "True",
+                "SHA1",
+                "SHA256",
+                "sha1",
+                "totp",
+                "hotp",
+                "loginid",
+                "email",
+                "nevisIDM",
+                "ab",
+                "abc",
+                "aa",
+                "a b",
+                "!~",
+                "ABCDEFGH",
+                "9223372036854775807",
+                "9223372036854775808",
             ]
             .iter()
             .map(|s| (*s).to_owned())

@@ -146,11 +146,14 @@ fn count_is_capped_at_1000_and_zero_still_counts() {
         });
     let (uc, _) = use_cases(h);
     assert_eq!(
-        uc.search_users(&root(), "c1", UserQuery::All, 0, 5000).unwrap().1,
+        uc.search_users(&root(), "c1", UserQuery::All, 0, 5000)
+            .unwrap()
+            .1,
         7
     );
     assert_eq!(
-        uc.search_users(&root(), "c1", UserQuery::All, 0, 0).unwrap(),
+        uc.search_users(&root(), "c1", UserQuery::All, 0, 0)
+            .unwrap(),
         (Vec::new(), 7),
         "count 0: only the total"
     );
@@ -198,7 +201,11 @@ fn create_stores_the_external_id_and_the_history_shows_it() {
     let v = uc.create_user(&root(), "c1", Ok(cmd)).unwrap();
     assert_eq!(v.user.external_id.as_deref(), Some("entra-0001"));
     assert_eq!(
-        stored.lock().unwrap().as_ref().map(|u| u.external_id.clone()),
+        stored
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|u| u.external_id.clone()),
         Some(Some("entra-0001".into()))
     );
     let e = event(&uow, "user.created");
