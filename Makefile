@@ -37,7 +37,8 @@ fmt:
 clean:
 	$(CARGO) clean
 
-## Throughput and latency of authenticated requests (release build, production argon2 cost).
+## Every performance figure with its target and pass/fail, on SQLite and PostgreSQL, against a
+## release build at the production argon2 cost; the same as JSON in target/bench.json.
 bench:
 	$(CARGO) build --release -p idm-server -p idm-blackbox-tests --bin idm-server --bin bench
 	IDM_SERVER_BIN=$$(pwd)/target/release/idm-server ./target/release/bench

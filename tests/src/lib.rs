@@ -401,3 +401,41 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// Runs `idm-server <args>` offline against `database_url` with the kit's secrets (the CLI
+/// tests): success, standard output, standard error. `env` adds variables.
+pub fn cli(database_url: &str, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut cmd = Command::new(server_binary());
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("IDM_DATABASE_URL", database_url)
+        .env("IDM_JWT_SECRET", JWT_SECRET)
+        .env("IDM_ENCRYPTION_KEY", ENCRYPTION_KEY)
+        .env("IDM_ARGON2_MEMORY_KIB", "256")
+        .env("IDM_ARGON2_ITERATIONS", "1")
+        .env("IDM_LOG_LEVEL", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("the server binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs one SQL statement on a server's database behind its back (`sqlite3` or `psql`), as an
+/// attacker or a careless operator would.
+pub fn sql(s: &TestServer, statement: &str) {
+    let out = if let Some(path) = s.database_url.strip_prefix("sqlite://") {
+        Command::new("sqlite3").args([path, statement]).output()
+    } else {
+        Command::new("psql")
+            .args([s.database_url.as_str(), "-v", "ON_ERROR_STOP=1", "-c", statement])
+            .output()
+    }
+    .expect("the database shell runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

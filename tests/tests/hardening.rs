@@ -5,12 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Command;
 use std::time::Duration;
 
 use idm_blackbox_tests::{
-    json, on_both_backends, server_binary, Backend, Options, TestServer, ENCRYPTION_KEY,
-    JWT_SECRET,
+    cli,
+    json, on_both_backends, Backend, Options, TestServer,
 };
 use serde_json::Value;
 
@@ -440,26 +439,6 @@ fn two_instances_verify_at_most_the_threshold_together() {
     }
 }
 
-/// Runs `idm-server admin …` against a database, offline.
-fn cli(database_url: &str, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(server_binary())
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("IDM_DATABASE_URL", database_url)
-        .env("IDM_JWT_SECRET", JWT_SECRET)
-        .env("IDM_ENCRYPTION_KEY", ENCRYPTION_KEY)
-        .env("IDM_ARGON2_MEMORY_KIB", "256")
-        .env("IDM_ARGON2_ITERATIONS", "1")
-        .env("IDM_LOG_LEVEL", "warn")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// Break-glass: unlock and reset work on the configured database while the service runs and
 /// after it stopped, are audited, and fail clearly on unknown users.
@@ -473,7 +452,7 @@ fn break_glass_commands(s: &TestServer) {
     };
     assert_eq!(me("wrong"), 401);
     assert_eq!(me(PW), 401, "fail-locked");
-    let (ok, out, err) = cli(&s.database_url, &["admin", "unlock", "default/locked"]);
+    let (ok, out, err) = cli(&s.database_url, &["admin", "unlock", "default/locked"], &[]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("unlocked"), "{out}");
     assert_eq!(me(PW), 200);
@@ -484,7 +463,7 @@ fn break_glass_commands(s: &TestServer) {
     assert_eq!(cred["stateName"], "active");
     assert_eq!(cred["stateChangeReason"], "unlock");
 
-    let (ok, out, err) = cli(&s.database_url, &["admin", "reset-password", "default/locked"]);
+    let (ok, out, err) = cli(&s.database_url, &["admin", "reset-password", "default/locked"], &[]);
     assert!(ok, "{out}{err}");
     let new_pw = out.trim().rsplit(' ').next().unwrap().to_owned();
     assert_eq!(new_pw.len(), 12, "{out}");
@@ -497,7 +476,7 @@ fn break_glass_commands(s: &TestServer) {
         (vec!["admin", "reset-password", "nope/admin"], "Client doesn't exist with extId 'nope'"),
         (vec!["admin", "unlock", "no-slash"], "<clientExtId>/<loginId>"),
     ] {
-        let (ok, out, err) = cli(&s.database_url, &args);
+        let (ok, out, err) = cli(&s.database_url, &args, &[]);
         assert!(!ok, "{args:?} must fail: {out}");
         assert!(err.contains(needle), "{args:?}: {err}");
     }

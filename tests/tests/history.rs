@@ -7,8 +7,8 @@
 use std::process::Command;
 
 use idm_blackbox_tests::{
-    json, on_both_backends, server_binary, Backend, Options, Reply, TestServer, ENCRYPTION_KEY,
-    JWT_SECRET,
+    cli, sql,
+    json, on_both_backends, Backend, Options, Reply, TestServer,
 };
 use serde_json::Value;
 
@@ -268,7 +268,7 @@ fn no_secret_in_the_history_or_the_database(s: &TestServer) {
         assert!(!history.contains(secret.as_str()), "a secret is in the history");
     }
     assert!(!history.contains("$argon2"), "a hash is in the history");
-    let (ok_cli, export, _) = cli(&s.database_url, &["audit", "export"]);
+    let (ok_cli, export, _) = cli(&s.database_url, &["audit", "export"], &[("IDM_AUDIT_RETENTION_DAYS", "1")]);
     assert!(ok_cli);
     assert!(!export.contains("$argon2"));
     for secret in &secrets {
@@ -301,41 +301,10 @@ fn database_text(s: &TestServer) -> String {
     String::from_utf8_lossy(&dump.stdout).into_owned()
 }
 
-/// Runs `idm-server …` against the server's database, offline.
-fn cli(database_url: &str, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(server_binary())
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("IDM_DATABASE_URL", database_url)
-        .env("IDM_JWT_SECRET", JWT_SECRET)
-        .env("IDM_ENCRYPTION_KEY", ENCRYPTION_KEY)
-        .env("IDM_LOG_LEVEL", "warn")
-        .env("IDM_AUDIT_RETENTION_DAYS", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
-/// Runs one SQL statement on the server's database behind its back.
-fn sql(s: &TestServer, statement: &str) {
-    let out = if let Some(path) = s.database_url.strip_prefix("sqlite://") {
-        Command::new("sqlite3").args([path, statement]).output()
-    } else {
-        Command::new("psql")
-            .args([s.database_url.as_str(), "-v", "ON_ERROR_STOP=1", "-c", statement])
-            .output()
-    }
-    .expect("the database shell runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
 
 fn verify(s: &TestServer) -> (bool, String) {
-    let (ok, out, err) = cli(&s.database_url, &["audit", "verify"]);
+    let (ok, out, err) = cli(&s.database_url, &["audit", "verify"], &[("IDM_AUDIT_RETENTION_DAYS", "1")]);
     (ok, format!("{out}{err}"))
 }
 
@@ -346,7 +315,7 @@ fn tampering_is_detected(s: &TestServer) {
     let (intact, out) = verify(s);
     assert!(intact, "{out}");
     assert!(out.contains("history intact"), "{out}");
-    let (_, export, _) = cli(&s.database_url, &["audit", "export"]);
+    let (_, export, _) = cli(&s.database_url, &["audit", "export"], &[("IDM_AUDIT_RETENTION_DAYS", "1")]);
     let lines: Vec<Value> = export
         .lines()
         .map(|l| serde_json::from_str(l).expect("NDJSON"))
@@ -397,7 +366,7 @@ fn tampering_is_detected(s: &TestServer) {
 /// of them here; pruning and its anchor are covered by the use-case tests.)
 fn prune_keeps_verification_working(s: &TestServer) {
     setup(s);
-    let (ok_cli, out, err) = cli(&s.database_url, &["audit", "prune"]);
+    let (ok_cli, out, err) = cli(&s.database_url, &["audit", "prune"], &[("IDM_AUDIT_RETENTION_DAYS", "1")]);
     assert!(ok_cli, "{out}{err}");
     assert!(out.contains("events pruned"), "{out}");
     assert!(verify(s).0);

@@ -5,7 +5,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aes_gcm::aead::{Aead, KeyInit};
@@ -13,7 +12,7 @@ use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use data_encoding::BASE32_NOPAD;
-use idm_blackbox_tests::{json, on_both_backends, Options, Reply, TestServer, ENCRYPTION_KEY};
+use idm_blackbox_tests::{sql, json, on_both_backends, Options, Reply, TestServer, ENCRYPTION_KEY};
 use totp_rs::{Algorithm, TOTP};
 
 const CORE: &str = "/nevisidm/api/core/v1";
@@ -52,18 +51,6 @@ fn login(s: &TestServer, ext: &str, code: &str) -> Reply {
     )
 }
 
-/// Runs one SQL statement on the server's database behind its back.
-fn sql(s: &TestServer, statement: &str) {
-    let out = if let Some(path) = s.database_url.strip_prefix("sqlite://") {
-        Command::new("sqlite3").args([path, statement]).output()
-    } else {
-        Command::new("psql")
-            .args([s.database_url.as_str(), "-v", "ON_ERROR_STOP=1", "-c", statement])
-            .output()
-    }
-    .expect("the database shell runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
 
 fn a_secret_copied_into_another_row_does_not_open(s: &TestServer) {
     let (a, _) = setup(s);

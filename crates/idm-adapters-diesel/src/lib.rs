@@ -417,6 +417,14 @@ fn savepoint<T>(
     conn.transaction::<T, RepoError, _>(f)
 }
 
+/// A joined (client, user) row as domain values.
+fn client_and_user_of(
+    row: Option<(clients::ClientRow, users::UserRow)>,
+) -> RepoResult<Option<(idm_domain::client::Client, idm_domain::user::User)>> {
+    row.map(|(client, user)| Ok((client.into_domain()?, user.into_domain()?)))
+        .transpose()
+}
+
 impl Repos for DieselRepos<'_> {
     fn clients(&mut self) -> &mut dyn ClientRepo {
         self
@@ -458,10 +466,7 @@ impl Repos for DieselRepos<'_> {
             .first::<(clients::ClientRow, users::UserRow)>(self.conn)
             .optional()
             .map_err(RepoError::from)
-            .and_then(|row| {
-                row.map(|(client, user)| Ok((client.into_domain()?, user.into_domain()?)))
-                    .transpose()
-            });
+            .and_then(client_and_user_of);
         self.done(r)
     }
 
@@ -480,10 +485,7 @@ impl Repos for DieselRepos<'_> {
             .first::<(clients::ClientRow, users::UserRow)>(self.conn)
             .optional()
             .map_err(RepoError::from)
-            .and_then(|row| {
-                row.map(|(client, user)| Ok((client.into_domain()?, user.into_domain()?)))
-                    .transpose()
-            });
+            .and_then(client_and_user_of);
         self.done(r)
     }
 }
