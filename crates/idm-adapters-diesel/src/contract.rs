@@ -594,7 +594,7 @@ pub fn policies_round_trip_and_unique_keys(uow: &dyn UnitOfWork) {
     let w = world(uow);
     let mut plain = policy(&w.client.id, PolicyType::Pwd, false);
     plain.description = None;
-    plain.parameters = PolicyParameters::default();
+    plain.parameters = PolicyParameters::defaults(PolicyType::Pwd);
     write(uow, |r| Ok(r.policies().insert(&plain)?));
     let got = read(uow, |r| {
         Ok((

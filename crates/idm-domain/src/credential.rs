@@ -384,7 +384,7 @@ impl Credential {
     /// A new credential of any type: `initialized`, counters zero, valid from `now` for the
     /// policy's `credentialLifetime` (SPEC §4.3).
     pub fn new(base: NewCredential<'_>, secret: CredentialSecret) -> Credential {
-        let lifetime = base.policy.parameters.lockout(base.policy.policy_type);
+        let lifetime = base.policy.parameters.lockout();
         Credential {
             id: base.id,
             client_id: base.client_id,

@@ -128,7 +128,7 @@ mod tests {
     use crate::policy::PolicyParameters;
 
     fn rules() -> PasswordRules {
-        PolicyParameters::default().password()
+        PolicyParameters::defaults(crate::policy::PolicyType::Pwd).password()
     }
 
     #[test]

@@ -292,11 +292,29 @@ impl ParamForm {
 
 /// A policy's explicitly set parameters; absent ones take their defaults.
 ///
-/// Always valid for its type: built only by [`PolicyParameters::validated`] or [`PolicyParameters::merged`].
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PolicyParameters(BTreeMap<String, String>);
+/// Always valid for its type, which it knows: built only by [`PolicyParameters::validated`],
+/// [`PolicyParameters::merged`] or [`PolicyParameters::defaults`], so a rule is never read
+/// with another type's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyParameters {
+    policy_type: PolicyType,
+    explicit: BTreeMap<String, String>,
+}
 
 impl PolicyParameters {
+    /// Every parameter of `policy_type` at its default.
+    pub fn defaults(policy_type: PolicyType) -> Self {
+        PolicyParameters {
+            policy_type,
+            explicit: BTreeMap::new(),
+        }
+    }
+
+    /// The type the parameters belong to.
+    pub fn policy_type(&self) -> PolicyType {
+        self.policy_type
+    }
+
     /// Validates `given` for `policy_type`: every name known, every value of its form, and the
     /// cross-parameter rules (`minLength` ≤ `maxLength`, `fragmentLength` ≤ `generatedLength`).
     pub fn validated(
@@ -315,19 +333,16 @@ impl PolicyParameters {
                 return Err(invalid_value(name, value));
             }
         }
-        let params = PolicyParameters(given);
+        let params = PolicyParameters {
+            policy_type,
+            explicit: given,
+        };
         if policy_type == PolicyType::Pwd {
-            let (min, max) = (
-                params.int(policy_type, "minLength"),
-                params.int(policy_type, "maxLength"),
-            );
+            let (min, max) = (params.int("minLength"), params.int("maxLength"));
             if min > max {
                 return Err(invalid_value("maxLength", &max.to_string()));
             }
-            let (generated, fragment) = (
-                params.int(policy_type, "generatedLength"),
-                params.int(policy_type, "fragmentLength"),
-            );
+            let (generated, fragment) = (params.int("generatedLength"), params.int("fragmentLength"));
             if fragment > generated {
                 return Err(invalid_value("fragmentLength", &fragment.to_string()));
             }
@@ -336,37 +351,28 @@ impl PolicyParameters {
     }
 
     /// These parameters with `changes` laid over them, validated again as a whole.
-    pub fn merged(
-        &self,
-        policy_type: PolicyType,
-        changes: BTreeMap<String, String>,
-    ) -> Result<Self, DomainError> {
-        let mut all = self.0.clone();
+    pub fn merged(&self, changes: BTreeMap<String, String>) -> Result<Self, DomainError> {
+        let mut all = self.explicit.clone();
         all.extend(changes);
-        Self::validated(policy_type, all)
+        Self::validated(self.policy_type, all)
     }
 
     /// The explicitly set parameters, as stored.
     pub fn explicit(&self) -> &BTreeMap<String, String> {
-        &self.0
+        &self.explicit
     }
 
     /// Every parameter of the type with its effective value (explicit or default).
-    pub fn effective(&self, policy_type: PolicyType) -> BTreeMap<String, String> {
-        policy_type
+    pub fn effective(&self) -> BTreeMap<String, String> {
+        self.policy_type
             .specs()
-            .map(|s| {
-                (
-                    s.name.to_owned(),
-                    self.value(policy_type, s.name).to_owned(),
-                )
-            })
+            .map(|s| (s.name.to_owned(), self.value(s.name).to_owned()))
             .collect()
     }
 
-    fn value<'a>(&'a self, policy_type: PolicyType, name: &str) -> &'a str {
-        self.0.get(name).map(String::as_str).unwrap_or_else(|| {
-            policy_type
+    fn value(&self, name: &str) -> &str {
+        self.explicit.get(name).map(String::as_str).unwrap_or_else(|| {
+            self.policy_type
                 .specs()
                 .find(|s| s.name == name)
                 .map(|s| s.default)
@@ -374,48 +380,58 @@ impl PolicyParameters {
         })
     }
 
-    fn int(&self, policy_type: PolicyType, name: &str) -> i64 {
-        self.value(policy_type, name).parse().unwrap_or_default()
+    fn int(&self, name: &str) -> i64 {
+        self.value(name).parse().unwrap_or_default()
+    }
+
+    /// These parameters when they are of `policy_type`, else that type's defaults: a rule is
+    /// never read through another type's parameters.
+    fn as_type(&self, policy_type: PolicyType) -> std::borrow::Cow<'_, PolicyParameters> {
+        if self.policy_type == policy_type {
+            std::borrow::Cow::Borrowed(self)
+        } else {
+            std::borrow::Cow::Owned(PolicyParameters::defaults(policy_type))
+        }
     }
 
     /// The lockout rules every policy type carries.
-    pub fn lockout(&self, policy_type: PolicyType) -> LockoutRules {
+    pub fn lockout(&self) -> LockoutRules {
         let never = |n: i64| u32::try_from(n).ok();
         LockoutRules {
-            max_failures: never(self.int(policy_type, "maxCredFailureCount")),
-            tmp_lock_threshold: never(self.int(policy_type, "tmpLockingThreshold")),
-            tmp_lock_duration_ms: self.int(policy_type, "tmpLockingDuration"),
-            credential_lifetime_ms: self.int(policy_type, "credentialLifetime"),
+            max_failures: never(self.int("maxCredFailureCount")),
+            tmp_lock_threshold: never(self.int("tmpLockingThreshold")),
+            tmp_lock_duration_ms: self.int("tmpLockingDuration"),
+            credential_lifetime_ms: self.int("credentialLifetime"),
         }
     }
 
     /// The password rules of a `PwdPolicy`.
     pub fn password(&self) -> PasswordRules {
-        let t = PolicyType::Pwd;
+        let p = self.as_type(PolicyType::Pwd);
         PasswordRules {
-            min_length: self.int(t, "minLength") as usize,
-            max_length: self.int(t, "maxLength") as usize,
-            reset_code_enabled: self.value(t, "resetCodeEnabled") == "true",
-            max_reset_count: u32::try_from(self.int(t, "maxResetCount")).ok(),
-            generated_length: self.int(t, "generatedLength") as usize,
-            generated_charset: self.value(t, "generatedCharset").to_owned(),
-            fragment_length: self.int(t, "fragmentLength") as usize,
+            min_length: p.int("minLength") as usize,
+            max_length: p.int("maxLength") as usize,
+            reset_code_enabled: p.value("resetCodeEnabled") == "true",
+            max_reset_count: u32::try_from(p.int("maxResetCount")).ok(),
+            generated_length: p.int("generatedLength") as usize,
+            generated_charset: p.value("generatedCharset").to_owned(),
+            fragment_length: p.int("fragmentLength") as usize,
         }
     }
 
     /// The initial settings of credentials under an `OathPolicy`.
     pub fn oath(&self) -> OathDefaults {
-        let t = PolicyType::Oath;
+        let p = self.as_type(PolicyType::Oath);
         OathDefaults {
-            account_name_from_email: self.value(t, "accountname") == "email",
-            algorithm: self.value(t, "initialAlgorithm").to_owned(),
-            digits: self.int(t, "initialDigits") as u32,
-            period_seconds: self.int(t, "initialPeriod") as u32,
-            hotp: self.value(t, "initialType") == "hotp",
-            issuer: self.value(t, "issuer").to_owned(),
-            totp_window: self.int(t, "totpWindow") as u32,
-            hotp_look_ahead: self.int(t, "hotpLookAhead") as u32,
-            hotp_resync_window: self.int(t, "hotpResyncWindow") as u32,
+            account_name_from_email: p.value("accountname") == "email",
+            algorithm: p.value("initialAlgorithm").to_owned(),
+            digits: p.int("initialDigits") as u32,
+            period_seconds: p.int("initialPeriod") as u32,
+            hotp: p.value("initialType") == "hotp",
+            issuer: p.value("issuer").to_owned(),
+            totp_window: p.int("totpWindow") as u32,
+            hotp_look_ahead: p.int("hotpLookAhead") as u32,
+            hotp_resync_window: p.int("hotpResyncWindow") as u32,
         }
     }
 }
@@ -442,7 +458,7 @@ pub struct LockoutRules {
 
 impl Default for LockoutRules {
     fn default() -> Self {
-        PolicyParameters::default().lockout(PolicyType::Pwd)
+        PolicyParameters::defaults(PolicyType::Pwd).lockout()
     }
 }
 
@@ -540,7 +556,7 @@ impl Policy {
             self.description = Some(description);
         }
         if let Some(parameters) = patch.parameters {
-            self.parameters = self.parameters.merged(self.policy_type, parameters)?;
+            self.parameters = self.parameters.merged(parameters)?;
         }
         let became_default = match patch.default_policy {
             Some(true) if !self.default_policy => {
@@ -595,17 +611,20 @@ mod tests {
 
     #[test]
     fn defaults_fill_every_parameter() {
-        let p = PolicyParameters::default();
-        let eff = p.effective(PolicyType::Pwd);
+        let p = PolicyParameters::defaults(PolicyType::Pwd);
+        let eff = p.effective();
         assert_eq!(eff.len(), 11);
         assert_eq!(eff["generatedCharset"], DEFAULT_GENERATED_CHARSET);
-        assert_eq!(p.effective(PolicyType::Vasco).len(), 4);
-        assert_eq!(p.effective(PolicyType::Oath)["issuer"], "nevisIDM");
+        assert_eq!(PolicyParameters::defaults(PolicyType::Vasco).effective().len(), 4);
+        assert_eq!(
+            PolicyParameters::defaults(PolicyType::Oath).effective()["issuer"],
+            "nevisIDM"
+        );
         let rules = p.password();
         assert_eq!((rules.min_length, rules.max_length), (8, 128));
         assert_eq!(rules.max_reset_count, Some(3));
-        assert_eq!(p.lockout(PolicyType::Pwd).max_failures, Some(3));
-        assert_eq!(p.lockout(PolicyType::Pwd).tmp_lock_threshold, Some(2));
+        assert_eq!(p.lockout().max_failures, Some(3));
+        assert_eq!(p.lockout().tmp_lock_threshold, Some(2));
     }
 
     #[test]
@@ -655,7 +674,7 @@ mod tests {
             map(&[("maxCredFailureCount", "-1"), ("tmpLockingThreshold", "-1")]),
         )
         .unwrap();
-        let rules = p.lockout(PolicyType::Oath);
+        let rules = p.lockout();
         assert_eq!(rules.max_failures, None);
         assert_eq!(rules.tmp_lock_threshold, None);
     }
@@ -664,10 +683,10 @@ mod tests {
     fn merge_revalidates_the_whole() {
         let p = PolicyParameters::validated(PolicyType::Pwd, map(&[("minLength", "10")])).unwrap();
         assert!(p
-            .merged(PolicyType::Pwd, map(&[("maxLength", "9")]))
+            .merged(map(&[("maxLength", "9")]))
             .is_err());
         let m = p
-            .merged(PolicyType::Pwd, map(&[("maxLength", "20")]))
+            .merged(map(&[("maxLength", "20")]))
             .unwrap();
         assert_eq!(m.password().min_length, 10);
         assert_eq!(m.password().max_length, 20);
@@ -675,7 +694,7 @@ mod tests {
 
     #[test]
     fn oath_check_parameters_have_spec_defaults_and_ranges() {
-        let defaults = PolicyParameters::default().oath();
+        let defaults = PolicyParameters::defaults(PolicyType::Oath).oath();
         assert_eq!(
             (
                 defaults.totp_window,
@@ -684,7 +703,7 @@ mod tests {
             ),
             (1, 10, 100)
         );
-        let eff = PolicyParameters::default().effective(PolicyType::Oath);
+        let eff = PolicyParameters::defaults(PolicyType::Oath).effective();
         assert_eq!(eff["totpWindow"], "1");
         assert_eq!(eff["hotpLookAhead"], "10");
         assert_eq!(eff["hotpResyncWindow"], "100");

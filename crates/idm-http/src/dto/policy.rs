@@ -162,7 +162,7 @@ impl From<&PolicyView> for PolicyResponse {
             description: p.description.clone(),
             policy_type: p.policy_type.as_str(),
             default_policy: p.default_policy,
-            parameters: p.parameters.effective(p.policy_type),
+            parameters: p.parameters.effective(),
             created: timestamp(p.created),
             last_modified: timestamp(p.last_modified),
             version: p.version,

@@ -445,7 +445,7 @@ fn parameters_schema(
 
 /// The parameters a policy of `policy_type` takes, with their defaults.
 fn typed_parameters(policy_type: PolicyType) -> ObjectBuilder {
-    let defaults = PolicyParameters::default().effective(policy_type);
+    let defaults = PolicyParameters::defaults(policy_type).effective();
     parameters_schema(
         &format!(
             "The parameters of a {}; a parameter left out takes its default (SPEC §5). \

@@ -995,7 +995,7 @@ fn value_patterns_accept_exactly_what_the_server_accepts() {
             .iter()
             .map(|(n, _)| (*n).to_owned())
             .collect();
-        let defaults = idm_domain::policy::PolicyParameters::default().effective(policy_type);
+        let defaults = idm_domain::policy::PolicyParameters::defaults(policy_type).effective();
         assert_eq!(
             names,
             defaults.keys().cloned().collect::<BTreeSet<_>>(),

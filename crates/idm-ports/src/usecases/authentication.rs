@@ -116,7 +116,7 @@ fn policy_parameters(
         .policies()
         .find_by_id(&credential.policy_id)?
         .map(|p| (p.policy_type, p.parameters))
-        .unwrap_or((PolicyType::Oath, PolicyParameters::default())))
+        .unwrap_or((PolicyType::Oath, PolicyParameters::defaults(PolicyType::Oath))))
 }
 
 /// The lockout rules and OATH check settings of an OATH credential's policy.
@@ -125,7 +125,7 @@ fn oath_rules(
     credential: &Credential,
 ) -> AppResult<(LockoutRules, OathDefaults)> {
     let (policy_type, parameters) = policy_parameters(repos, credential)?;
-    Ok((parameters.lockout(policy_type), parameters.oath()))
+    Ok((parameters.lockout(), parameters.oath()))
 }
 
 fn internal(what: &str) -> AppError {

@@ -144,7 +144,7 @@ pub(crate) fn lockout_rules(
     Ok(repos
         .policies()
         .find_by_id(&credential.policy_id)?
-        .map(|p| p.parameters.lockout(p.policy_type))
+        .map(|p| p.parameters.lockout())
         .unwrap_or_default())
 }
 

@@ -38,7 +38,7 @@ pub(crate) fn insert_default_policies(
             description: None,
             policy_type,
             default_policy: true,
-            parameters: PolicyParameters::default(),
+            parameters: PolicyParameters::defaults(policy_type),
             created: now,
             last_modified: now,
             version: 1,

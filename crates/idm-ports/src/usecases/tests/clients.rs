@@ -191,7 +191,7 @@ fn create_inserts_the_client_and_its_three_default_policies() {
                     && p.client_id == "id-1"
                     && p.default_policy
                     && p.version == 1
-                    && p.parameters == PolicyParameters::default()
+                    && p.parameters == PolicyParameters::defaults(policy_type)
                     && p.name == policy_type.default_policy_name()
             })
             .returning(|_| Ok(()));

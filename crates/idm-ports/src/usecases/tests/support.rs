@@ -352,7 +352,7 @@ pub fn policy(
         description: None,
         policy_type,
         default_policy,
-        parameters: PolicyParameters::default(),
+        parameters: PolicyParameters::defaults(policy_type),
         created: earlier(),
         last_modified: earlier(),
         version: 3,
