@@ -107,16 +107,13 @@ fn precondition(
     None
 }
 
-/// The credential's policy parameters (the defaults if the policy is gone).
-fn policy_parameters(
-    repos: &mut dyn Repos,
-    credential: &Credential,
-) -> AppResult<(PolicyType, PolicyParameters)> {
+/// The credential's policy parameters (the OATH defaults if the policy is gone).
+fn policy_parameters(repos: &mut dyn Repos, credential: &Credential) -> AppResult<PolicyParameters> {
     Ok(repos
         .policies()
         .find_by_id(&credential.policy_id)?
-        .map(|p| (p.policy_type, p.parameters))
-        .unwrap_or((PolicyType::Oath, PolicyParameters::defaults(PolicyType::Oath))))
+        .map(|p| p.parameters)
+        .unwrap_or_else(|| PolicyParameters::defaults(PolicyType::Oath)))
 }
 
 /// The lockout rules and OATH check settings of an OATH credential's policy.
@@ -124,7 +121,7 @@ fn oath_rules(
     repos: &mut dyn Repos,
     credential: &Credential,
 ) -> AppResult<(LockoutRules, OathDefaults)> {
-    let (policy_type, parameters) = policy_parameters(repos, credential)?;
+    let parameters = policy_parameters(repos, credential)?;
     Ok((parameters.lockout(), parameters.oath()))
 }
 
@@ -495,7 +492,7 @@ impl AuthService for AuthUseCases {
                 .find_password_of_user(&u.id, lock)?
                 .ok_or_else(|| DomainError::NoPasswordCredential(u.ext_id.to_string()))?
                 .credential;
-            let (_, parameters) = policy_parameters(repos, &credential)?;
+            let parameters = policy_parameters(repos, &credential)?;
             let rules = parameters.password();
             if rules.reset_code_enabled {
                 return Err(DomainError::PasswordResetDisabled.into());
