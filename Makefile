@@ -45,7 +45,7 @@ bench:
 
 ## The API as a consumer sees it: Schemathesis (every check, every phase, pinned) against a
 ## release build on SQLite, and the Swagger UI page in a headless Chromium; fails on any finding.
-## Bounded by API_CHECK_MAX_EXAMPLES (25 per operation and phase) and API_CHECK_MAX_TIME (210 s).
+## Bounded by API_CHECK_MAX_EXAMPLES (20 per operation) and API_CHECK_MAX_TIME (210 s).
 ## SCIM (SPEC §14) joins once its schema states what its endpoints enforce: drop the exclusion.
 API_CHECK_DIR := target/api-check
 API_CHECK_SCHEMATHESIS := 4.32.5

@@ -1,12 +1,14 @@
 """Schemathesis hooks of `make api-check` (loaded through SCHEMATHESIS_HOOKS by run.sh).
 
-Two things a schema cannot do for a fuzzer that authenticates as one real user:
+Three things a schema cannot do for a fuzzer that authenticates as one real user:
 
 1. Keep the run from acting on that user. Changing its password, locking it with wrong
    logins, disabling it or revoking its Root role would end the run in 401s, so a request whose
    path names the caller's own user is sent to a user that does not exist (a 404) instead.
 
-2. Tell a schema-valid request the server refuses because of what is stored (a name already
+2. Let the stateful phase's chains reach the records they create (see `_STATEFUL_CREATES`).
+
+3. Tell a schema-valid request the server refuses because of what is stored (a name already
    taken, the policy a credential falls under, the caller itself) from one the schema should
    have refused. `schemathesis.toml` lets the built-in `positive_data_acceptance` accept a 422
    on the operations that have such rules; `state_dependent_rejections_only` below then fails
@@ -15,11 +17,17 @@ Two things a schema cannot do for a fuzzer that authenticates as one real user:
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
 
 import schemathesis
+from schemathesis.generation.meta import TestPhase
+
+API = "/nevisidm/api"
+CORE = f"{API}/core/v1"
+USER = f"{CORE}/{{clientExtId}}/users/{{userExtId}}"
 
 # `<clientExtId>/<userExtId>` of the user Schemathesis authenticates as.
 _CALLER = os.environ.get("API_CHECK_CALLER", "default/admin")
@@ -27,8 +35,7 @@ _CALLER_CLIENT, _, _CALLER_USER = _CALLER.partition("/")
 _ELSEWHERE = "api-check-not-the-caller"
 
 
-@schemathesis.hook
-def before_call(context, case, kwargs):
+def _protect_caller(case):
     params = case.path_parameters or {}
     if params.get("clientExtId") != _CALLER_CLIENT:
         return
@@ -39,9 +46,43 @@ def before_call(context, case, kwargs):
             return
 
 
-API = "/nevisidm/api"
-CORE = f"{API}/core/v1"
-USER = f"{CORE}/{{clientExtId}}/users/{{userExtId}}"
+_SERIAL = itertools.count(1)
+# Creates of the stateful phase whose chains would mostly stop at a 422 of stored state: the
+# values Hypothesis draws repeat (a name taken), and a drawn `policyExtId` names no policy. In
+# that phase only, these fields get fresh values or are left out (the client's default policy,
+# a generated password), so the chains reach the records behind them. Fuzzing keeps its draws.
+_STATEFUL_CREATES = {
+    f"POST {CORE}/clients": (("name", "extId"), ()),
+    f"POST {CORE}/{{clientExtId}}/users": (("loginId", "extId"), ()),
+    f"POST {CORE}/{{clientExtId}}/policies": (("extId",), ()),
+    f"POST {CORE}/{{clientExtId}}/vasco": (("extId",), ("policyExtId",)),
+    f"POST {USER}/password": (("extId",), ("policyExtId", "password")),
+    f"POST {USER}/oath-credentials": (("extId",), ("policyExtId",)),
+}
+
+
+def _fresh_stateful_values(case):
+    meta = case.meta
+    if meta is None or meta.phase.name != TestPhase.STATEFUL or not meta.generation.mode.is_positive:
+        return
+    fields = _STATEFUL_CREATES.get(case.operation.label)
+    if fields is None or not isinstance(case.body, dict):
+        return
+    fresh, dropped = fields
+    body = dict(case.body)
+    for name in fresh:
+        if isinstance(body.get(name), str):
+            body[name] = f"api-check-{next(_SERIAL)}"
+    for name in dropped:
+        body.pop(name, None)
+    case.body = body
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    _protect_caller(case)
+    _fresh_stateful_values(case)
+
 
 # Errors that depend on stored state (or relate two values), per operation: (code, message).
 _TAKEN = [

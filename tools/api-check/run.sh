@@ -6,7 +6,7 @@
 # Settings (environment):
 #   IDM_SERVER_BIN          the server binary            (target/release/idm-server)
 #   API_CHECK_VENV          virtualenv with Schemathesis (target/api-check/venv)
-#   API_CHECK_MAX_EXAMPLES  test cases per operation and phase (25)
+#   API_CHECK_MAX_EXAMPLES  test cases per operation in fuzzing (20)
 #   API_CHECK_MAX_TIME      wall-clock budget of the Schemathesis run, seconds (210)
 #   API_CHECK_SEED          a seed to replay a run (random otherwise; the run prints it)
 #   API_CHECK_ARGS          more `st run` arguments (e.g. `--exclude-tag scim`)
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/../.."
 BIN=${IDM_SERVER_BIN:-target/release/idm-server}
 VENV=${API_CHECK_VENV:-target/api-check/venv}
 OUT=target/api-check
-MAX_EXAMPLES=${API_CHECK_MAX_EXAMPLES:-25}
+MAX_EXAMPLES=${API_CHECK_MAX_EXAMPLES:-20}
 MAX_TIME=${API_CHECK_MAX_TIME:-210}
 CI=${CI:-}
 mkdir -p "$OUT"
@@ -87,7 +87,9 @@ ST=("$VENV/bin/st" --config-file tools/api-check/schemathesis.toml run
 echo "api-check: $(${VENV}/bin/st --version) against $BIN on SQLite ($BASE), caller $CALLER"
 echo "api-check: $(printf '%q ' "${ST[@]}" | sed "s/$PASSWORD/<password>/g")"
 status=0
-API_CHECK_CALLER="$CALLER" SCHEMATHESIS_HOOKS=tools/api-check/hooks.py "${ST[@]}" 2>&1 |
+# Hypothesis keeps its caches under target/, not in the source tree.
+API_CHECK_CALLER="$CALLER" SCHEMATHESIS_HOOKS=tools/api-check/hooks.py \
+HYPOTHESIS_STORAGE_DIRECTORY="$OUT/hypothesis" "${ST[@]}" 2>&1 |
     sed "s/$PASSWORD/<password>/g" | tee "$OUT/schemathesis.log" || status=$?
 cases=$(grep -E '^ *[0-9]+ generated' "$OUT/schemathesis.log" | tail -1 | sed 's/^ *//')
 echo "api-check: Schemathesis test cases: ${cases:-?} (exit $status)"

@@ -173,7 +173,7 @@ pub fn validate_login_id(raw: &str) -> Result<String, DomainError> {
 /// dot, no blanks or control characters, at most 254 characters.
 pub fn validate_email(raw: &str) -> Result<String, DomainError> {
     let bad = || DomainError::InvalidEmail(raw.escape_default().to_string());
-    if raw.len() > 254 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if raw.chars().count() > 254 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad());
     }
     let (local, domain) = raw.split_once('@').ok_or_else(bad)?;

@@ -913,13 +913,16 @@ fn value_patterns_accept_exactly_what_the_server_accepts() {
         eprintln!("SKIPPED: no python3");
         return;
     }
+    // Lengths count characters, as `maxLength` does: 254 of them, twice as many bytes.
+    let long_email = format!("{}@example.com", "é".repeat(242));
+    let too_long_email = format!("é{long_email}");
     let mut cases = vec![
         case(
             "extId",
             values::EXT_ID,
             None,
             probe_strings(&["client-123", "a b"]),
-            |s| idm_domain::ExtId::is_valid(s),
+            idm_domain::ExtId::is_valid,
         ),
         case(
             "name",
@@ -947,6 +950,8 @@ fn value_patterns_accept_exactly_what_the_server_accepts() {
             values::EMAIL,
             Some(values::EMAIL_MAX),
             probe_strings(&[
+                &long_email,
+                &too_long_email,
                 "jane@example.com",
                 "a@b.c",
                 "a@b",
