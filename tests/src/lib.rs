@@ -433,9 +433,19 @@ pub fn sql(s: &TestServer, statement: &str) {
         Command::new("sqlite3").args([path, statement]).output()
     } else {
         Command::new("psql")
-            .args([s.database_url.as_str(), "-v", "ON_ERROR_STOP=1", "-c", statement])
+            .args([
+                s.database_url.as_str(),
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                statement,
+            ])
             .output()
     }
     .expect("the database shell runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -85,7 +85,10 @@ fn an_unauthenticated_hashing_flood_is_bounded() {
     for (ready, ready_ms, read, read_ms) in &probes {
         assert_eq!(*ready, 200);
         assert_eq!(*read, 200);
-        assert!(*ready_ms <= 100, "/health/ready took {ready_ms} ms: {probes:?}");
+        assert!(
+            *ready_ms <= 100,
+            "/health/ready took {ready_ms} ms: {probes:?}"
+        );
         assert!(*read_ms <= 100, "cached GET took {read_ms} ms: {probes:?}");
     }
     assert!(peak_kib < 512 * 1024, "resident {peak_kib} KiB");
@@ -109,8 +112,7 @@ fn flood(base: &str, n: usize) -> Vec<(u16, Option<String>)> {
             let url = format!("{base}{API}/clients/default");
             let auth = format!(
                 "Basic {}",
-                base64::engine::general_purpose::STANDARD
-                    .encode(format!("nobody-{i}:guess-{i}"))
+                base64::engine::general_purpose::STANDARD.encode(format!("nobody-{i}:guess-{i}"))
             );
             set.spawn(async move {
                 match client.get(url).header("Authorization", auth).send().await {
@@ -132,4 +134,3 @@ fn flood(base: &str, n: usize) -> Vec<(u16, Option<String>)> {
         out
     })
 }
-

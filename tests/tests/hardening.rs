@@ -7,10 +7,7 @@
 
 use std::time::Duration;
 
-use idm_blackbox_tests::{
-    cli,
-    json, on_both_backends, Backend, Options, TestServer,
-};
+use idm_blackbox_tests::{cli, json, on_both_backends, Backend, Options, TestServer};
 use serde_json::Value;
 
 const API: &str = "/nevisidm/api/core/v1";
@@ -20,7 +17,12 @@ const FAILURES: &str = "idm_password_verifications_total{outcome=\"failure\"}";
 const SUCCESSES: &str = "idm_password_verifications_total{outcome=\"success\"}";
 
 fn created(r: &idm_blackbox_tests::Reply) {
-    assert!(r.status == 201 || r.status == 204, "{} {}", r.status, r.text);
+    assert!(
+        r.status == 201 || r.status == 204,
+        "{} {}",
+        r.status,
+        r.text
+    );
 }
 
 /// In client `default`: a PwdPolicy `pwd` taking supplied passwords with the given lockout
@@ -244,7 +246,10 @@ where
 /// 50 parallel wrong passwords (T = 2) through Basic authentication: at most 2 are verified,
 /// the credential ends locked, and the right password sent afterwards gets 401.
 fn parallel_wrong_passwords_verify_at_most_the_threshold(s: &TestServer) {
-    pwd_policy(s, json!({"tmpLockingThreshold": "2", "tmpLockingDuration": "600000"}));
+    pwd_policy(
+        s,
+        json!({"tmpLockingThreshold": "2", "tmpLockingDuration": "600000"}),
+    );
     staff(s, "victim", &[("Helpdesk", Some(&["default"][..]))]);
     let before = s.metric(FAILURES);
     let statuses = parallel(50, |i| {
@@ -259,7 +264,11 @@ fn parallel_wrong_passwords_verify_at_most_the_threshold(s: &TestServer) {
     let r = s
         .as_user("default/victim", PW)
         .get(&format!("{API}/default/users/victim"));
-    assert_eq!(r.status, 401, "the right password after the lock: {}", r.text);
+    assert_eq!(
+        r.status, 401,
+        "the right password after the lock: {}",
+        r.text
+    );
     assert_eq!(s.metric(SUCCESSES), ok_before, "not even checked");
     let cred = s
         .admin()
@@ -272,7 +281,10 @@ fn parallel_wrong_passwords_verify_at_most_the_threshold(s: &TestServer) {
 /// The same through the token endpoint: the caller is authenticated (cached), the body's
 /// password is wrong 50 times at once; at most 2 are verified.
 fn parallel_wrong_token_passwords_verify_at_most_the_threshold(s: &TestServer) {
-    pwd_policy(s, json!({"tmpLockingThreshold": "2", "tmpLockingDuration": "600000"}));
+    pwd_policy(
+        s,
+        json!({"tmpLockingThreshold": "2", "tmpLockingDuration": "600000"}),
+    );
     staff(s, "selfie", &[("SelfAdmin", None)]);
     let me = s.as_user("default/selfie", PW);
     assert_eq!(me.get(&format!("{API}/default/users/selfie")).status, 200);
@@ -285,20 +297,31 @@ fn parallel_wrong_token_passwords_verify_at_most_the_threshold(s: &TestServer) {
             )
             .status
     });
-    assert!(statuses.iter().all(|st| *st == 422 || *st == 401), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|st| *st == 422 || *st == 401),
+        "{statuses:?}"
+    );
     let checked = s.metric(FAILURES) - before;
     assert!(checked <= 2.0, "{checked} wrong passwords verified");
     let r = s.as_user("default/selfie", PW).post(
         "/nevisidm/api/principal/v1/token",
         &json!({"grant_type": "password", "username": "selfie", "password": PW}),
     );
-    assert!(r.status == 401 || r.status == 422, "{} {}", r.status, r.text);
+    assert!(
+        r.status == 401 || r.status == 422,
+        "{} {}",
+        r.status,
+        r.text
+    );
 }
 
 /// Parallel right passwords of one user (an admin console opening many tabs) do not lock each
 /// other out: every one is answered 200.
 fn parallel_right_passwords_all_pass(s: &TestServer) {
-    pwd_policy(s, json!({"tmpLockingThreshold": "2", "tmpLockingDuration": "600000"}));
+    pwd_policy(
+        s,
+        json!({"tmpLockingThreshold": "2", "tmpLockingDuration": "600000"}),
+    );
     staff(s, "busy", &[("Helpdesk", Some(&["default"][..]))]);
     let statuses = parallel(16, |_| {
         s.as_user("default/busy", PW)
@@ -316,7 +339,10 @@ fn parallel_right_passwords_all_pass(s: &TestServer) {
 /// A token issued before a reset is refused after it (SPEC §10.4); a comment-only PATCH does
 /// not end it.
 fn a_token_ends_with_the_password_it_was_issued_against(s: &TestServer) {
-    pwd_policy(s, json!({"resetCodeEnabled": "true", "generatedLength": "14", "fragmentLength": "14"}));
+    pwd_policy(
+        s,
+        json!({"resetCodeEnabled": "true", "generatedLength": "14", "fragmentLength": "14"}),
+    );
     let admin = s.admin();
     created(&admin.post(
         &format!("{API}/default/users"),
@@ -327,7 +353,10 @@ fn a_token_ends_with_the_password_it_was_issued_against(s: &TestServer) {
         &json!({"policyExtId": "pwd"}),
     );
     created(&issued);
-    let pw1 = issued.json()["passwordFragment"].as_str().unwrap().to_owned();
+    let pw1 = issued.json()["passwordFragment"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     created(&admin.post(
         &format!("{API}/default/users/tok/roles"),
         &json!({"role": "SelfAdmin"}),
@@ -344,7 +373,10 @@ fn a_token_ends_with_the_password_it_was_issued_against(s: &TestServer) {
         s.as_user("default/tok", pw).send(
             "POST",
             &format!("{API}/default/users/tok/oath-credentials"),
-            Some(("application/json", json!({"label": "phone"}).to_string().into_bytes())),
+            Some((
+                "application/json",
+                json!({"label": "phone"}).to_string().into_bytes(),
+            )),
             &[("X-Token", tok)],
         )
     };
@@ -365,7 +397,10 @@ fn a_token_ends_with_the_password_it_was_issued_against(s: &TestServer) {
         &[],
     );
     created(&reset);
-    let pw2 = reset.json()["passwordFragment"].as_str().unwrap().to_owned();
+    let pw2 = reset.json()["passwordFragment"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     oath(&pw2, &t1).assert_error(422, "errors.invalidJWTToken", "Invalid JWT token.");
     let t2 = token(&pw2);
     created(&oath(&pw2, &t2));
@@ -376,7 +411,10 @@ fn a_credential_past_validity_to_is_not_usable(s: &TestServer) {
     pwd_policy(s, json!({"credentialLifetime": "1500"}));
     staff(s, "shortlived", &[("Helpdesk", Some(&["default"][..]))]);
     let me = || s.as_user("default/shortlived", PW);
-    assert_eq!(me().get(&format!("{API}/default/users/shortlived")).status, 200);
+    assert_eq!(
+        me().get(&format!("{API}/default/users/shortlived")).status,
+        200
+    );
     std::thread::sleep(Duration::from_millis(1700));
     let r = me().get(&format!("{API}/default/users/shortlived"));
     r.assert_error(401, "errors.userLoginFailed", "Authentication failed.");
@@ -419,7 +457,10 @@ fn two_instances_verify_at_most_the_threshold_together() {
     ) else {
         return;
     };
-    pwd_policy(&a, json!({"tmpLockingThreshold": "2", "tmpLockingDuration": "600000"}));
+    pwd_policy(
+        &a,
+        json!({"tmpLockingThreshold": "2", "tmpLockingDuration": "600000"}),
+    );
     staff(&a, "victim", &[("Helpdesk", Some(&["default"][..]))]);
     let before = a.metric(FAILURES) + b.metric(FAILURES);
     let statuses = parallel(50, |i| {
@@ -430,7 +471,10 @@ fn two_instances_verify_at_most_the_threshold_together() {
     });
     assert!(statuses.iter().all(|st| *st == 401), "{statuses:?}");
     let checked = a.metric(FAILURES) + b.metric(FAILURES) - before;
-    assert!(checked <= 2.0, "{checked} wrong passwords verified on two instances");
+    assert!(
+        checked <= 2.0,
+        "{checked} wrong passwords verified on two instances"
+    );
     for s in [&a, &b] {
         let r = s
             .as_user("default/victim", PW)
@@ -439,11 +483,13 @@ fn two_instances_verify_at_most_the_threshold_together() {
     }
 }
 
-
 /// Break-glass: unlock and reset work on the configured database while the service runs and
 /// after it stopped, are audited, and fail clearly on unknown users.
 fn break_glass_commands(s: &TestServer) {
-    pwd_policy(s, json!({"maxCredFailureCount": "1", "tmpLockingThreshold": "-1"}));
+    pwd_policy(
+        s,
+        json!({"maxCredFailureCount": "1", "tmpLockingThreshold": "-1"}),
+    );
     staff(s, "locked", &[("Helpdesk", Some(&["default"][..]))]);
     let me = |pw: &str| {
         s.as_user("default/locked", pw)
@@ -463,7 +509,11 @@ fn break_glass_commands(s: &TestServer) {
     assert_eq!(cred["stateName"], "active");
     assert_eq!(cred["stateChangeReason"], "unlock");
 
-    let (ok, out, err) = cli(&s.database_url, &["admin", "reset-password", "default/locked"], &[]);
+    let (ok, out, err) = cli(
+        &s.database_url,
+        &["admin", "reset-password", "default/locked"],
+        &[],
+    );
     assert!(ok, "{out}{err}");
     let new_pw = out.trim().rsplit(' ').next().unwrap().to_owned();
     assert_eq!(new_pw.len(), 12, "{out}");
@@ -472,9 +522,18 @@ fn break_glass_commands(s: &TestServer) {
     assert_eq!(me(PW), 401, "the old password is gone");
 
     for (args, needle) in [
-        (vec!["admin", "unlock", "default/nobody"], "No user with loginId 'nobody'"),
-        (vec!["admin", "reset-password", "nope/admin"], "Client doesn't exist with extId 'nope'"),
-        (vec!["admin", "unlock", "no-slash"], "<clientExtId>/<loginId>"),
+        (
+            vec!["admin", "unlock", "default/nobody"],
+            "No user with loginId 'nobody'",
+        ),
+        (
+            vec!["admin", "reset-password", "nope/admin"],
+            "Client doesn't exist with extId 'nope'",
+        ),
+        (
+            vec!["admin", "unlock", "no-slash"],
+            "<clientExtId>/<loginId>",
+        ),
     ] {
         let (ok, out, err) = cli(&s.database_url, &args, &[]);
         assert!(!ok, "{args:?} must fail: {out}");

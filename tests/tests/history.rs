@@ -6,10 +6,7 @@
 
 use std::process::Command;
 
-use idm_blackbox_tests::{
-    cli, sql,
-    json, on_both_backends, Backend, Options, Reply, TestServer,
-};
+use idm_blackbox_tests::{cli, json, on_both_backends, sql, Backend, Options, Reply, TestServer};
 use serde_json::Value;
 
 const API: &str = "/nevisidm/api/core/v1";
@@ -81,14 +78,24 @@ fn every_change_is_one_event(s: &TestServer) {
     let r = s.admin().send(
         "POST",
         &format!("{API}/acme/users"),
-        Some(("application/json", json!({"extId": "jdoe", "loginId": "other"}).to_string().into_bytes())),
+        Some((
+            "application/json",
+            json!({"extId": "jdoe", "loginId": "other"})
+                .to_string()
+                .into_bytes(),
+        )),
         &[("X-Request-Id", "dup-create-1")],
     );
     assert_eq!(r.status, 422, "{}", r.text);
     let r = s.admin().send(
         "PATCH",
         &format!("{API}/acme/users/jdoe/password"),
-        Some(("application/json", json!({"stateName": "disabled", "modificationComment": "leave"}).to_string().into_bytes())),
+        Some((
+            "application/json",
+            json!({"stateName": "disabled", "modificationComment": "leave"})
+                .to_string()
+                .into_bytes(),
+        )),
         &[("X-Request-Id", "patch-1")],
     );
     assert_eq!(r.status, 200, "{}", r.text);
@@ -123,7 +130,9 @@ fn every_change_is_one_event(s: &TestServer) {
         .as_user("acme/jdoe", "wrong")
         .get(&format!("{API}/acme/users/jdoe"));
     assert_eq!(r.status, 401);
-    let r = s.as_user("acme/jdoe", PW).get(&format!("{API}/clients/acme"));
+    let r = s
+        .as_user("acme/jdoe", PW)
+        .get(&format!("{API}/clients/acme"));
     assert_eq!(r.status, 403, "{}", r.text);
     let events = all_events(s);
     let acts = actions(&events);
@@ -159,14 +168,23 @@ fn queries_and_data_rooms(s: &TestServer) {
         &json!({"role": "ClientRoot", "clientExtIds": ["acme"]}),
     ));
     // ClientRoot of acme: sees acme's events only, never default's or the bootstrap's.
-    let r = s.as_user("acme/aud", PW).get(&format!("{EVENTS}?limit=1000"));
+    let r = s
+        .as_user("acme/aud", PW)
+        .get(&format!("{EVENTS}?limit=1000"));
     assert_eq!(r.status, 200, "{}", r.text);
     let items = r.json()["items"].as_array().unwrap().clone();
     assert!(!items.is_empty());
-    assert!(items.iter().all(|e| e["target"]["clientExtId"] == "acme"), "{items:?}");
+    assert!(
+        items.iter().all(|e| e["target"]["clientExtId"] == "acme"),
+        "{items:?}"
+    );
     s.as_user("acme/aud", PW)
         .get(&format!("{EVENTS}?clientExtId=default"))
-        .assert_error(403, "errors.combinedDataroomDenied", "Permission denied: AccessControl.AuditView");
+        .assert_error(
+            403,
+            "errors.combinedDataroomDenied",
+            "Permission denied: AccessControl.AuditView",
+        );
     // Root sees the bootstrap's events.
     let all = all_events(s);
     assert_eq!(all[0]["actor"], json!({"system": "bootstrap"}));
@@ -181,14 +199,20 @@ fn queries_and_data_rooms(s: &TestServer) {
         .unwrap()
         .iter()
         .all(|e| e["target"]["userExtId"] == "jdoe" || e["actor"]["userExtId"] == "jdoe"));
-    admin
-        .get(&format!("{EVENTS}?from=yesterday"))
-        .assert_error(422, "errors.invalidParameter", "Invalid value 'yesterday' for parameter 'from'");
+    admin.get(&format!("{EVENTS}?from=yesterday")).assert_error(
+        422,
+        "errors.invalidParameter",
+        "Invalid value 'yesterday' for parameter 'from'",
+    );
     // Self-admin reads its own history, not another's.
-    let r = s.as_user("acme/jdoe", PW).get(&format!("{API}/acme/users/jdoe/history"));
+    let r = s
+        .as_user("acme/jdoe", PW)
+        .get(&format!("{API}/acme/users/jdoe/history"));
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(!r.json()["items"].as_array().unwrap().is_empty());
-    let r = s.as_user("acme/jdoe", PW).get(&format!("{API}/acme/users/aud/history"));
+    let r = s
+        .as_user("acme/jdoe", PW)
+        .get(&format!("{API}/acme/users/aud/history"));
     assert_eq!(r.status, 403);
     // Paging: two at a time covers the same events as one page.
     let mut paged = Vec::new();
@@ -200,13 +224,21 @@ fn queries_and_data_rooms(s: &TestServer) {
             format!("{EVENTS}?limit=2&clientExtId=acme&continuationToken={token}")
         };
         let body = admin.get(&path).json();
-        paged.extend(body["items"].as_array().unwrap().iter().map(|e| e["seq"].clone()));
+        paged.extend(
+            body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["seq"].clone()),
+        );
         match body["_pagination"]["continuationToken"].as_str() {
             Some(t) => token = t.to_owned(),
             None => break,
         }
     }
-    let one: Vec<Value> = admin.get(&format!("{EVENTS}?limit=1000&clientExtId=acme")).json()["items"]
+    let one: Vec<Value> = admin
+        .get(&format!("{EVENTS}?limit=1000&clientExtId=acme"))
+        .json()["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -235,9 +267,19 @@ fn no_secret_in_the_history_or_the_database(s: &TestServer) {
     );
     ok(&created);
     let mut secrets: Vec<String> = vec![PW.to_owned()];
-    secrets.push(created.json()["passwordFragment"].as_str().unwrap().to_owned());
+    secrets.push(
+        created.json()["passwordFragment"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    );
     for _ in 0..2 {
-        let r = admin.send("POST", &format!("{API}/acme/users/gina/password/reset"), None, &[]);
+        let r = admin.send(
+            "POST",
+            &format!("{API}/acme/users/gina/password/reset"),
+            None,
+            &[],
+        );
         ok(&r);
         secrets.push(r.json()["passwordFragment"].as_str().unwrap().to_owned());
     }
@@ -252,33 +294,58 @@ fn no_secret_in_the_history_or_the_database(s: &TestServer) {
     let oath = s.as_user("acme/jdoe", PW).send(
         "POST",
         &format!("{API}/acme/users/jdoe/oath-credentials"),
-        Some(("application/json", json!({"label": "phone"}).to_string().into_bytes())),
+        Some((
+            "application/json",
+            json!({"label": "phone"}).to_string().into_bytes(),
+        )),
         &[("X-Token", &token)],
     );
     ok(&oath);
     let uri = oath.json()["uri"].as_str().unwrap().to_owned();
-    let secret = uri.split("secret=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    let secret = uri
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
     secrets.push(secret);
     // Failed and successful logins.
     for pw in ["wrong-1", PW] {
-        let _ = s.as_user("acme/jdoe", pw).get(&format!("{API}/acme/users/jdoe"));
+        let _ = s
+            .as_user("acme/jdoe", pw)
+            .get(&format!("{API}/acme/users/jdoe"));
     }
     let history = serde_json::to_string(&all_events(s)).unwrap();
     for secret in &secrets {
-        assert!(!history.contains(secret.as_str()), "a secret is in the history");
+        assert!(
+            !history.contains(secret.as_str()),
+            "a secret is in the history"
+        );
     }
     assert!(!history.contains("$argon2"), "a hash is in the history");
-    let (ok_cli, export, _) = cli(&s.database_url, &["audit", "export"], &[("IDM_AUDIT_RETENTION_DAYS", "1")]);
+    let (ok_cli, export, _) = cli(
+        &s.database_url,
+        &["audit", "export"],
+        &[("IDM_AUDIT_RETENTION_DAYS", "1")],
+    );
     assert!(ok_cli);
     assert!(!export.contains("$argon2"));
     for secret in &secrets {
         assert!(!export.contains(secret.as_str()));
-        assert!(!s.logs().contains(secret.as_str()), "a secret is in the log");
+        assert!(
+            !s.logs().contains(secret.as_str()),
+            "a secret is in the log"
+        );
     }
     let store = database_text(s);
     assert!(store.contains("history_events") || store.contains("login.failed"));
     for secret in &secrets {
-        assert!(!store.contains(secret.as_str()), "a secret is in the database in clear");
+        assert!(
+            !store.contains(secret.as_str()),
+            "a secret is in the database in clear"
+        );
     }
 }
 
@@ -297,14 +364,20 @@ fn database_text(s: &TestServer) -> String {
         .arg(&s.database_url)
         .output()
         .expect("pg_dump runs");
-    assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
     String::from_utf8_lossy(&dump.stdout).into_owned()
 }
 
-
-
 fn verify(s: &TestServer) -> (bool, String) {
-    let (ok, out, err) = cli(&s.database_url, &["audit", "verify"], &[("IDM_AUDIT_RETENTION_DAYS", "1")]);
+    let (ok, out, err) = cli(
+        &s.database_url,
+        &["audit", "verify"],
+        &[("IDM_AUDIT_RETENTION_DAYS", "1")],
+    );
     (ok, format!("{out}{err}"))
 }
 
@@ -315,7 +388,11 @@ fn tampering_is_detected(s: &TestServer) {
     let (intact, out) = verify(s);
     assert!(intact, "{out}");
     assert!(out.contains("history intact"), "{out}");
-    let (_, export, _) = cli(&s.database_url, &["audit", "export"], &[("IDM_AUDIT_RETENTION_DAYS", "1")]);
+    let (_, export, _) = cli(
+        &s.database_url,
+        &["audit", "export"],
+        &[("IDM_AUDIT_RETENTION_DAYS", "1")],
+    );
     let lines: Vec<Value> = export
         .lines()
         .map(|l| serde_json::from_str(l).expect("NDJSON"))
@@ -325,14 +402,20 @@ fn tampering_is_detected(s: &TestServer) {
     let n = lines.len() as i64;
 
     // Modified.
-    sql(s, "UPDATE history_events SET detail = 'forged' WHERE seq = 5");
+    sql(
+        s,
+        "UPDATE history_events SET detail = 'forged' WHERE seq = 5",
+    );
     let (intact, out) = verify(s);
     assert!(!intact && out.contains("event 5"), "{out}");
     sql(s, "UPDATE history_events SET detail = NULL WHERE seq = 5");
     assert!(verify(s).0);
 
     // Deleted in the middle.
-    sql(s, "CREATE TABLE saved AS SELECT * FROM history_events WHERE seq = 4");
+    sql(
+        s,
+        "CREATE TABLE saved AS SELECT * FROM history_events WHERE seq = 4",
+    );
     sql(s, "DELETE FROM history_events WHERE seq = 4");
     let (intact, out) = verify(s);
     assert!(!intact && out.contains("event 4"), "{out}");
@@ -352,7 +435,10 @@ fn tampering_is_detected(s: &TestServer) {
     sql(s, &format!("UPDATE history_head SET seq = {}, hash = (SELECT hash FROM history_events WHERE seq = {})", n + 1, n + 1));
     let (intact, out) = verify(s);
     assert!(!intact, "{out}");
-    sql(s, &format!("DELETE FROM history_events WHERE seq = {}", n + 1));
+    sql(
+        s,
+        &format!("DELETE FROM history_events WHERE seq = {}", n + 1),
+    );
 
     // The newest event deleted and the head rewound to hide it.
     sql(s, &format!("DELETE FROM history_events WHERE seq = {n}"));
@@ -366,7 +452,11 @@ fn tampering_is_detected(s: &TestServer) {
 /// of them here; pruning and its anchor are covered by the use-case tests.)
 fn prune_keeps_verification_working(s: &TestServer) {
     setup(s);
-    let (ok_cli, out, err) = cli(&s.database_url, &["audit", "prune"], &[("IDM_AUDIT_RETENTION_DAYS", "1")]);
+    let (ok_cli, out, err) = cli(
+        &s.database_url,
+        &["audit", "prune"],
+        &[("IDM_AUDIT_RETENTION_DAYS", "1")],
+    );
     assert!(ok_cli, "{out}{err}");
     assert!(out.contains("events pruned"), "{out}");
     assert!(verify(s).0);

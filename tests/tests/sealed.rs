@@ -12,7 +12,7 @@ use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use data_encoding::BASE32_NOPAD;
-use idm_blackbox_tests::{sql, json, on_both_backends, Options, Reply, TestServer, ENCRYPTION_KEY};
+use idm_blackbox_tests::{json, on_both_backends, sql, Options, Reply, TestServer, ENCRYPTION_KEY};
 use totp_rs::{Algorithm, TOTP};
 
 const CORE: &str = "/nevisidm/api/core/v1";
@@ -26,22 +26,37 @@ fn created(r: &Reply) -> serde_json::Value {
 /// User u1 of client default with two TOTP credentials; their secrets from the create answers.
 fn setup(s: &TestServer) -> (Vec<u8>, Vec<u8>) {
     let admin = s.admin();
-    created(&admin.post(&format!("{CORE}/default/users"), &json!({"extId": "u1", "loginId": "u1"})));
+    created(&admin.post(
+        &format!("{CORE}/default/users"),
+        &json!({"extId": "u1", "loginId": "u1"}),
+    ));
     let secret = |ext: &str| {
         let body = created(&admin.post(
             &format!("{CORE}/default/users/u1/oath-credentials"),
             &json!({"extId": ext, "label": ext}),
         ));
         let uri = body["uri"].as_str().unwrap().to_owned();
-        let b32 = uri.split("secret=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+        let b32 = uri
+            .split("secret=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .to_owned();
         BASE32_NOPAD.decode(b32.as_bytes()).unwrap()
     };
     (secret("oa"), secret("ob"))
 }
 
 fn code(secret: &[u8]) -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-    TOTP::new(Algorithm::SHA1, 6, 0, 30, secret.to_vec()).unwrap().generate(now)
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    TOTP::new(Algorithm::SHA1, 6, 0, 30, secret.to_vec())
+        .unwrap()
+        .generate(now)
 }
 
 fn login(s: &TestServer, ext: &str, code: &str) -> Reply {
@@ -50,7 +65,6 @@ fn login(s: &TestServer, ext: &str, code: &str) -> Reply {
         &json!({"code": code}),
     )
 }
-
 
 fn a_secret_copied_into_another_row_does_not_open(s: &TestServer) {
     let (a, _) = setup(s);
@@ -62,9 +76,15 @@ fn a_secret_copied_into_another_row_does_not_open(s: &TestServer) {
     let r = login(s, "ob", &code(&a));
     r.assert_error(500, "errors.fatalError", "Internal server error.");
     assert!(!r.text.contains("sealed") && !r.text.contains("decrypt"));
-    assert_eq!(s.anonymous().get("/health/ready").status, 200, "still serving");
+    assert_eq!(
+        s.anonymous().get("/health/ready").status,
+        200,
+        "still serving"
+    );
     // The row it belongs to still opens it.
-    let next = s.admin().get(&format!("{CORE}/default/users/u1/oath-credentials/oa"));
+    let next = s
+        .admin()
+        .get(&format!("{CORE}/default/users/u1/oath-credentials/oa"));
     assert_eq!(next.status, 200);
 }
 
@@ -78,10 +98,20 @@ fn an_old_database_is_upgraded_at_start(s: &TestServer) {
     let nonce = [7u8; 12];
     let sealed = cipher.encrypt(&Nonce::from(nonce), a.as_slice()).unwrap();
     let unbound = format!("{}~{}", STANDARD.encode(nonce), STANDARD.encode(sealed));
-    sql(s, &format!("UPDATE credentials SET oath_secret = '{unbound}' WHERE ext_id = 'oa'"));
-    sql(s, "DELETE FROM server_meta WHERE name = 'sealed-values-bound-v1'");
+    sql(
+        s,
+        &format!("UPDATE credentials SET oath_secret = '{unbound}' WHERE ext_id = 'oa'"),
+    );
+    sql(
+        s,
+        "DELETE FROM server_meta WHERE name = 'sealed-values-bound-v1'",
+    );
     let r = login(s, "oa", &code(&a));
-    assert_eq!(r.status, 500, "an unbound value does not open before the upgrade: {}", r.text);
+    assert_eq!(
+        r.status, 500,
+        "an unbound value does not open before the upgrade: {}",
+        r.text
+    );
     let again = TestServer::start_with(
         s.backend,
         Options {
@@ -97,8 +127,14 @@ fn an_old_database_is_upgraded_at_start(s: &TestServer) {
     // The code of this step may have been used above only if that login had succeeded; it
     // did not, so the upgraded secret verifies it now.
     assert_eq!(r.json()["statusCode"], 5, "{}", r.text);
-    let stored = again.admin().get(&format!("{CORE}/default/users/u1/oath-credentials/oa")).json();
+    let stored = again
+        .admin()
+        .get(&format!("{CORE}/default/users/u1/oath-credentials/oa"))
+        .json();
     assert_ne!(stored["secret"], serde_json::Value::String(unbound));
 }
 
-on_both_backends!(a_secret_copied_into_another_row_does_not_open, an_old_database_is_upgraded_at_start);
+on_both_backends!(
+    a_secret_copied_into_another_row_does_not_open,
+    an_old_database_is_upgraded_at_start
+);

@@ -109,7 +109,9 @@ mod tests {
         let (n, body) = sealed.split_once('~').unwrap();
         let mut raw = STANDARD.decode(body).unwrap();
         raw[0] ^= 1;
-        assert!(c.open(&format!("{n}~{}", STANDARD.encode(raw)), "r").is_err());
+        assert!(c
+            .open(&format!("{n}~{}", STANDARD.encode(raw)), "r")
+            .is_err());
         assert!(c.open("garbage", "r").is_err());
         assert!(c.open("~", "r").is_err());
     }

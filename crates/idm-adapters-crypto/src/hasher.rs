@@ -4,9 +4,9 @@ use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use idm_ports::auth::{HashSlot, PasswordHasher};
-use zeroize::Zeroizing;
 use idm_ports::error::AppError;
 use rand::rngs::OsRng;
+use zeroize::Zeroizing;
 
 /// The argon2id cost (SPEC §4.5: m = 19456 KiB, t = 2, p = 1 by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,7 +299,11 @@ mod tests {
         assert!(h.verify(&slot, "s3cret!", &phc));
         assert!(!h.verify(&slot, "s3cret", &phc));
         assert!(!h.verify(&slot, "s3cret!", "not a hash"));
-        assert_ne!(phc, h.hash(&slot, "s3cret!").unwrap(), "fresh salt per hash");
+        assert_ne!(
+            phc,
+            h.hash(&slot, "s3cret!").unwrap(),
+            "fresh salt per hash"
+        );
     }
 
     #[test]
@@ -352,7 +356,10 @@ mod tests {
         assert_eq!(gate.enter().unwrap_err(), AppError::Busy);
         assert!(started.elapsed() < Duration::from_millis(40));
         drop(first);
-        assert!(waiter.join().unwrap().is_ok(), "a freed slot goes to the waiter");
+        assert!(
+            waiter.join().unwrap().is_ok(),
+            "a freed slot goes to the waiter"
+        );
         assert!(gate.enter().is_ok());
     }
 }

@@ -2312,16 +2312,88 @@ fn search_world(uow: &dyn UnitOfWork) -> (Client, Vec<User>) {
     let acme = client();
     let other = client();
     let users = vec![
-        searched_user(&acme, "alice", Some("Alice"), Some("Smith"), Some("Alice@Example.com"), Some("EXT-1"), Active, 1),
-        searched_user(&acme, "bob", Some("Bob"), Some("Alison"), Some("bob@example.org"), Some("ext-2"), Disabled, 2),
+        searched_user(
+            &acme,
+            "alice",
+            Some("Alice"),
+            Some("Smith"),
+            Some("Alice@Example.com"),
+            Some("EXT-1"),
+            Active,
+            1,
+        ),
+        searched_user(
+            &acme,
+            "bob",
+            Some("Bob"),
+            Some("Alison"),
+            Some("bob@example.org"),
+            Some("ext-2"),
+            Disabled,
+            2,
+        ),
         searched_user(&acme, "carol", None, None, None, None, Active, 2),
-        searched_user(&acme, "al_x", Some("Al"), Some("Zed"), Some("zed@example.com"), Some("a%b_c"), Active, 3),
-        searched_user(&acme, "ALFRED", Some("Alfred"), Some("Miller"), None, Some("Ext-1"), Archived, 4),
-        searched_user(&acme, "dave", Some("Dave"), Some("%off"), Some("a\\b@x.ch"), Some("x*y?[z]"), Active, 5),
-        searched_user(&acme, "erin", Some(""), Some("albert"), Some("erin@x.ch"), Some(""), Active, 6),
-        searched_user(&acme, "Émile", Some("Émile"), Some("Ünal"), Some("emile@x.ch"), Some("é-1"), Active, 7),
+        searched_user(
+            &acme,
+            "al_x",
+            Some("Al"),
+            Some("Zed"),
+            Some("zed@example.com"),
+            Some("a%b_c"),
+            Active,
+            3,
+        ),
+        searched_user(
+            &acme,
+            "ALFRED",
+            Some("Alfred"),
+            Some("Miller"),
+            None,
+            Some("Ext-1"),
+            Archived,
+            4,
+        ),
+        searched_user(
+            &acme,
+            "dave",
+            Some("Dave"),
+            Some("%off"),
+            Some("a\\b@x.ch"),
+            Some("x*y?[z]"),
+            Active,
+            5,
+        ),
+        searched_user(
+            &acme,
+            "erin",
+            Some(""),
+            Some("albert"),
+            Some("erin@x.ch"),
+            Some(""),
+            Active,
+            6,
+        ),
+        searched_user(
+            &acme,
+            "Émile",
+            Some("Émile"),
+            Some("Ünal"),
+            Some("emile@x.ch"),
+            Some("é-1"),
+            Active,
+            7,
+        ),
     ];
-    let foreign = searched_user(&other, "alice", Some("Alice"), Some("Smith"), Some("alice@example.com"), Some("EXT-1"), Active, 1);
+    let foreign = searched_user(
+        &other,
+        "alice",
+        Some("Alice"),
+        Some("Smith"),
+        Some("alice@example.com"),
+        Some("EXT-1"),
+        Active,
+        1,
+    );
     write(uow, |r| {
         r.clients().insert(&acme)?;
         r.clients().insert(&other)?;
@@ -2340,7 +2412,9 @@ fn search(
     offset: u64,
     limit: u32,
 ) -> (Vec<User>, u64) {
-    read(uow, |r| Ok(r.users().search(&client.id, query, offset, limit)?))
+    read(uow, |r| {
+        Ok(r.users().search(&client.id, query, offset, limit)?)
+    })
 }
 
 /// The reference answer: the users `query` matches, by (created, extId).
@@ -2477,21 +2551,36 @@ pub fn users_search_matches_the_reference(uow: &dyn UnitOfWork) {
     // Spot checks of the reference itself, so a wrong reference cannot pass unnoticed.
     let logins = |q: &Q| expected(&users, q);
     assert_eq!(logins(&text(A::LoginId, Op::Eq, "ALICE")), ["alice"]);
-    assert_eq!(logins(&text(A::ExternalId, Op::Eq, "ext-1")), Vec::<String>::new());
+    assert_eq!(
+        logins(&text(A::ExternalId, Op::Eq, "ext-1")),
+        Vec::<String>::new()
+    );
     assert_eq!(logins(&text(A::ExternalId, Op::Co, "%b_")), ["al_x"]);
     assert_eq!(logins(&text(A::ExternalId, Op::Co, "*")), ["dave"]);
     assert_eq!(logins(&text(A::FamilyName, Op::Co, "%")), ["dave"]);
     assert_eq!(logins(&text(A::LoginId, Op::Sw, "al_")), ["al_x"]);
-    assert_eq!(logins(&Q::Present(A::FirstName)).len(), 6, "empty and absent are not present");
+    assert_eq!(
+        logins(&Q::Present(A::FirstName)).len(),
+        6,
+        "empty and absent are not present"
+    );
     assert_eq!(
         logins(&Q::negate(text(A::FamilyName, Op::Eq, "Smith"))).len(),
         7,
         "not: carol (no family name) included"
     );
-    assert_eq!(logins(&active(Op::Eq, false)), ["bob", "ALFRED"], "archived reads as inactive");
+    assert_eq!(
+        logins(&active(Op::Eq, false)),
+        ["bob", "ALFRED"],
+        "archived reads as inactive"
+    );
     // The look-alike of the other client is never found.
     let (found, _) = search(uow, &acme, &text(A::LoginId, Op::Eq, "alice"), 0, 10);
-    assert_eq!(found, vec![users[0].clone()], "every field read back, one client");
+    assert_eq!(
+        found,
+        vec![users[0].clone()],
+        "every field read back, one client"
+    );
 }
 
 /// `search` pages by offset and limit over the same order and counts every match exactly:
@@ -2524,9 +2613,17 @@ pub fn users_search_pages_and_counts_exactly(uow: &dyn UnitOfWork) {
             }
             assert_eq!(seen, want, "limit {limit}");
         }
-        assert_eq!(search(uow, &acme, &query, 0, 0), (Vec::new(), n), "limit 0 counts");
+        assert_eq!(
+            search(uow, &acme, &query, 0, 0),
+            (Vec::new(), n),
+            "limit 0 counts"
+        );
         assert_eq!(search(uow, &acme, &query, 3, 0), (Vec::new(), n));
-        assert_eq!(search(uow, &acme, &query, n, 10), (Vec::new(), n), "past the end");
+        assert_eq!(
+            search(uow, &acme, &query, n, 10),
+            (Vec::new(), n),
+            "past the end"
+        );
         assert_eq!(search(uow, &acme, &query, u64::MAX, 10), (Vec::new(), n));
         let (tail, total) = search(uow, &acme, &query, n - 1, 10);
         assert_eq!((tail.len(), total), (1, n), "a short last page");

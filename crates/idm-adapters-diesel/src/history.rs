@@ -40,7 +40,10 @@ impl HistoryRepo for DieselRepos<'_> {
                 client_ext_id,
                 user_ext_id,
                 ..
-            } => (Some(client_ext_id.to_string()), Some(user_ext_id.to_string())),
+            } => (
+                Some(client_ext_id.to_string()),
+                Some(user_ext_id.to_string()),
+            ),
             _ => (None, None),
         };
         let r = diesel::insert_into(history_events::table)
@@ -57,7 +60,8 @@ impl HistoryRepo for DieselRepos<'_> {
                 history_events::user_ext_id.eq(e.user_ext_id.as_deref()),
                 history_events::credential_ext_id.eq(e.credential_ext_id.as_deref()),
                 history_events::policy_ext_id.eq(e.policy_ext_id.as_deref()),
-                history_events::changes.eq(serde_json::Value::Object(e.changes.clone()).to_string()),
+                history_events::changes
+                    .eq(serde_json::Value::Object(e.changes.clone()).to_string()),
                 history_events::detail.eq(e.detail.as_deref()),
                 history_events::prev_hash.eq(prev),
                 history_events::hash.eq(&stored.hash),
@@ -91,7 +95,11 @@ impl HistoryRepo for DieselRepos<'_> {
             .into_boxed::<crate::Db>();
         match (&filter.data_room, filter.include_system) {
             (Some(room), true) => {
-                q = q.filter(h::client_ext_id.eq_any(room.clone()).or(h::client_ext_id.is_null()))
+                q = q.filter(
+                    h::client_ext_id
+                        .eq_any(room.clone())
+                        .or(h::client_ext_id.is_null()),
+                )
             }
             (Some(room), false) => q = q.filter(h::client_ext_id.eq_any(room.clone())),
             (None, false) => q = q.filter(h::client_ext_id.is_not_null()),
@@ -103,9 +111,9 @@ impl HistoryRepo for DieselRepos<'_> {
         if let Some(u) = &filter.user_ext_id {
             q = match &filter.client_ext_id {
                 Some(c) => q.filter(
-                    h::user_ext_id
+                    h::user_ext_id.eq(u.clone()).or(h::actor_user
                         .eq(u.clone())
-                        .or(h::actor_user.eq(u.clone()).and(h::actor_client.eq(c.clone()))),
+                        .and(h::actor_client.eq(c.clone()))),
                 ),
                 None => q.filter(h::user_ext_id.eq(u.clone()).or(h::actor_user.eq(u.clone()))),
             };

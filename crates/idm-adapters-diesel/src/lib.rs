@@ -36,8 +36,8 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use idm_ports::error::{AppError, StoreError};
 use idm_ports::repos::{
-    ClientRepo, CredentialRepo, DeliveryPort, HealthCheck, HistoryRepo, MetaRepo, PolicyRepo, Repos, RoleRepo,
-    TxMode, UnitOfWork, UserRepo,
+    ClientRepo, CredentialRepo, DeliveryPort, HealthCheck, HistoryRepo, MetaRepo, PolicyRepo,
+    Repos, RoleRepo, TxMode, UnitOfWork, UserRepo,
 };
 
 pub use connection::{Backend, ConnectError, DbConnection, Manager};

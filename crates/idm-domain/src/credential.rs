@@ -814,7 +814,10 @@ pub(crate) mod tests {
             Attempt::Reserved { counted: true, .. }
         ));
         assert!(c.settle_success(true, true, now()));
-        assert_eq!((c.state, c.failed_login_count), (CredentialState::Initial, 0));
+        assert_eq!(
+            (c.state, c.failed_login_count),
+            (CredentialState::Initial, 0)
+        );
     }
 
     #[test]
@@ -877,7 +880,10 @@ pub(crate) mod tests {
         assert!(!c.assign_to("u9", now()));
         assert_eq!((c.user_id.as_deref(), c.version), (Some("u9"), 2));
         c.unassign(now());
-        assert_eq!((c.user_id.as_deref(), c.state), (None, CredentialState::Initial));
+        assert_eq!(
+            (c.user_id.as_deref(), c.state),
+            (None, CredentialState::Initial)
+        );
     }
 
     #[test]

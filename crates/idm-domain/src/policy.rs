@@ -342,7 +342,8 @@ impl PolicyParameters {
             if min > max {
                 return Err(invalid_value("maxLength", &max.to_string()));
             }
-            let (generated, fragment) = (params.int("generatedLength"), params.int("fragmentLength"));
+            let (generated, fragment) =
+                (params.int("generatedLength"), params.int("fragmentLength"));
             if fragment > generated {
                 return Err(invalid_value("fragmentLength", &fragment.to_string()));
             }
@@ -371,13 +372,16 @@ impl PolicyParameters {
     }
 
     fn value(&self, name: &str) -> &str {
-        self.explicit.get(name).map(String::as_str).unwrap_or_else(|| {
-            self.policy_type
-                .specs()
-                .find(|s| s.name == name)
-                .map(|s| s.default)
-                .unwrap_or_default()
-        })
+        self.explicit
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_else(|| {
+                self.policy_type
+                    .specs()
+                    .find(|s| s.name == name)
+                    .map(|s| s.default)
+                    .unwrap_or_default()
+            })
     }
 
     fn int(&self, name: &str) -> i64 {
@@ -615,7 +619,12 @@ mod tests {
         let eff = p.effective();
         assert_eq!(eff.len(), 11);
         assert_eq!(eff["generatedCharset"], DEFAULT_GENERATED_CHARSET);
-        assert_eq!(PolicyParameters::defaults(PolicyType::Vasco).effective().len(), 4);
+        assert_eq!(
+            PolicyParameters::defaults(PolicyType::Vasco)
+                .effective()
+                .len(),
+            4
+        );
         assert_eq!(
             PolicyParameters::defaults(PolicyType::Oath).effective()["issuer"],
             "nevisIDM"
@@ -682,12 +691,8 @@ mod tests {
     #[test]
     fn merge_revalidates_the_whole() {
         let p = PolicyParameters::validated(PolicyType::Pwd, map(&[("minLength", "10")])).unwrap();
-        assert!(p
-            .merged(map(&[("maxLength", "9")]))
-            .is_err());
-        let m = p
-            .merged(map(&[("maxLength", "20")]))
-            .unwrap();
+        assert!(p.merged(map(&[("maxLength", "9")])).is_err());
+        let m = p.merged(map(&[("maxLength", "20")])).unwrap();
         assert_eq!(m.password().min_length, 10);
         assert_eq!(m.password().max_length, 20);
     }

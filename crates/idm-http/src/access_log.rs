@@ -105,14 +105,19 @@ async fn record_denial(
         return;
     };
     let param = |name: &str| req.match_info().get(name).map(ToOwned::to_owned);
-    let client = param("clientExtId").or_else(|| param("extId").filter(|_| {
-        req.match_info().get("clientExtId").is_none() && req.path().contains("/core/v1/clients/")
-    }));
+    let client = param("clientExtId").or_else(|| {
+        param("extId").filter(|_| {
+            req.match_info().get("clientExtId").is_none()
+                && req.path().contains("/core/v1/clients/")
+        })
+    });
     // SCIM (SPEC §14) names the user `:id` under `…/Users/`.
     let user = param("userExtId").or_else(|| {
-        param("id").filter(|_| crate::scim::is_scim_path(req.path()) && req.path().contains("/Users/"))
+        param("id")
+            .filter(|_| crate::scim::is_scim_path(req.path()) && req.path().contains("/Users/"))
     });
-    let result = actix_web::web::block(move || audit.record_denial(&caller, client, user, detail)).await;
+    let result =
+        actix_web::web::block(move || audit.record_denial(&caller, client, user, detail)).await;
     if !matches!(result, Ok(Ok(()))) {
         tracing::warn!("a refused request could not be recorded in the history");
     }

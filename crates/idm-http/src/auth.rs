@@ -97,7 +97,8 @@ impl FromRequest for Authenticated {
                 authenticator.authenticate(&creds.user_id, &creds.password, request_id)
             })
             .await??;
-            req.extensions_mut().insert(AuthenticatedCaller(caller.clone()));
+            req.extensions_mut()
+                .insert(AuthenticatedCaller(caller.clone()));
             req.extensions_mut().insert(CallerIds {
                 client_ext_id: caller.client_ext_id.to_string(),
                 user_ext_id: caller.user_ext_id.to_string(),

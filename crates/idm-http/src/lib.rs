@@ -54,9 +54,8 @@ use actix_web::{middleware, web, App};
 use idm_ports::repos::HealthCheck;
 use idm_ports::telemetry::Telemetry;
 use idm_ports::usecases::{
-    AuditService,
-    AuthService, CallerAuthenticator, ClientService, LoginInfoService, OathService, PasswordService,
-    PolicyService, RoleService, TokenService, UserService, VascoService,
+    AuditService, AuthService, CallerAuthenticator, ClientService, LoginInfoService, OathService,
+    PasswordService, PolicyService, RoleService, TokenService, UserService, VascoService,
 };
 
 pub use body::BodyRejection;

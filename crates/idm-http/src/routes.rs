@@ -32,11 +32,11 @@ use utoipa::openapi::{OpenApi, RefOr, Schema};
 use utoipa_actix_web::{AppExt, OpenApiFactory, UtoipaApp};
 
 use crate::error::ApiError;
-use crate::scim;
 use crate::handlers::{
     audit, auth, clients, docs, health, login_info, oath, passwords, policies, principal, roles,
     token, users, vasco,
 };
+use crate::scim;
 
 /// Every endpoint, in routing order (see the module doc for why the order matters).
 fn register<T: AppFactory>(endpoints: Endpoints<T>) -> Endpoints<T> {

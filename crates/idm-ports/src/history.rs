@@ -138,7 +138,9 @@ pub fn actor_json(actor: &Actor) -> Value {
             client_ext_id,
             user_ext_id,
             login_id,
-        } => json!({"clientExtId": client_ext_id.as_str(), "userExtId": user_ext_id.as_str(), "loginId": login_id}),
+        } => {
+            json!({"clientExtId": client_ext_id.as_str(), "userExtId": user_ext_id.as_str(), "loginId": login_id})
+        }
         Actor::Bootstrap => json!({"system": "bootstrap"}),
         Actor::Operator => json!({"system": "operator"}),
     }
@@ -177,7 +179,12 @@ pub const ACTIONS: &[&str] = &[
     "storage.resealed",
 ];
 
-fn put<T: PartialEq + Into<Value> + Clone>(changes: &mut Map<String, Value>, field: &str, a: T, b: T) {
+fn put<T: PartialEq + Into<Value> + Clone>(
+    changes: &mut Map<String, Value>,
+    field: &str,
+    a: T,
+    b: T,
+) {
     if a != b {
         changes.insert(field.to_owned(), json!([a.into(), b.into()]));
     }
@@ -210,7 +217,10 @@ pub fn user_diff(before: Option<&User>, after: Option<&User>) -> Map<String, Val
 }
 
 /// The public fields of a credential that changed; never its hash or secret.
-pub fn credential_diff(before: Option<&Credential>, after: Option<&Credential>) -> Map<String, Value> {
+pub fn credential_diff(
+    before: Option<&Credential>,
+    after: Option<&Credential>,
+) -> Map<String, Value> {
     let view = |c: Option<&Credential>| -> Vec<(&'static str, Value)> {
         let Some(c) = c else { return Vec::new() };
         vec![

@@ -267,7 +267,8 @@ pub trait HistoryRepo {
     /// transaction ends so that appenders on every instance take their places one by one.
     fn head_for_update(&mut self) -> Result<(i64, String), StoreError>;
     /// Stores one event; `prev` is the chain hash it follows.
-    fn insert(&mut self, event: &crate::history::StoredEvent, prev: &str) -> Result<(), StoreError>;
+    fn insert(&mut self, event: &crate::history::StoredEvent, prev: &str)
+        -> Result<(), StoreError>;
     /// Moves the head to the last appended event; `mac` authenticates the head itself, so the
     /// newest events cannot be cut off by rewinding it.
     fn set_head(&mut self, seq: i64, hash: &str, mac: &str) -> Result<(), StoreError>;

@@ -6,9 +6,9 @@ use std::sync::Mutex;
 use crate::error::AppError;
 use crate::history::StoredEvent;
 use crate::repos::{
-    ClientRepo, CredentialRepo, DeliveryPort, HistoryRepo, MetaRepo, MockClientRepo, MockCredentialRepo,
-    MockDeliveryPort, MockMetaRepo, MockPolicyRepo, MockRoleRepo, MockUserRepo, PolicyRepo, Repos,
-    RoleRepo, TxMode, UnitOfWork, UserRepo,
+    ClientRepo, CredentialRepo, DeliveryPort, HistoryRepo, MetaRepo, MockClientRepo,
+    MockCredentialRepo, MockDeliveryPort, MockMetaRepo, MockPolicyRepo, MockRoleRepo, MockUserRepo,
+    PolicyRepo, Repos, RoleRepo, TxMode, UnitOfWork, UserRepo,
 };
 
 /// One mock per repository; set expectations on the fields, then hand it to [`MockedUnitOfWork`].
@@ -168,7 +168,13 @@ impl MockedUnitOfWork {
     pub fn actions(&self) -> Vec<String> {
         self.repos
             .lock()
-            .map(|r| r.history.events.iter().map(|e| e.event.action.to_owned()).collect())
+            .map(|r| {
+                r.history
+                    .events
+                    .iter()
+                    .map(|e| e.event.action.to_owned())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 

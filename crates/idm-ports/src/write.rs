@@ -18,8 +18,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::HistoryMac;
 use crate::error::{AppResult, StoreError};
 use crate::history::{
-    canonical, client_diff, credential_diff, policy_diff, user_diff, NewEvent, Outcome,
-    StoredEvent,
+    canonical, client_diff, credential_diff, policy_diff, user_diff, NewEvent, Outcome, StoredEvent,
 };
 use crate::permit::Permit;
 use crate::repos::{transact, Repos, TxMode};
@@ -129,7 +128,11 @@ impl<'r> Tx<'r> {
     }
 
     /// [`Tx::apply`] that also tells whether a delete or revoke found anything.
-    pub fn apply_revoke(&mut self, permit: &Permit, change: Change<'_>) -> Result<bool, StoreError> {
+    pub fn apply_revoke(
+        &mut self,
+        permit: &Permit,
+        change: Change<'_>,
+    ) -> Result<bool, StoreError> {
         let mut event = self.event(permit, "", Outcome::Success);
         let r = &mut *self.repos;
         let mut found = true;
@@ -209,7 +212,8 @@ impl<'r> Tx<'r> {
                 client_id,
                 policy_type,
             } => {
-                r.policies().clear_default(client_id, policy_type, self.now)?;
+                r.policies()
+                    .clear_default(client_id, policy_type, self.now)?;
                 return Ok(true);
             }
             Change::RoleGranted { user, grant } => {
@@ -276,8 +280,7 @@ impl<'r> Tx<'r> {
 
 /// Whether an action records a refusal: the failures and refusals of logins and requests.
 fn outcome_of(action: &str) -> Outcome {
-    if action.ends_with(".failed") || action.ends_with("Refused") || action.ends_with(".refused")
-    {
+    if action.ends_with(".failed") || action.ends_with("Refused") || action.ends_with(".refused") {
         Outcome::Failure
     } else {
         Outcome::Success
@@ -308,7 +311,9 @@ pub(crate) fn write<T>(
     transact(&*ports.uow, TxMode::Write, |repos| {
         // Microseconds: what both databases keep, so the chain hash covers the stored time.
         let now = ports.clock.now();
-        let now = now.with_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now);
+        let now = now
+            .with_nanosecond(now.nanosecond() / 1000 * 1000)
+            .unwrap_or(now);
         let mut tx = Tx {
             repos,
             events: Vec::new(),
@@ -339,11 +344,14 @@ pub(crate) fn append(
     for event in events {
         seq += 1;
         let hash = mac.chain(&prev, &canonical(seq, &event));
-        history.insert(&StoredEvent {
-            seq,
-            event,
-            hash: hash.clone(),
-        }, &prev)?;
+        history.insert(
+            &StoredEvent {
+                seq,
+                event,
+                hash: hash.clone(),
+            },
+            &prev,
+        )?;
         prev = hash;
     }
     let head_mac = mac.chain(HEAD_DOMAIN, &format!("{seq}:{prev}"));

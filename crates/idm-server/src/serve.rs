@@ -158,7 +158,11 @@ fn operator_error(e: &AppError) -> String {
 /// `idm-server audit verify` (SPEC §13).
 pub fn audit_verify(settings: &Settings) -> anyhow::Result<()> {
     let service = offline_service(settings)?;
-    match service.audit.verify().map_err(|e| anyhow::anyhow!("{}", operator_error(&e)))? {
+    match service
+        .audit
+        .verify()
+        .map_err(|e| anyhow::anyhow!("{}", operator_error(&e)))?
+    {
         Verification::Intact { events } => {
             println!("history intact: {events} events verified");
             Ok(())
@@ -201,6 +205,9 @@ pub fn audit_prune(settings: &Settings) -> anyhow::Result<()> {
         .audit
         .prune(settings.audit_retention_days)
         .map_err(|e| anyhow::anyhow!("{}", operator_error(&e)))?;
-    println!("{pruned} events pruned (retention {} days)", settings.audit_retention_days);
+    println!(
+        "{pruned} events pruned (retention {} days)",
+        settings.audit_retention_days
+    );
     Ok(())
 }

@@ -15,10 +15,10 @@ use idm_http::{AppState, HttpSettings};
 use idm_ports::auth::Clock;
 use idm_ports::telemetry::Telemetry;
 use idm_ports::usecases::{
-    AuditUseCases,
-    AuthUseCases, BootstrapSettings, Bootstrapper, ClientUseCases, EncryptionKeyCheck, KeyCheck,
-    LoginInfoUseCases, OathUseCases, OperatorUseCases, OutboxService, PasswordCallerAuthenticator, PasswordUseCases,
-    PolicyUseCases, Ports, RoleUseCases, TokenUseCases, UserUseCases, VascoUseCases,
+    AuditUseCases, AuthUseCases, BootstrapSettings, Bootstrapper, ClientUseCases,
+    EncryptionKeyCheck, KeyCheck, LoginInfoUseCases, OathUseCases, OperatorUseCases, OutboxService,
+    PasswordCallerAuthenticator, PasswordUseCases, PolicyUseCases, Ports, RoleUseCases,
+    TokenUseCases, UserUseCases, VascoUseCases,
 };
 
 use crate::config::{redact_url, Settings};

@@ -62,7 +62,15 @@ struct Table {
 }
 
 impl Table {
-    fn add(&mut self, name: &str, target: &str, unit: &'static str, backend: Backend, value: f64, pass: bool) {
+    fn add(
+        &mut self,
+        name: &str,
+        target: &str,
+        unit: &'static str,
+        backend: Backend,
+        value: f64,
+        pass: bool,
+    ) {
         match self.rows.iter_mut().find(|r| r.name == name) {
             Some(row) => row.values.push((backend, value, pass)),
             None => self.rows.push(Row {
@@ -101,7 +109,13 @@ impl Table {
                 cell(Backend::Sqlite),
                 cell(Backend::Postgres),
                 row.target,
-                if row.target == "(info)" { "" } else if pass { "pass" } else { "FAIL" }
+                if row.target == "(info)" {
+                    ""
+                } else if pass {
+                    "pass"
+                } else {
+                    "FAIL"
+                }
             );
             let mut values = Map::new();
             for (b, v, p) in &row.values {
@@ -120,7 +134,12 @@ impl Table {
 }
 
 fn load(s: &TestServer, shot: Shot, connections: usize, expect: u16) -> LoadResult {
-    let _ = run(&shot, connections.min(4), Duration::from_millis(300), expect); // warm-up
+    let _ = run(
+        &shot,
+        connections.min(4),
+        Duration::from_millis(300),
+        expect,
+    ); // warm-up
     let r = run(&shot, connections, Duration::from_secs(SECONDS), expect);
     assert!(
         r.ok > 0 && r.errors * 100 <= r.ok + r.errors,
@@ -128,7 +147,12 @@ fn load(s: &TestServer, shot: Shot, connections: usize, expect: u16) -> LoadResu
         shot.url,
         r.ok,
         r.errors,
-        s.logs().lines().rev().take(5).collect::<Vec<_>>().join("\n")
+        s.logs()
+            .lines()
+            .rev()
+            .take(5)
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     r
 }
@@ -149,7 +173,10 @@ fn setup(s: &TestServer, n: usize) {
         let login = format!("staff-{i}");
         assert_eq!(
             admin
-                .post(&format!("{API}/default/users"), &json!({"extId": login, "loginId": login}))
+                .post(
+                    &format!("{API}/default/users"),
+                    &json!({"extId": login, "loginId": login})
+                )
                 .status,
             201
         );
@@ -159,7 +186,10 @@ fn setup(s: &TestServer, n: usize) {
         );
         assert_eq!(r.status, 201, "{}", r.text);
         for role in ["SelfAdmin"] {
-            admin.post(&format!("{API}/default/users/{login}/roles"), &json!({"role": role}));
+            admin.post(
+                &format!("{API}/default/users/{login}/roles"),
+                &json!({"role": role}),
+            );
         }
         let r = admin.post(
             &format!("{API}/default/users/{login}/oath-credentials"),
@@ -176,7 +206,10 @@ fn raw_argon2_rate() -> f64 {
     let params = Params::new(19456, 2, 1, None).unwrap();
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
     let salt = SaltString::encode_b64(b"bench-salt-16byt").unwrap();
-    let phc = argon.hash_password(PW.as_bytes(), &salt).unwrap().to_string();
+    let phc = argon
+        .hash_password(PW.as_bytes(), &salt)
+        .unwrap()
+        .to_string();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let start = Instant::now();
     let deadline = start + Duration::from_secs(SECONDS);
@@ -225,15 +258,39 @@ fn serve_figures(backend: Backend, t: &mut Table) -> bool {
     let idle_kib = s.resident_kib().unwrap_or(0) as f64 / 1024.0;
 
     let live = load(&s, Shot::get(format!("{base}/health/live"), None), 32, 200);
-    t.info("GET /health/live, 32 connections", "req/s", backend, live.rps());
+    t.info(
+        "GET /health/live, 32 connections",
+        "req/s",
+        backend,
+        live.rps(),
+    );
 
     let oath = format!("{base}{API}/default/users/staff-0/oath-credentials/oath-0");
     let cached = load(&s, Shot::get(oath.clone(), admin.clone()), 32, 200);
     let ratio = cached.rps() / live.rps() * 100.0;
-    t.add("cached GET OATH credential, 32 conn: % of live", "≥ 25 %", "%", backend, ratio, ratio >= 25.0);
-    t.add("cached GET OATH credential, 32 conn: p99", "≤ 10 ms", "ms", backend, cached.pct_ms(0.99), cached.pct_ms(0.99) <= 10.0);
+    t.add(
+        "cached GET OATH credential, 32 conn: % of live",
+        "≥ 25 %",
+        "%",
+        backend,
+        ratio,
+        ratio >= 25.0,
+    );
+    t.add(
+        "cached GET OATH credential, 32 conn: p99",
+        "≤ 10 ms",
+        "ms",
+        backend,
+        cached.pct_ms(0.99),
+        cached.pct_ms(0.99) <= 10.0,
+    );
     let single = load(&s, Shot::get(oath.clone(), admin.clone()), 1, 200);
-    t.info("cached GET OATH credential, 1 conn: mean", "ms", backend, 1000.0 / single.rps());
+    t.info(
+        "cached GET OATH credential, 1 conn: mean",
+        "ms",
+        backend,
+        1000.0 / single.rps(),
+    );
 
     let bulk = Shot::post(
         format!("{base}{API}/default/users/staff-1/bulk-login-info"),
@@ -246,24 +303,51 @@ fn serve_figures(backend: Backend, t: &mut Table) -> bool {
         Backend::Sqlite => (10.0, "≥ 10 %"),
         Backend::Postgres => (5.0, "≥ 5 %"),
     };
-    t.add("bulk-login-info (history on), 8 conn: % of live", need_text, "%", backend, ratio, ratio >= need);
-    t.add("bulk-login-info (history on), 8 conn: p99", "≤ 25 ms", "ms", backend, bulk.pct_ms(0.99), bulk.pct_ms(0.99) <= 25.0);
+    t.add(
+        "bulk-login-info (history on), 8 conn: % of live",
+        need_text,
+        "%",
+        backend,
+        ratio,
+        ratio >= need,
+    );
+    t.add(
+        "bulk-login-info (history on), 8 conn: p99",
+        "≤ 25 ms",
+        "ms",
+        backend,
+        bulk.pct_ms(0.99),
+        bulk.pct_ms(0.99) <= 25.0,
+    );
 
     // Token and password logins: one argon2id verification each, spread over four users,
     // against the raw argon2id rate measured just before, on the same machine state.
     let raw = raw_argon2_rate();
-    t.info("raw argon2id verifications/s, all cores (m=19456 t=2 p=1)", "/s", backend, raw);
+    t.info(
+        "raw argon2id verifications/s, all cores (m=19456 t=2 p=1)",
+        "/s",
+        backend,
+        raw,
+    );
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let conns = (cores * 4).max(8);
     let token_rate = multi_user_rate(&s, conns, |i| {
         Shot::post(
             format!("{base}/nevisidm/api/principal/v1/token"),
             Some(basic(&format!("default/staff-{i}"), PW)),
-            json!({"grant_type": "password", "username": format!("staff-{i}"), "password": PW}).to_string(),
+            json!({"grant_type": "password", "username": format!("staff-{i}"), "password": PW})
+                .to_string(),
         )
     });
     let pct = token_rate / raw * 100.0;
-    t.add("token (one argon2id verify): % of raw argon2 rate", "≥ 90 %", "%", backend, pct, pct >= 90.0);
+    t.add(
+        "token (one argon2id verify): % of raw argon2 rate",
+        "≥ 90 %",
+        "%",
+        backend,
+        pct,
+        pct >= 90.0,
+    );
     let login_rate = multi_user_rate(&s, conns, |i| {
         Shot::post(
             format!("{base}/nevisidm/api/auth/v1/default/users/staff-{i}/password/login"),
@@ -272,7 +356,14 @@ fn serve_figures(backend: Backend, t: &mut Table) -> bool {
         )
     });
     let pct = login_rate / raw * 100.0;
-    t.add("password login (§11.1): % of raw argon2 rate", "≥ 90 %", "%", backend, pct, pct >= 90.0);
+    t.add(
+        "password login (§11.1): % of raw argon2 rate",
+        "≥ 90 %",
+        "%",
+        backend,
+        pct,
+        pct >= 90.0,
+    );
 
     // Reads while logins saturate the hashing capacity.
     let idle = load(&s, Shot::get(oath.clone(), admin.clone()), 8, 200);
@@ -292,14 +383,36 @@ fn serve_figures(backend: Backend, t: &mut Table) -> bool {
             }
             peak
         });
-        let busy = run(&Shot::get(oath.clone(), admin.clone()), 8, Duration::from_secs(SECONDS - 1), 200);
+        let busy = run(
+            &Shot::get(oath.clone(), admin.clone()),
+            8,
+            Duration::from_secs(SECONDS - 1),
+            200,
+        );
         let _ = flooding.join();
         (busy, peak_probe.join().unwrap())
     });
     let factor = busy.pct_ms(0.99) / idle.pct_ms(0.99).max(0.001);
-    t.add("cached GET p99 under a token flood ÷ idle p99 (8 conn)", "≤ 3×", "×", backend, factor, factor <= 3.0);
-    t.info("cached GET p99 idle (8 conn)", "ms", backend, idle.pct_ms(0.99));
-    t.info("cached GET p99 under token flood (8 conn)", "ms", backend, busy.pct_ms(0.99));
+    t.add(
+        "cached GET p99 under a token flood ÷ idle p99 (8 conn)",
+        "≤ 3×",
+        "×",
+        backend,
+        factor,
+        factor <= 3.0,
+    );
+    t.info(
+        "cached GET p99 idle (8 conn)",
+        "ms",
+        backend,
+        idle.pct_ms(0.99),
+    );
+    t.info(
+        "cached GET p99 under token flood (8 conn)",
+        "ms",
+        backend,
+        busy.pct_ms(0.99),
+    );
 
     // Memory: idle, and under the §10.3 flood of made-up logins.
     let flood_peak = std::thread::scope(|scope| {
@@ -311,13 +424,30 @@ fn serve_figures(backend: Backend, t: &mut Table) -> bool {
             }
             peak
         });
-        let made_up = Shot::get(format!("{base}{API}/clients/default"), Some(basic("nobody", "guess")));
+        let made_up = Shot::get(
+            format!("{base}{API}/clients/default"),
+            Some(basic("nobody", "guess")),
+        );
         let _ = run(&made_up, 300, Duration::from_secs(2), 401);
         probe.join().unwrap()
     });
-    t.add("resident memory idle", "≤ 64 MiB", "MiB", backend, idle_kib, idle_kib <= 64.0);
+    t.add(
+        "resident memory idle",
+        "≤ 64 MiB",
+        "MiB",
+        backend,
+        idle_kib,
+        idle_kib <= 64.0,
+    );
     let worst = (flood_peak.max(peak)) as f64 / 1024.0;
-    t.add("resident memory under floods (300 made-up / 64 token)", "≤ 512 MiB", "MiB", backend, worst, worst <= 512.0);
+    t.add(
+        "resident memory under floods (300 made-up / 64 token)",
+        "≤ 512 MiB",
+        "MiB",
+        backend,
+        worst,
+        worst <= 512.0,
+    );
     true
 }
 
@@ -328,7 +458,9 @@ fn multi_user_rate(s: &TestServer, conns: usize, shot: impl Fn(usize) -> Shot + 
         (0..4)
             .map(|i| {
                 let shot = shot(i);
-                scope.spawn(move || run(&shot, (conns / 4).max(1), Duration::from_secs(SECONDS), 200))
+                scope.spawn(move || {
+                    run(&shot, (conns / 4).max(1), Duration::from_secs(SECONDS), 200)
+                })
             })
             .collect::<Vec<_>>()
             .into_iter()
@@ -374,14 +506,19 @@ fn scale_figures(backend: Backend, t: &mut Table) {
         },
     };
     let s = server(backend, &[], Some(url.clone())).expect("server");
-    let r = s.admin().post(&format!("{API}/clients"), &json!({"extId": "bench", "name": "Bench"}));
+    let r = s.admin().post(
+        &format!("{API}/clients"),
+        &json!({"extId": "bench", "name": "Bench"}),
+    );
     assert_eq!(r.status, 201, "{}", r.text);
     drop(s);
     let db = Database::connect(&url, 2, Duration::from_secs(30)).expect("database");
-    let client_id = transact(&db, TxMode::Read, |r| Ok(r.clients().find_by_ext_id("bench")?))
-        .expect("read")
-        .expect("client bench")
-        .id;
+    let client_id = transact(&db, TxMode::Read, |r| {
+        Ok(r.clients().find_by_ext_id("bench")?)
+    })
+    .expect("read")
+    .expect("client bench")
+    .id;
     let admin = Some(basic("default/admin", ADMIN_PASSWORD));
     let mut at: Vec<(f64, f64)> = Vec::new();
     let mut seeded = 0;
@@ -390,13 +527,45 @@ fn scale_figures(backend: Backend, t: &mut Table) {
         seeded = total;
         let s = server(backend, &[], Some(url.clone())).expect("server");
         let base = s.base.clone();
-        let user = load(&s, Shot::get(format!("{base}{API}/bench/users/u000500"), admin.clone()), 8, 200);
-        let page = load(&s, Shot::get(format!("{base}{API}/clients/bench/users?limit=100"), admin.clone()), 8, 200);
+        let user = load(
+            &s,
+            Shot::get(format!("{base}{API}/bench/users/u000500"), admin.clone()),
+            8,
+            200,
+        );
+        let page = load(
+            &s,
+            Shot::get(
+                format!("{base}{API}/clients/bench/users?limit=100"),
+                admin.clone(),
+            ),
+            8,
+            200,
+        );
         at.push((user.pct_ms(0.50), page.pct_ms(0.50)));
     }
     let user_factor = at[1].0 / at[0].0.max(0.001);
     let page_factor = at[1].1 / at[0].1.max(0.001);
-    t.add("GET user p50: 100 000 users ÷ 1 000 users", "≤ 1.5×", "×", backend, user_factor, user_factor <= 1.5);
-    t.add("user list first page p50: 100 000 ÷ 1 000 users", "≤ 1.5×", "×", backend, page_factor, page_factor <= 1.5);
-    t.info("user list first page p50 at 100 000 users", "ms", backend, at[1].1);
+    t.add(
+        "GET user p50: 100 000 users ÷ 1 000 users",
+        "≤ 1.5×",
+        "×",
+        backend,
+        user_factor,
+        user_factor <= 1.5,
+    );
+    t.add(
+        "user list first page p50: 100 000 ÷ 1 000 users",
+        "≤ 1.5×",
+        "×",
+        backend,
+        page_factor,
+        page_factor <= 1.5,
+    );
+    t.info(
+        "user list first page p50 at 100 000 users",
+        "ms",
+        backend,
+        at[1].1,
+    );
 }

@@ -113,8 +113,14 @@ async fn every_registered_endpoint_authenticates_first() {
         } else if crate::scim::is_scim_path(&path) {
             // SCIM answers its own error schema (SPEC §14).
             assert_eq!(r.status, 401, "{method} {path}");
-            assert_eq!(r.json["detail"], "Authentication required.", "{method} {path}");
-            assert_eq!(r.header("www-authenticate"), Some("Basic realm=\"nevisIDM\""));
+            assert_eq!(
+                r.json["detail"], "Authentication required.",
+                "{method} {path}"
+            );
+            assert_eq!(
+                r.header("www-authenticate"),
+                Some("Basic realm=\"nevisIDM\"")
+            );
         } else {
             r.assert_error(401, "errors.userLoginFailed", "Authentication required.");
         }

@@ -17,11 +17,10 @@ use idm_domain::user::{Contacts, LanguageCode, PersonName, User, UserState};
 use idm_domain::ExtId;
 use idm_ports::repos::{CredentialRecord, MockHealthCheck};
 use idm_ports::telemetry::{NoTelemetry, Telemetry};
-use idm_ports::usecases::{MockAuditService, 
-    MockAuthService, MockCallerAuthenticator, MockClientService, MockLoginInfoService,
-    MockOathService,
-    MockPasswordService, MockPolicyService, MockRoleService, MockTokenService, MockUserService,
-    MockVascoService, PolicyView, UserView,
+use idm_ports::usecases::{
+    MockAuditService, MockAuthService, MockCallerAuthenticator, MockClientService,
+    MockLoginInfoService, MockOathService, MockPasswordService, MockPolicyService, MockRoleService,
+    MockTokenService, MockUserService, MockVascoService, PolicyView, UserView,
 };
 use idm_ports::Caller;
 use serde_json::Value;

@@ -344,7 +344,13 @@ impl AuditService for AuditUseCases {
         )
         .with_request_id(caller.request_id.clone());
         write(&self.ports, |tx| {
-            tx.note(&permit, "access.denied", Outcome::Failure, None, Some(&code));
+            tx.note(
+                &permit,
+                "access.denied",
+                Outcome::Failure,
+                None,
+                Some(&code),
+            );
             Ok(())
         })
     }

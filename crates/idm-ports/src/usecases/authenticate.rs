@@ -128,8 +128,7 @@ impl CallerAuthenticator for PasswordCallerAuthenticator {
         };
         // A cached success is no check: it clears nothing and counts nothing, and it is refused
         // once the credential is not usable (locked, disabled, expired).
-        if cred.is_usable(now) && self.ports.login_cache.is_fresh(&key, password)
-        {
+        if cred.is_usable(now) && self.ports.login_cache.is_fresh(&key, password) {
             self.ports.telemetry.auth_cache_hit();
             return Ok(candidate.caller);
         }

@@ -108,7 +108,10 @@ fn precondition(
 }
 
 /// The credential's policy parameters (the OATH defaults if the policy is gone).
-fn policy_parameters(repos: &mut dyn Repos, credential: &Credential) -> AppResult<PolicyParameters> {
+fn policy_parameters(
+    repos: &mut dyn Repos,
+    credential: &Credential,
+) -> AppResult<PolicyParameters> {
     Ok(repos
         .policies()
         .find_by_id(&credential.policy_id)?

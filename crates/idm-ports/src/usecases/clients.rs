@@ -82,7 +82,9 @@ impl ClientService for ClientUseCases {
     }
 
     fn get_client(&self, caller: &Caller, ext_id: &str) -> AppResult<Client> {
-        caller.authorize(Requirement::rights(&VIEW), Some(ext_id), None)?.read();
+        caller
+            .authorize(Requirement::rights(&VIEW), Some(ext_id), None)?
+            .read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             lookup::client(repos, ext_id)
         })

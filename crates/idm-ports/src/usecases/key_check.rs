@@ -76,7 +76,13 @@ impl EncryptionKeyCheck {
             if resealed > 0 {
                 let permit = Permit::system(Actor::Bootstrap, TargetIds::default());
                 let detail = format!("{resealed} sealed values bound to their rows");
-                tx.note(&permit, "storage.resealed", Outcome::Success, None, Some(&detail));
+                tx.note(
+                    &permit,
+                    "storage.resealed",
+                    Outcome::Success,
+                    None,
+                    Some(&detail),
+                );
             }
             Ok(resealed)
         })
@@ -133,14 +139,18 @@ mod tests {
             .expect_seal()
             .withf(|plain, bound_to| plain == CHECK_PLAIN && bound_to == CHECK_NAME)
             .returning(|_, _| Ok("sealed".into()));
-        h.cipher.expect_open().returning(move |_, bound_to| match key {
-            Key::Right if bound_to == CHECK_NAME => Ok(CHECK_PLAIN.to_vec()),
-            _ => Err(AppError::Internal("tag mismatch".into())),
-        });
-        h.cipher.expect_open_unbound().returning(move |_| match key {
-            Key::RightUnbound => Ok(CHECK_PLAIN.to_vec()),
-            _ => Err(AppError::Internal("tag mismatch".into())),
-        });
+        h.cipher
+            .expect_open()
+            .returning(move |_, bound_to| match key {
+                Key::Right if bound_to == CHECK_NAME => Ok(CHECK_PLAIN.to_vec()),
+                _ => Err(AppError::Internal("tag mismatch".into())),
+            });
+        h.cipher
+            .expect_open_unbound()
+            .returning(move |_| match key {
+                Key::RightUnbound => Ok(CHECK_PLAIN.to_vec()),
+                _ => Err(AppError::Internal("tag mismatch".into())),
+            });
         let (ports, _) = h.build();
         EncryptionKeyCheck::new(ports).run().unwrap()
     }

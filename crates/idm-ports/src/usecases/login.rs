@@ -96,7 +96,11 @@ fn attempt(
     slot: crate::auth::HashSlot,
 ) -> AppResult<Option<PasswordCheck>> {
     let reserved = write(ports, |tx| {
-        let Some(rec) = tx.repos().credentials().find_password_of_user(user_id, true)? else {
+        let Some(rec) = tx
+            .repos()
+            .credentials()
+            .find_password_of_user(user_id, true)?
+        else {
             return Ok(Err(Some(PasswordCheck::NoCredential)));
         };
         let mut cred = rec.credential;
@@ -177,7 +181,11 @@ fn finish_failure(
     counted: bool,
 ) -> AppResult<Option<LoginOutcome>> {
     write(ports, |tx| {
-        let Some(rec) = tx.repos().credentials().find_password_of_user(user_id, true)? else {
+        let Some(rec) = tx
+            .repos()
+            .credentials()
+            .find_password_of_user(user_id, true)?
+        else {
             return Ok(None);
         };
         let mut cred = rec.credential;
@@ -213,7 +221,11 @@ fn settle_success(
     count_success: bool,
 ) -> AppResult<PasswordCheck> {
     write(ports, |tx| {
-        let Some(rec) = tx.repos().credentials().find_password_of_user(user_id, true)? else {
+        let Some(rec) = tx
+            .repos()
+            .credentials()
+            .find_password_of_user(user_id, true)?
+        else {
             return Ok(PasswordCheck::NoCredential);
         };
         let mut cred = rec.credential;

@@ -15,8 +15,8 @@ use super::{
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
 use crate::permit::Permit;
-use crate::write::{write, Change};
 use crate::repos::{transact, TxMode};
+use crate::write::{write, Change};
 
 /// Most credential entries one report may carry.
 pub const MAX_ENTRIES: usize = 100;

@@ -36,9 +36,9 @@ use crate::caller::Caller;
 use crate::error::AppResult;
 use crate::repos::{CredentialRecord, UnitOfWork};
 
-pub use audit::{AuditService, AuditUseCases, EventQuery, Verification};
 #[cfg(feature = "mock")]
 pub use audit::MockAuditService;
+pub use audit::{AuditService, AuditUseCases, EventQuery, Verification};
 pub use authenticate::PasswordCallerAuthenticator;
 pub use authentication::AuthUseCases;
 pub use bootstrap::{BootstrapReport, BootstrapSettings, Bootstrapper};

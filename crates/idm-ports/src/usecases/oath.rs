@@ -170,7 +170,9 @@ impl OathService for OathUseCases {
         user: &str,
         ext_id: &str,
     ) -> AppResult<CredentialRecord> {
-        caller.authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?.read();
+        caller
+            .authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?
+            .read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let (c, u) = lookup::client_and_user(repos, client, user)?;
             find_oath(repos, &c, &u, ext_id, false)
@@ -184,7 +186,9 @@ impl OathService for OathUseCases {
         user: &str,
         page: PageRequest,
     ) -> AppResult<Page<CredentialRecord>> {
-        caller.authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?.read();
+        caller
+            .authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?
+            .read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let (c, u) = lookup::client_and_user(repos, client, user)?;
             let rows = repos.credentials().list_of_type(

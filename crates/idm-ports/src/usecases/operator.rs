@@ -130,9 +130,11 @@ impl OperatorUseCases {
         write(ports, |tx| {
             let (client, user, mut record) = resolve(tx.repos(), user_id, true)?;
             let before = record.credential.clone();
-            record
-                .credential
-                .reset_password(hash.clone(), StateChangeReason::ResetByAdmin, tx.now());
+            record.credential.reset_password(
+                hash.clone(),
+                StateChangeReason::ResetByAdmin,
+                tx.now(),
+            );
             tx.apply(
                 &operator_on(&client, &user),
                 Change::CredentialUpdated {

@@ -167,7 +167,9 @@ impl PasswordService for PasswordUseCases {
         client: &str,
         user: &str,
     ) -> AppResult<CredentialRecord> {
-        caller.authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?.read();
+        caller
+            .authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?
+            .read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let (_, u) = lookup::client_and_user(repos, client, user)?;
             password_of(repos, &u, false)

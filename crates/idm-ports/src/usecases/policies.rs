@@ -12,8 +12,8 @@ use super::{Body, CreatePolicy, PolicyService, PolicyView, Ports};
 use crate::caller::Caller;
 use crate::error::{AppResult, StoreError, UniqueKey};
 use crate::permit::Permit;
-use crate::write::{write, Change, Tx};
 use crate::repos::{transact, Repos, TxMode};
+use crate::write::{write, Change, Tx};
 
 /// The extId of a client's bootstrap default policy of `policy_type`, e.g. `default-PwdPolicy`:
 /// predictable, so operators can address it without a list endpoint.
@@ -144,7 +144,9 @@ impl PolicyService for PolicyUseCases {
     }
 
     fn get_policy(&self, caller: &Caller, client: &str, ext_id: &str) -> AppResult<PolicyView> {
-        caller.authorize(Requirement::rights(&VIEW), Some(client), None)?.read();
+        caller
+            .authorize(Requirement::rights(&VIEW), Some(client), None)?
+            .read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let c = lookup::client(repos, client)?;
             Ok(view(find(repos, &c.id, ext_id)?, &c.ext_id))

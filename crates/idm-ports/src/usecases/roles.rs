@@ -77,7 +77,9 @@ impl RoleService for RoleUseCases {
     }
 
     fn list_roles(&self, caller: &Caller, client: &str, user: &str) -> AppResult<Vec<RoleGrant>> {
-        caller.authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?.read();
+        caller
+            .authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?
+            .read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let (_, u) = lookup::client_and_user(repos, client, user)?;
             Ok(repos.roles().grants_of_user(&u.id)?)

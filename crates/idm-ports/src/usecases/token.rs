@@ -70,20 +70,23 @@ impl TokenService for TokenUseCases {
             &caller.login_id,
             caller.request_id.clone(),
         );
-        let epoch = match check_password(&self.ports, &permit, &caller.user_id, password, false, None)? {
-            PasswordCheck::NoCredential => {
-                return Err(DomainError::CredentialNotUsable(
-                    "Failed to verify password. The user does not have a password credential."
-                        .into(),
-                )
-                .into())
-            }
-            PasswordCheck::NotUsable | PasswordCheck::Locked(_) => return Err(not_active().into()),
-            PasswordCheck::Wrong { .. } => {
-                return Err(invalid("Failed to verify password.").into())
-            }
-            PasswordCheck::Verified { epoch, .. } => epoch,
-        };
+        let epoch =
+            match check_password(&self.ports, &permit, &caller.user_id, password, false, None)? {
+                PasswordCheck::NoCredential => {
+                    return Err(DomainError::CredentialNotUsable(
+                        "Failed to verify password. The user does not have a password credential."
+                            .into(),
+                    )
+                    .into())
+                }
+                PasswordCheck::NotUsable | PasswordCheck::Locked(_) => {
+                    return Err(not_active().into())
+                }
+                PasswordCheck::Wrong { .. } => {
+                    return Err(invalid("Failed to verify password.").into())
+                }
+                PasswordCheck::Verified { epoch, .. } => epoch,
+            };
         let token = self.ports.tokens.issue(&TokenSubject {
             user_ext_id: caller.user_ext_id.to_string(),
             client_ext_id: caller.client_ext_id.to_string(),

@@ -14,9 +14,9 @@ use idm_domain::DomainError;
 use super::{lookup, Body, CreateUser, Permissions, Ports, UserFilter, UserService, UserView};
 use crate::caller::Caller;
 use crate::error::{AppResult, StoreError, UniqueKey};
-use crate::write::{write, Change};
 use crate::repos::{transact, CredentialRecord, TxMode, UserListFilter};
 use crate::user_query::UserQuery;
+use crate::write::{write, Change};
 
 /// The user use cases.
 pub struct UserUseCases {
@@ -142,7 +142,9 @@ impl UserService for UserUseCases {
     }
 
     fn get_user(&self, caller: &Caller, client: &str, user: &str) -> AppResult<UserView> {
-        caller.authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?.read();
+        caller
+            .authorize(Requirement::rights_or_self(&VIEW), Some(client), Some(user))?
+            .read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let (c, u) = lookup::client_and_user(repos, client, user)?;
             Ok(view(u, &c))
@@ -156,11 +158,13 @@ impl UserService for UserUseCases {
         user: &str,
         page: PageRequest,
     ) -> AppResult<Page<CredentialRecord>> {
-        caller.authorize(
-            Requirement::rights_or_self(&CRED_VIEW),
-            Some(client),
-            Some(user),
-        )?.read();
+        caller
+            .authorize(
+                Requirement::rights_or_self(&CRED_VIEW),
+                Some(client),
+                Some(user),
+            )?
+            .read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let (_, u) = lookup::client_and_user(repos, client, user)?;
             let rows = repos.credentials().list_by_user(&u.id, &page)?;
@@ -224,7 +228,10 @@ impl UserService for UserUseCases {
                 client_name: c.name.clone(),
             };
             if u.login_id != before.login_id
-                && repos.users().find_by_login_id(&c.id, &u.login_id)?.is_some()
+                && repos
+                    .users()
+                    .find_by_login_id(&c.id, &u.login_id)?
+                    .is_some()
             {
                 return Err(duplicate_login().into());
             }
@@ -254,10 +261,9 @@ impl UserService for UserUseCases {
             let (c, u) = lookup::client_and_user(repos, client, user)?;
             let permit = lookup::user_permit(ports, repos, &authorized, &u, None)?;
             if u.id == caller.user_id {
-                return Err(DomainError::InvalidParameter(
-                    "A caller cannot delete itself.".into(),
-                )
-                .into());
+                return Err(
+                    DomainError::InvalidParameter("A caller cannot delete itself.".into()).into(),
+                );
             }
             lookup::ensure_not_last_root(repos, &u)?;
             // One transaction: the cascade of SPEC §12, its history event, and the rules above.
@@ -287,9 +293,9 @@ impl UserService for UserUseCases {
         let count = count.min(MAX_SEARCH_COUNT);
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let c = lookup::client(repos, client)?;
-            query.check().map_err(|why| {
-                DomainError::InvalidParameter(format!("Invalid filter: {why}."))
-            })?;
+            query
+                .check()
+                .map_err(|why| DomainError::InvalidParameter(format!("Invalid filter: {why}.")))?;
             // A query no user can match needs no search (SCIM checks rights and the client
             // this way before it reports a bad filter).
             if query.is_nothing() {

@@ -14,8 +14,8 @@ use idm_domain::{DomainError, ExtId};
 use super::{lookup, Body, CreateVasco, Ports, VascoService};
 use crate::caller::Caller;
 use crate::error::{AppResult, StoreError, UniqueKey};
-use crate::write::{write, Change};
 use crate::repos::{transact, CredentialRecord, Repos, TxMode};
+use crate::write::{write, Change};
 
 /// The VASCO use cases.
 pub struct VascoUseCases {
@@ -128,7 +128,9 @@ impl VascoService for VascoUseCases {
         client: &str,
         page: PageRequest,
     ) -> AppResult<Page<CredentialRecord>> {
-        caller.authorize(Requirement::rights(&VIEW), Some(client), None)?.read();
+        caller
+            .authorize(Requirement::rights(&VIEW), Some(client), None)?
+            .read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let c = lookup::client(repos, client)?;
             let rows =
@@ -148,7 +150,9 @@ impl VascoService for VascoUseCases {
         client: &str,
         ext_id: &str,
     ) -> AppResult<CredentialRecord> {
-        caller.authorize(Requirement::rights(&VIEW), Some(client), None)?.read();
+        caller
+            .authorize(Requirement::rights(&VIEW), Some(client), None)?
+            .read();
         transact(&*self.ports.uow, TxMode::Read, |repos| {
             let c = lookup::client(repos, client)?;
             find_vasco(repos, &c, ext_id, false)

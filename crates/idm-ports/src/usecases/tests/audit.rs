@@ -497,7 +497,12 @@ fn a_query_for_a_client_outside_the_data_room_is_refused_before_storage() {
 
 #[test]
 fn a_caller_without_audit_view_is_refused_before_storage() {
-    for caller in [user_admin(&["c1"]), helpdesk(&["c1"]), self_admin("c1", "u1"), nobody()] {
+    for caller in [
+        user_admin(&["c1"]),
+        helpdesk(&["c1"]),
+        self_admin("c1", "u1"),
+        nobody(),
+    ] {
         let (result, filters) = list_events(&caller, EventQuery::default());
         assert_eq!(
             domain_err(result),

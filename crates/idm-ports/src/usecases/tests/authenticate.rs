@@ -127,7 +127,11 @@ fn capture_remembered(h: &mut Harness) -> Arc<Mutex<Vec<LoginCacheKey>>> {
     seen
 }
 
-fn authenticate(h: Harness, user_id: &str, password: &str) -> (AppResult<Caller>, Arc<MockedUnitOfWork>) {
+fn authenticate(
+    h: Harness,
+    user_id: &str,
+    password: &str,
+) -> (AppResult<Caller>, Arc<MockedUnitOfWork>) {
     let (ports, uow) = h.build();
     let result = PasswordCallerAuthenticator::new(ports).authenticate(
         user_id,
@@ -207,7 +211,10 @@ fn qualified_login_success_names_the_caller_and_remembers_the_pair_and_the_epoch
     assert_eq!(stored.state, CredentialState::Active);
     // The pair as presented (it skips the hashing gate next time) and the credential at its
     // epoch: a reset, change, unlock or state change moves the epoch and so ends the entry.
-    assert_eq!(stored.epoch, EPOCH, "login bookkeeping does not move the epoch");
+    assert_eq!(
+        stored.epoch, EPOCH,
+        "login bookkeeping does not move the epoch"
+    );
     assert_eq!(
         *remembered.lock().unwrap(),
         vec![presented("c1/jdoe"), cached(EPOCH)]
@@ -258,8 +265,14 @@ fn success_after_failures_clears_them_and_remembers_the_unchanged_epoch() {
     assert_eq!(stored.successful_login_count, 1);
     assert_eq!(stored.last_successful_login, Some(now()));
     assert_eq!(stored.state, CredentialState::Active);
-    assert!(stored.version > 4, "compare-and-set writes bump the version");
-    assert_eq!(stored.epoch, EPOCH, "login bookkeeping does not move the epoch");
+    assert!(
+        stored.version > 4,
+        "compare-and-set writes bump the version"
+    );
+    assert_eq!(
+        stored.epoch, EPOCH,
+        "login bookkeeping does not move the epoch"
+    );
     assert_eq!(
         *remembered.lock().unwrap(),
         vec![presented("c1/jdoe"), cached(EPOCH)]
@@ -456,7 +469,11 @@ fn a_wrong_password_is_counted_before_its_hash_check() {
     let probe = h.probe.clone();
     h.hasher.expect_verify().returning(move |_, _, _| {
         assert!(!probe.in_transaction());
-        assert_eq!(seen.credential().failed_login_count, 1, "reserved in advance");
+        assert_eq!(
+            seen.credential().failed_login_count,
+            1,
+            "reserved in advance"
+        );
         false
     });
     h.cache.expect_remember().never();
@@ -563,7 +580,11 @@ fn an_admin_disabling_the_credential_during_the_check_refuses_the_login() {
     h.cache.expect_remember().never();
     let (result, _) = authenticate(h, "c1/jdoe", PW);
     assert_auth_failed(result);
-    assert_eq!(row.credential().state, CredentialState::Disabled, "not revived");
+    assert_eq!(
+        row.credential().state,
+        CredentialState::Disabled,
+        "not revived"
+    );
 }
 
 // ---- SPEC §10.3: bounded hashing --------------------------------------------------------------
@@ -589,7 +610,11 @@ fn an_unknown_login_takes_its_hashing_slot_before_any_storage_access() {
     let probe = h.probe.clone();
     // One slot, taken with no transaction started yet, serves the dummy verification too.
     h.hasher.expect_slot().times(1).returning(move || {
-        assert_eq!(probe.transactions(), 0, "storage was touched before the slot");
+        assert_eq!(
+            probe.transactions(),
+            0,
+            "storage was touched before the slot"
+        );
         Ok(HashSlot::unbounded())
     });
     expect_acme(&mut h.repos);
@@ -670,7 +695,11 @@ fn a_cache_entry_of_an_older_epoch_is_not_used() {
     expect_telemetry(&mut h, &[Verification::Failure], 0, &[]);
     let (result, uow) = authenticate(h, "c1/jdoe", PW);
     assert_auth_failed(result);
-    assert_eq!(row.credential().failed_login_count, 1, "a full check, counted");
+    assert_eq!(
+        row.credential().failed_login_count,
+        1,
+        "a full check, counted"
+    );
     assert!(uow.actions().iter().any(|a| a == "login.failed"));
 }
 

@@ -15,10 +15,7 @@ fn create(name: Option<&str>, ext_id: Option<&str>) -> CreateClient {
 }
 
 fn expect_free(repos: &mut MockRepos) {
-    repos
-        .clients
-        .expect_find_by_name()
-        .returning(|_| Ok(None));
+    repos.clients.expect_find_by_name().returning(|_| Ok(None));
     repos
         .clients
         .expect_find_by_ext_id()
@@ -220,7 +217,11 @@ fn create_inserts_the_client_and_its_three_default_policies() {
     policies.sort();
     assert_eq!(
         policies,
-        ["default-OathPolicy", "default-PwdPolicy", "default-VascoPolicy"]
+        [
+            "default-OathPolicy",
+            "default-PwdPolicy",
+            "default-VascoPolicy"
+        ]
     );
     for e in uow.events() {
         assert_eq!(e.event.actor, actor_of(&root()));
@@ -228,7 +229,10 @@ fn create_inserts_the_client_and_its_three_default_policies() {
     }
     let created = event(&uow, "client.created");
     assert_eq!(created.event.client_ext_id.as_deref(), Some("c9"));
-    assert_eq!(created.event.changes["name"], serde_json::json!([null, "New"]));
+    assert_eq!(
+        created.event.changes["name"],
+        serde_json::json!([null, "New"])
+    );
 }
 
 #[test]
@@ -265,14 +269,8 @@ fn create_generates_an_ext_id_when_absent() {
         .expect_find_by_ext_id()
         .withf(|e| e == "id-1")
         .returning(|_| Ok(None));
-    h.repos
-        .clients
-        .expect_insert()
-        .returning(|_| Ok(()));
-    h.repos
-        .policies
-        .expect_insert()
-        .returning(|_| Ok(()));
+    h.repos.clients.expect_insert().returning(|_| Ok(()));
+    h.repos.policies.expect_insert().returning(|_| Ok(()));
     let (ports, _) = h.build();
     let client = ClientUseCases::new(ports)
         .create_client(&root(), Ok(create(Some("New"), None)))

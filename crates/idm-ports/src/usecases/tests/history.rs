@@ -44,7 +44,12 @@ fn assert_acted_on_u1(uow: &MockedUnitOfWork, caller: &crate::caller::Caller) {
 
 // ---- create user ------------------------------------------------------------------------------
 
-fn create_user(insert: Result<(), StoreError>) -> (crate::error::AppResult<()>, std::sync::Arc<MockedUnitOfWork>) {
+fn create_user(
+    insert: Result<(), StoreError>,
+) -> (
+    crate::error::AppResult<()>,
+    std::sync::Arc<MockedUnitOfWork>,
+) {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
     h.repos
@@ -89,8 +94,14 @@ fn a_user_create_is_recorded_with_actor_and_target() {
     assert_eq!(uow.actions(), ["user.created"]);
     assert_acted_on_u1(&uow, &user_admin(&["c1"]));
     let e = event(&uow, "user.created");
-    assert_eq!(e.event.changes["loginId"], serde_json::json!([null, "jdoe"]));
-    assert_eq!(e.event.changes["userState"], serde_json::json!([null, "active"]));
+    assert_eq!(
+        e.event.changes["loginId"],
+        serde_json::json!([null, "jdoe"])
+    );
+    assert_eq!(
+        e.event.changes["userState"],
+        serde_json::json!([null, "active"])
+    );
 }
 
 // ---- reset password ---------------------------------------------------------------------------
@@ -108,7 +119,10 @@ fn pwd_policy() -> Policy {
 
 fn reset_password(
     enqueue: Result<(), StoreError>,
-) -> (crate::error::AppResult<Option<String>>, std::sync::Arc<MockedUnitOfWork>) {
+) -> (
+    crate::error::AppResult<Option<String>>,
+    std::sync::Arc<MockedUnitOfWork>,
+) {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
     expect_user(&mut h.repos, u1());
@@ -160,7 +174,10 @@ fn a_reset_is_recorded_without_the_password_its_hash_or_its_fragment() {
 
 fn grant_helpdesk(
     upsert: Result<(), StoreError>,
-) -> (crate::error::AppResult<()>, std::sync::Arc<MockedUnitOfWork>) {
+) -> (
+    crate::error::AppResult<()>,
+    std::sync::Arc<MockedUnitOfWork>,
+) {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
     expect_user(&mut h.repos, u1());
@@ -236,7 +253,10 @@ fn an_unlock_is_recorded_as_credential_unlocked() {
     assert_eq!(uow.actions(), ["credential.unlocked"]);
     assert_acted_on_u1(&uow, &helpdesk(&["c1"]));
     let e = event(&uow, "credential.unlocked");
-    assert_eq!(e.event.changes["failedLoginCount"], serde_json::json!([2, 0]));
+    assert_eq!(
+        e.event.changes["failedLoginCount"],
+        serde_json::json!([2, 0])
+    );
     assert_eq!(
         e.event.changes["stateName"],
         serde_json::json!(["tmp-locked", "active"])
@@ -277,7 +297,10 @@ fn a_vasco_assignment_is_recorded_and_a_lost_compare_and_set_is_not() {
             assert_eq!(uow.actions(), ["vasco.assigned"]);
             assert_acted_on_u1(&uow, &helpdesk(&["c1"]));
             assert_eq!(
-                event(&uow, "vasco.assigned").event.credential_ext_id.as_deref(),
+                event(&uow, "vasco.assigned")
+                    .event
+                    .credential_ext_id
+                    .as_deref(),
                 Some("v1")
             );
             assert_history_free_of(&uow, &["c2VjcmV0LWJsb2Nr"]);
@@ -304,13 +327,16 @@ fn events_form_a_gapless_chain_across_commits_and_rollbacks() {
     expect_user(&mut h.repos, u1());
     let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let c = calls.clone();
-    h.repos.roles.expect_upsert_grant().returning(move |_, _, _| {
-        if c.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1 {
-            Err(StoreError::Unavailable)
-        } else {
-            Ok(())
-        }
-    });
+    h.repos
+        .roles
+        .expect_upsert_grant()
+        .returning(move |_, _, _| {
+            if c.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+                Err(StoreError::Unavailable)
+            } else {
+                Ok(())
+            }
+        });
     let (ports, uow) = h.build();
     let uc = RoleUseCases::new(ports);
     let grant = |role: &str| {
@@ -326,7 +352,10 @@ fn events_form_a_gapless_chain_across_commits_and_rollbacks() {
     };
     assert_eq!(
         grant("SelfAdmin"),
-        Ok(RoleGrant::new(Role::SelfAdmin, idm_domain::access::DataRoom::Global))
+        Ok(RoleGrant::new(
+            Role::SelfAdmin,
+            idm_domain::access::DataRoom::Global
+        ))
     );
     assert_eq!(grant("Helpdesk"), Err(AppError::Unavailable));
     assert!(grant("UserAdmin").is_ok());
@@ -335,12 +364,23 @@ fn events_form_a_gapless_chain_across_commits_and_rollbacks() {
     assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
     let mut prev = String::new();
     for e in &events {
-        assert_eq!(e.hash, mac(&prev, &canonical(e.seq, &e.event)), "seq {}", e.seq);
+        assert_eq!(
+            e.hash,
+            mac(&prev, &canonical(e.seq, &e.event)),
+            "seq {}",
+            e.seq
+        );
         prev = e.hash.clone();
     }
     let roles: Vec<_> = events
         .iter()
         .map(|e| e.event.changes["role"][1]["role"].clone())
         .collect();
-    assert_eq!(roles, [serde_json::json!("SelfAdmin"), serde_json::json!("UserAdmin")]);
+    assert_eq!(
+        roles,
+        [
+            serde_json::json!("SelfAdmin"),
+            serde_json::json!("UserAdmin")
+        ]
+    );
 }

@@ -993,7 +993,11 @@ fn a_failed_credential_write_fails_the_whole_report() {
             .returning(move |_, _| Err(error.clone()));
         expect_policies_by_id(&mut h.repos, default_policies());
         let uow = assert_whole_call_fails(h, vec![ok("pwd-u1")], wanted);
-        assert_eq!(uow.actions(), ["login.recorded"], "only the user's own event");
+        assert_eq!(
+            uow.actions(),
+            ["login.recorded"],
+            "only the user's own event"
+        );
         assert_eq!(event(&uow, "login.recorded").event.credential_ext_id, None);
     }
 }

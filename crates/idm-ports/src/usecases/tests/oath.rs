@@ -174,13 +174,10 @@ fn expect_no_secret(h: &mut Harness) {
 fn capture_inserts(repos: &mut MockRepos) -> Shared<Credential> {
     let inserted = shared();
     let i = inserted.clone();
-    repos
-        .credentials
-        .expect_insert()
-        .returning(move |c| {
-            i.lock().unwrap().push(c.clone());
-            Ok(())
-        });
+    repos.credentials.expect_insert().returning(move |c| {
+        i.lock().unwrap().push(c.clone());
+        Ok(())
+    });
     inserted
 }
 
@@ -243,7 +240,11 @@ fn create_ok(
     let inserted = taken(&inserted);
     assert_eq!(inserted.len(), 1);
     let c = inserted[0].clone();
-    assert_eq!(taken(&bound), std::slice::from_ref(&c.id), "the secret is bound to its row");
+    assert_eq!(
+        taken(&bound),
+        std::slice::from_ref(&c.id),
+        "the secret is bound to its row"
+    );
     let e = event(&uow, "credential.created");
     assert_eq!(e.event.actor, actor_of(&root()));
     assert_eq!(

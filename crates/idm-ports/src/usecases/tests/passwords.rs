@@ -65,7 +65,11 @@ fn record(state: CredentialState) -> CredentialRecord {
 
 /// Client, user (holding no role), its password credential `found` (stateful, see
 /// [`PasswordRow`]) and the credential's policy are found.
-fn expect_credential(repos: &mut MockRepos, found: CredentialRecord, policy: Policy) -> PasswordRow {
+fn expect_credential(
+    repos: &mut MockRepos,
+    found: CredentialRecord,
+    policy: Policy,
+) -> PasswordRow {
     expect_acme(repos);
     expect_user(repos, u1());
     expect_policies_by_id(repos, vec![policy]);
@@ -104,20 +108,25 @@ fn expect_seal(h: &mut Harness, plain: &'static str) -> Shared<String> {
 fn assert_no_secret_in_history(uow: &MockedUnitOfWork) {
     assert_history_free_of(
         uow,
-        &[DRAWN, &DRAWN[..6], &DRAWN[6..], NEW_HASH, OLD_HASH, SEALED, "correct horse"],
+        &[
+            DRAWN,
+            &DRAWN[..6],
+            &DRAWN[6..],
+            NEW_HASH,
+            OLD_HASH,
+            SEALED,
+            "correct horse",
+        ],
     );
 }
 
 fn capture_enqueues(repos: &mut MockRepos) -> Shared<Delivery> {
     let queued = shared();
     let q = queued.clone();
-    repos
-        .deliveries
-        .expect_enqueue()
-        .returning(move |d| {
-            q.lock().unwrap().push(d.clone());
-            Ok(())
-        });
+    repos.deliveries.expect_enqueue().returning(move |d| {
+        q.lock().unwrap().push(d.clone());
+        Ok(())
+    });
     queued
 }
 
@@ -183,7 +192,11 @@ fn reset_by_helpdesk_stores_the_hash_and_queues_the_rest() {
         ("user-u1", "cred-u1", "client-c1")
     );
     assert_eq!(d.created, now());
-    assert_eq!(taken(&bound), std::slice::from_ref(&d.id), "sealed for the delivery's own row");
+    assert_eq!(
+        taken(&bound),
+        std::slice::from_ref(&d.id),
+        "sealed for the delivery's own row"
+    );
 
     assert_eq!(uow.actions(), ["password.reset"]);
     let e = event(&uow, "password.reset");
@@ -471,7 +484,10 @@ fn self_reset_with_a_valid_x_token_has_reason_reset() {
         issued.record.credential.state_change_reason,
         StateChangeReason::Reset
     );
-    assert_eq!(row.credential().state_change_reason, StateChangeReason::Reset);
+    assert_eq!(
+        row.credential().state_change_reason,
+        StateChangeReason::Reset
+    );
     let e = event(&uow, "password.reset");
     assert_eq!(e.event.actor, actor_of(&self_admin("c1", "u1")));
     assert_history_free_of(&uow, &["good"]);
@@ -738,7 +754,10 @@ fn a_generated_password_is_split_and_queued_after_the_insert() {
     let e = event(&uow, "credential.created");
     assert_eq!(e.event.actor, actor_of(&user_admin(&["c1"])));
     assert_eq!(e.event.credential_ext_id.as_deref(), Some("pw1"));
-    assert_eq!(e.event.changes["type"], serde_json::json!([null, "Password"]));
+    assert_eq!(
+        e.event.changes["type"],
+        serde_json::json!([null, "Password"])
+    );
     assert_no_secret_in_history(&uow);
 }
 
@@ -793,13 +812,10 @@ fn a_supplied_password_is_hashed_and_not_queued() {
         .returning(|_, _| Ok(NEW_HASH.to_owned()));
     let inserted = shared();
     let ins = inserted.clone();
-    h.repos
-        .credentials
-        .expect_insert()
-        .returning(move |c| {
-            ins.lock().unwrap().push(c.clone());
-            Ok(())
-        });
+    h.repos.credentials.expect_insert().returning(move |c| {
+        ins.lock().unwrap().push(c.clone());
+        Ok(())
+    });
     h.repos.deliveries.expect_enqueue().never();
     h.cipher.expect_seal().never();
     let (uc, uow) = use_cases(h);
@@ -825,10 +841,7 @@ fn an_explicit_state_name_is_kept() {
     h.hasher
         .expect_hash()
         .returning(|_, _| Ok(NEW_HASH.to_owned()));
-    h.repos
-        .credentials
-        .expect_insert()
-        .returning(|_| Ok(()));
+    h.repos.credentials.expect_insert().returning(|_| Ok(()));
     let (uc, _) = use_cases(h);
     let cmd = CreatePassword {
         state_name: Some("initial".into()),
@@ -1017,7 +1030,11 @@ fn patch_to_disabled_is_changed_by_admin() {
         stored.modification_comment.as_deref(),
         Some("left the company")
     );
-    assert_eq!(stored.epoch, EPOCH + 1, "a state change ends older X-Tokens");
+    assert_eq!(
+        stored.epoch,
+        EPOCH + 1,
+        "a state change ends older X-Tokens"
+    );
     assert_eq!(uow.actions(), ["credential.updated"]);
 }
 
@@ -1159,6 +1176,8 @@ fn a_password_without_a_requested_ext_id_gets_a_generated_one() {
         ..create_cmd(Some("correct horse"))
     };
     let issued = uc.create_password(&root(), "c1", "u1", Ok(cmd)).unwrap();
-    assert!(idm_domain::ExtId::is_valid(issued.record.credential.ext_id.as_str()));
+    assert!(idm_domain::ExtId::is_valid(
+        issued.record.credential.ext_id.as_str()
+    ));
     assert_eq!(uow.actions(), ["credential.created"]);
 }

@@ -383,7 +383,10 @@ fn patch_merges_parameters_and_bumps_the_version() {
         updated.event.changes["parameters"],
         serde_json::json!([{"minLength": "10"}, {"minLength": "10", "maxLength": "64"}])
     );
-    assert!(!updated.event.changes.contains_key("description"), "only what changed");
+    assert!(
+        !updated.event.changes.contains_key("description"),
+        "only what changed"
+    );
 }
 
 #[test]
@@ -477,10 +480,7 @@ fn patch_of_the_current_default_to_default_does_not_clear_it() {
     expect_acme(&mut h.repos);
     expect_stored(&mut h.repos, policy(&acme(), "p1", PolicyType::Vasco, true));
     h.repos.policies.expect_clear_default().never();
-    h.repos
-        .policies
-        .expect_update()
-        .returning(|_, _| Ok(()));
+    h.repos.policies.expect_update().returning(|_, _| Ok(()));
     let (uc, _) = use_cases(h);
     let patch = PolicyPatch {
         default_policy: Some(true),

@@ -19,9 +19,9 @@ use crate::error::AppResult;
 use crate::repos::CredentialRecord;
 use crate::testing::MockRepos;
 use crate::usecases::{
-    CreateOath, CredentialLoginReport, GrantRole, LoginInfoService, LoginInfoUseCases,
-    LoginReport, OathService, OathUseCases, PasswordService, PasswordUseCases, PatchPassword,
-    Ports, RoleService, RoleUseCases, VascoService, VascoUseCases,
+    CreateOath, CredentialLoginReport, GrantRole, LoginInfoService, LoginInfoUseCases, LoginReport,
+    OathService, OathUseCases, PasswordService, PasswordUseCases, PatchPassword, Ports,
+    RoleService, RoleUseCases, VascoService, VascoUseCases,
 };
 
 const PRIVILEGED: &str = "Permission denied: the target user holds rights beyond the caller's own";
@@ -88,7 +88,13 @@ impl Admin {
     }
 }
 
-fn run(op: Op, ports: Ports, caller: &Caller, revoke: &str, x_token: Option<&str>) -> AppResult<()> {
+fn run(
+    op: Op,
+    ports: Ports,
+    caller: &Caller,
+    revoke: &str,
+    x_token: Option<&str>,
+) -> AppResult<()> {
     let x_token = x_token.map(str::to_owned);
     match op {
         Op::ResetPassword => PasswordUseCases::new(ports)
@@ -209,16 +215,13 @@ fn readable_world(repos: &mut MockRepos, grants: Vec<RoleGrant>) {
             typed_policy("pol-vasco", "default-VascoPolicy", PolicyType::Vasco),
         ],
     );
-    repos
-        .policies
-        .expect_find_default()
-        .returning(|_, t| {
-            Ok(Some(match t {
-                PolicyType::Pwd => typed_policy("pol-pwd", "default-PwdPolicy", t),
-                PolicyType::Oath => typed_policy("pol-oath", "default-OathPolicy", t),
-                PolicyType::Vasco => typed_policy("pol-vasco", "default-VascoPolicy", t),
-            }))
-        });
+    repos.policies.expect_find_default().returning(|_, t| {
+        Ok(Some(match t {
+            PolicyType::Pwd => typed_policy("pol-pwd", "default-PwdPolicy", t),
+            PolicyType::Oath => typed_policy("pol-oath", "default-OathPolicy", t),
+            PolicyType::Vasco => typed_policy("pol-vasco", "default-VascoPolicy", t),
+        }))
+    });
     let find = |_: &str, e: &str| -> Result<Option<CredentialRecord>, crate::error::StoreError> {
         Ok(match e {
             "o1" => Some(oath_record()),
@@ -232,7 +235,10 @@ fn readable_world(repos: &mut MockRepos, grants: Vec<RoleGrant>) {
         .credentials
         .expect_find_by_ext_id_for_update()
         .returning(find);
-    repos.users.expect_find_by_id().returning(|_| Ok(Some(u1())));
+    repos
+        .users
+        .expect_find_by_id()
+        .returning(|_| Ok(Some(u1())));
 }
 
 /// A world in which nothing may be written, hashed, drawn or sealed.
@@ -275,8 +281,12 @@ fn writable_world(h: &mut Harness, grants: Vec<RoleGrant>) -> PasswordRow {
         .expect_password()
         .returning(|_, n| DRAWN.chars().take(n).collect());
     h.secrets.expect_bytes().returning(|n| vec![7; n]);
-    h.hasher.expect_hash().returning(|_, _| Ok(NEW_HASH.to_owned()));
-    h.cipher.expect_seal().returning(|_, _| Ok(SEALED.to_owned()));
+    h.hasher
+        .expect_hash()
+        .returning(|_, _| Ok(NEW_HASH.to_owned()));
+    h.cipher
+        .expect_seal()
+        .returning(|_, _| Ok(SEALED.to_owned()));
     row
 }
 
@@ -326,7 +336,10 @@ fn no_admin_of_a_client_may_change_a_root_user() {
             assert_refused(
                 admin,
                 op,
-                vec![root_grant(), RoleGrant::new(Role::SelfAdmin, DataRoom::Global)],
+                vec![
+                    root_grant(),
+                    RoleGrant::new(Role::SelfAdmin, DataRoom::Global),
+                ],
             );
         }
     }
@@ -463,7 +476,12 @@ fn a_target_holding_a_narrower_role_may_be_changed() {
 #[test]
 fn a_client_root_may_change_another_client_root_of_its_client() {
     for op in OPS {
-        assert_allowed(Admin::ClientRoot, op, vec![client_root_grant()], "ClientRoot");
+        assert_allowed(
+            Admin::ClientRoot,
+            op,
+            vec![client_root_grant()],
+            "ClientRoot",
+        );
     }
 }
 
@@ -503,7 +521,10 @@ fn self_admin_mode_on_oneself_is_exempt() {
 /// Root revokes Root from u1 while `active_roots` are the active Root users.
 fn revoke_root(
     active_roots: Vec<&'static str>,
-) -> (AppResult<()>, std::sync::Arc<crate::testing::MockedUnitOfWork>) {
+) -> (
+    AppResult<()>,
+    std::sync::Arc<crate::testing::MockedUnitOfWork>,
+) {
     let mut h = Harness::new();
     expect_acme(&mut h.repos);
     expect_user_holding(&mut h.repos, u1(), vec![root_grant()]);

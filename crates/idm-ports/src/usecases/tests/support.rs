@@ -450,7 +450,11 @@ impl PasswordRow {
 /// Stores `record` as its user's Password credential (see [`PasswordRow`]); updates of other
 /// credentials are left to the test's own expectations.
 pub fn stored_password(repos: &mut MockRepos, record: CredentialRecord) -> PasswordRow {
-    let user_id = record.credential.user_id.clone().expect("an assigned credential");
+    let user_id = record
+        .credential
+        .user_id
+        .clone()
+        .expect("an assigned credential");
     let row = PasswordRow(Arc::new(Mutex::new(record)));
     let current = row.clone();
     repos
@@ -541,5 +545,9 @@ impl CallLog {
 /// a refused caller cannot probe what exists.
 #[track_caller]
 pub fn assert_storage_untouched(uow: &MockedUnitOfWork) {
-    assert!(uow.modes().is_empty(), "storage was touched: {:?}", uow.modes());
+    assert!(
+        uow.modes().is_empty(),
+        "storage was touched: {:?}",
+        uow.modes()
+    );
 }

@@ -23,7 +23,8 @@ const HASH: &str = "$argon2id$stored";
 const TOKEN: &str = "header.claims.signature";
 const INVALID: &str = "errors.invalidParameter";
 const NOT_ACTIVE: &str = "errors.credentialNotActive";
-const NOT_ACTIVE_MESSAGE: &str = "Failed to verify password. The password credential is not active.";
+const NOT_ACTIVE_MESSAGE: &str =
+    "Failed to verify password. The password credential is not active.";
 
 fn jdoe() -> User {
     user(&acme(), "jdoe", "jdoe")
@@ -359,7 +360,10 @@ fn success_issues_a_token_bound_to_the_password_epoch() {
     let (result, uow) = issue(h, &me(), Ok(valid()));
     assert_eq!(result, Ok(issued()));
     let cred = row.credential();
-    assert_eq!((cred.failed_login_count, cred.state), (0, CredentialState::Active));
+    assert_eq!(
+        (cred.failed_login_count, cred.state),
+        (0, CredentialState::Active)
+    );
     let e = event(&uow, "token.issued");
     assert_eq!(e.event.outcome, Outcome::Success);
     assert_eq!(e.event.actor, actor_of(&me()));

@@ -138,26 +138,20 @@ fn expect_no_insert(repos: &mut MockRepos) {
 fn capture_inserts(repos: &mut MockRepos) -> Shared<Credential> {
     let inserted = shared();
     let i = inserted.clone();
-    repos
-        .credentials
-        .expect_insert()
-        .returning(move |c| {
-            i.lock().unwrap().push(c.clone());
-            Ok(())
-        });
+    repos.credentials.expect_insert().returning(move |c| {
+        i.lock().unwrap().push(c.clone());
+        Ok(())
+    });
     inserted
 }
 
 fn capture_updates(repos: &mut MockRepos) -> Shared<(Credential, i64)> {
     let updates = shared();
     let u = updates.clone();
-    repos
-        .credentials
-        .expect_update()
-        .returning(move |c, v| {
-            u.lock().unwrap().push((c.clone(), v));
-            Ok(())
-        });
+    repos.credentials.expect_update().returning(move |c, v| {
+        u.lock().unwrap().push((c.clone(), v));
+        Ok(())
+    });
     updates
 }
 
@@ -756,7 +750,10 @@ fn assign_sets_the_user_and_bumps_the_version_against_the_read_one() {
         ),
         (Some("c1"), Some("u1"), Some("v1"))
     );
-    assert_eq!(e.event.changes["assigned"], serde_json::json!([false, true]));
+    assert_eq!(
+        e.event.changes["assigned"],
+        serde_json::json!([false, true])
+    );
 }
 
 #[test]
@@ -873,7 +870,10 @@ fn unassign_clears_the_user_and_returns_to_initial() {
     let e = event(&uow, "vasco.unassigned");
     assert_eq!(e.event.credential_ext_id.as_deref(), Some("v1"));
     assert_eq!(e.event.user_ext_id, None, "the path names no user");
-    assert_eq!(e.event.changes["assigned"], serde_json::json!([true, false]));
+    assert_eq!(
+        e.event.changes["assigned"],
+        serde_json::json!([true, false])
+    );
 }
 
 #[test]

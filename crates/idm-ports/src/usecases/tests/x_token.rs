@@ -12,8 +12,7 @@ use crate::error::AppResult;
 use crate::repos::CredentialRecord;
 use crate::testing::MockedUnitOfWork;
 use crate::usecases::{
-    CreateOath, OathService, OathUseCases, PasswordService, PasswordUseCases, PatchPassword,
-    Ports,
+    CreateOath, OathService, OathUseCases, PasswordService, PasswordUseCases, PatchPassword, Ports,
 };
 
 const TOKEN: &str = "issued-at-epoch-3";
