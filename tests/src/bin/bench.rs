@@ -185,12 +185,10 @@ fn setup(s: &TestServer, n: usize) {
             &json!({"policyExtId": "bench", "password": PW, "extId": format!("pw-{i}")}),
         );
         assert_eq!(r.status, 201, "{}", r.text);
-        for role in ["SelfAdmin"] {
-            admin.post(
-                &format!("{API}/default/users/{login}/roles"),
-                &json!({"role": role}),
-            );
-        }
+        admin.post(
+            &format!("{API}/default/users/{login}/roles"),
+            &json!({"role": "SelfAdmin"}),
+        );
         let r = admin.post(
             &format!("{API}/default/users/{login}/oath-credentials"),
             &json!({"extId": format!("oath-{i}"), "label": "bench"}),
