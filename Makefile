@@ -16,6 +16,7 @@ build:
 test: check-layers openapi-validator
 	$(CARGO) build -p idm-server
 	$(CARGO) test --workspace --all-targets --no-fail-fast
+	$(CARGO) test --workspace --doc
 
 ## The validator the OpenAPI test runs (idm-http `tests::openapi`); with CI=true it is required.
 openapi-validator:
