@@ -72,30 +72,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(crate::HttpSettings::DEFAULT_MAX_BODY_BYTES, |s| {
-                s.settings.max_body_bytes
-            });
-        let declared_len = req
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(is_json_media_type);
-        let payload = payload.take();
+        let body = read_capped(req, payload, is_json_media_type);
         Box::pin(async move {
-            let result = match declared_len {
-                Some(n) if n > limit as u64 => Err(BodyRejection::TooLarge),
-                _ => match read_limited(payload, limit).await {
-                    Ok(bytes) => parse(&bytes, is_json),
-                    Err(rejection) => Err(rejection),
-                },
-            };
+            let result = body
+                .await
+                .and_then(|(bytes, is_json)| parse(&bytes, is_json));
             Ok(JsonBody(result.map_err(into_app_error)))
         })
     }
@@ -107,6 +88,39 @@ fn is_json_media_type(value: &str) -> bool {
         .split(';')
         .next()
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The request body up to the configured limit (413 past it, by `Content-Length` or as read),
+/// with whether its media type is one `accepts`; shared by every inbound adapter's body.
+pub(crate) fn read_capped(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    accepts: fn(&str) -> bool,
+) -> impl Future<Output = Result<(Vec<u8>, bool), BodyRejection>> + 'static {
+    let limit = req
+        .app_data::<web::Data<AppState>>()
+        .map_or(crate::HttpSettings::DEFAULT_MAX_BODY_BYTES, |s| {
+            s.settings.max_body_bytes
+        });
+    let declared_len = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let accepted = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(accepts);
+    let payload = payload.take();
+    async move {
+        match declared_len {
+            Some(n) if n > limit as u64 => Err(BodyRejection::TooLarge),
+            _ => read_limited(payload, limit)
+                .await
+                .map(|bytes| (bytes, accepted)),
+        }
+    }
 }
 
 async fn read_limited(mut payload: Payload, limit: usize) -> Result<Vec<u8>, BodyRejection> {

@@ -32,7 +32,10 @@
 //!
 //! ```compile_fail
 //! // A permit cannot be made by hand: its fields are private.
-//! let p = idm_ports::permit::Permit { actor: todo!(), target: todo!(), request_id: None };
+//! use idm_ports::permit::{Actor, Permit, TargetIds};
+//! fn forge(actor: Actor, target: TargetIds) -> Permit {
+//!     Permit { actor, target, request_id: None }
+//! }
 //! ```
 //!
 //! ```compile_fail

@@ -31,18 +31,15 @@ use std::future::{ready, Future, Ready};
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::error::PayloadError;
-use actix_web::http::header::{self, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::http::header::{self, HeaderValue, CONTENT_TYPE};
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 use idm_ports::usecases::Body;
 use idm_ports::{AppError, BodyRejection, Caller};
 use serde_json::Value;
 use utoipa::IntoParams;
 
 use crate::auth::Authenticated;
-use crate::AppState;
 use errors::ScimError;
 
 /// The base path of the SCIM endpoints.
@@ -325,21 +322,6 @@ fn is_scim_media_type(value: &str) -> bool {
     })
 }
 
-async fn read_limited(mut payload: Payload, limit: usize) -> Result<Vec<u8>, BodyRejection> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| match e {
-            PayloadError::Overflow => BodyRejection::TooLarge,
-            _ => BodyRejection::MalformedJson,
-        })?;
-        if bytes.len() + chunk.len() > limit {
-            return Err(BodyRejection::TooLarge);
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes)
-}
-
 /// No body → required; not JSON by its type → 415; not JSON → malformed; `null` → required.
 fn parse_body(bytes: &[u8], is_json: bool) -> Result<Value, BodyRejection> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -360,30 +342,11 @@ impl FromRequest for ScimBody {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(crate::HttpSettings::DEFAULT_MAX_BODY_BYTES, |s| {
-                s.settings.max_body_bytes
-            });
-        let declared = req
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(is_scim_media_type);
-        let payload = payload.take();
+        let body = crate::body::read_capped(req, payload, is_scim_media_type);
         Box::pin(async move {
-            let result = match declared {
-                Some(n) if n > limit as u64 => Err(BodyRejection::TooLarge),
-                _ => match read_limited(payload, limit).await {
-                    Ok(bytes) => parse_body(&bytes, is_json),
-                    Err(r) => Err(r),
-                },
-            };
+            let result = body
+                .await
+                .and_then(|(bytes, is_json)| parse_body(&bytes, is_json));
             Ok(ScimBody(result.map_err(AppError::BadBody)))
         })
     }
